@@ -1,0 +1,32 @@
+# The two commands of the quick start: `make demo` and `make test`. Both bootstrap .venv first.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+# Everything started from here keeps DDS on this machine: loopback discovery, the loopback Fast DDS
+# profile (shared memory + UDPv4 on 127.0.0.1 only) and a domain id of our own.
+export ROS_AUTOMATIC_DISCOVERY_RANGE := LOCALHOST
+export FASTDDS_DEFAULT_PROFILES_FILE := $(CURDIR)/config/fastdds/loopback.xml
+export RMW_IMPLEMENTATION := rmw_fastrtps_cpp
+export ROS_DOMAIN_ID ?= 61
+
+.PHONY: demo test test-fast venv colcon-check clean
+
+$(VENV)/.bootstrapped: scripts/bootstrap_venv.sh requirements/dev.txt requirements/ros-jazzy.txt setup.py
+	scripts/bootstrap_venv.sh $(VENV)
+
+venv: $(VENV)/.bootstrapped
+
+demo: $(VENV)/.bootstrapped
+	$(PY) -m lerobot_ros.demo
+
+test: $(VENV)/.bootstrapped
+	$(PY) -m pytest
+
+test-fast: $(VENV)/.bootstrapped
+	$(PY) -m pytest -m "not slow"
+
+colcon-check: $(VENV)/.bootstrapped
+	scripts/colcon_check.sh $(VENV)
+
+clean:
+	rm -rf $(VENV) build install log

@@ -1,0 +1,50 @@
+"""ament_python build of lerobot_ros (also installable with pip for development)."""
+
+from glob import glob
+
+from setuptools import find_packages, setup
+
+PACKAGE = "lerobot_ros"
+
+
+def share(folder: str, pattern: str = "*") -> tuple[str, list[str]]:
+    """Install every file of ``folder`` matching ``pattern`` under share/<package>/<folder>."""
+    return (f"share/{PACKAGE}/{folder}", [p for p in glob(f"{folder}/{pattern}") if "." in p.split("/")[-1]])
+
+
+setup(
+    name=PACKAGE,
+    version="0.1.0",
+    package_dir={"": "src"},
+    packages=find_packages("src"),
+    data_files=[
+        ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
+        (f"share/{PACKAGE}", ["package.xml"]),
+        share("launch", "*.launch.py"),
+        share("config", "*.yaml"),
+        share("config/fastdds", "*.xml"),
+        share("urdf"),
+    ],
+    install_requires=[
+        "setuptools",
+        "numpy",
+        "pyserial",
+        "pyyaml",
+        "feetech-servo-sdk>=1,<2",
+        "dynamixel-sdk>=3.7.31,<3.9",
+        "opencv-python-headless",
+    ],
+    extras_require={"test": ["pytest", "pytest-timeout"]},
+    zip_safe=True,
+    maintainer="lerobot_ros maintainers",
+    maintainer_email="maintainers@lerobot-ros.dev",
+    description="LeRobot for ROS 2: drivers, simulators, recording and the SmolVLA2 policy.",
+    license="Apache-2.0",
+    entry_points={
+        "console_scripts": [
+            "robot_node = lerobot_ros.nodes.robot_node:main",
+            "camera_node = lerobot_ros.nodes.camera_node:main",
+            "lerobot-ros = lerobot_ros.cli.main:main",
+        ],
+    },
+)

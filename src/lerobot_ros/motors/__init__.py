@@ -1,0 +1,1 @@
+"""Servo buses: control tables, value encodings, Feetech and Dynamixel buses, calibration."""
