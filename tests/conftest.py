@@ -1,0 +1,17 @@
+"""Test-wide setup: DDS stays on loopback, with a ROS domain id of this run's own.
+
+Set before anything imports rclpy, and inherited by every node process a test starts.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+
+os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
+os.environ["FASTDDS_DEFAULT_PROFILES_FILE"] = str(REPO / "config" / "fastdds" / "loopback.xml")
+os.environ["RMW_IMPLEMENTATION"] = "rmw_fastrtps_cpp"
+# A domain of our own, apart from the Makefile's default (61) and from a parallel run's.
+os.environ["ROS_DOMAIN_ID"] = str(100 + os.getpid() % 100)
