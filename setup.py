@@ -1,15 +1,21 @@
 """ament_python build of lerobot_ros (also installable with pip for development)."""
 
-from glob import glob
+import os
 
 from setuptools import find_packages, setup
 
 PACKAGE = "lerobot_ros"
 
 
-def share(folder: str, pattern: str = "*") -> tuple[str, list[str]]:
-    """Install every file of ``folder`` matching ``pattern`` under share/<package>/<folder>."""
-    return (f"share/{PACKAGE}/{folder}", [p for p in glob(f"{folder}/{pattern}") if "." in p.split("/")[-1]])
+def share_tree(folder: str) -> list[tuple[str, list[str]]]:
+    """Install every file under ``folder``, subfolders included, at share/<package>/<same path>."""
+    entries = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        paths = sorted(os.path.join(root, f) for f in files if not f.endswith((".pyc", "~")))
+        if paths:
+            entries.append((f"share/{PACKAGE}/{root}", paths))
+    return entries
 
 
 setup(
@@ -20,10 +26,9 @@ setup(
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),
-        share("launch", "*.launch.py"),
-        share("config", "*.yaml"),
-        share("config/fastdds", "*.xml"),
-        share("urdf"),
+        *share_tree("launch"),
+        *share_tree("config"),
+        *share_tree("urdf"),
     ],
     install_requires=[
         "setuptools",
