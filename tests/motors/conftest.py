@@ -1,0 +1,67 @@
+"""Simulated servo buses on pseudo-terminals, and buses of ours connected to them (real SDK bytes)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from lerobot_ros.motors.bus import BusMotor, make_bus
+from lerobot_ros.sim.bus import ServoSpec, SimulatedBus
+
+FAST = {"timeout_ms": 15}  # short reply window: fault tests time out quickly
+
+
+@pytest.fixture
+def sim_robot(request):
+    """A started simulated bus of a robot type (parametrize indirectly with the type name)."""
+    with SimulatedBus.for_robot_type(request.param) as sim:
+        yield sim
+
+
+def open_bus(sim: SimulatedBus, robot_or_motors, **kwargs):
+    bus = make_bus(sim.port, robot_or_motors, **{**FAST, **kwargs})
+    bus.connect()
+    return bus
+
+
+@pytest.fixture
+def so101():
+    """(simulator, connected bus) of a fresh SO-101 follower: six STS3215 on protocol 0."""
+    with SimulatedBus.for_robot_type("so101_follower") as sim:
+        bus = open_bus(sim, "so101_follower")
+        yield sim, bus
+        if bus.is_connected:
+            bus.disconnect(disable_torque=False)
+
+
+@pytest.fixture
+def koch():
+    """(simulator, connected bus) of a fresh Koch follower: XL430 and XL330 on protocol 2.0."""
+    with SimulatedBus.for_robot_type("koch_follower") as sim:
+        bus = open_bus(sim, "koch_follower")
+        yield sim, bus
+        if bus.is_connected:
+            bus.disconnect(disable_torque=False)
+
+
+@pytest.fixture
+def scs():
+    """(simulator, connected bus) of three SCS0009 on Feetech protocol 1."""
+    motors = {f"finger{i}": BusMotor(i, "scs0009") for i in (1, 2, 3)}
+    with SimulatedBus([ServoSpec(i, "scs0009") for i in (1, 2, 3)]) as sim:
+        bus = open_bus(sim, motors)
+        yield sim, bus
+        if bus.is_connected:
+            bus.disconnect(disable_torque=False)
+
+
+def drop_first_reply_only(sim: SimulatedBus) -> None:
+    """Seed the line's random drops so the next status packet is lost and the one after arrives."""
+    for seed in range(1000):
+        rng = random.Random(seed)
+        if rng.random() < 0.5 <= rng.random():
+            sim.faults.drop_probability = 0.5
+            sim.faults.reseed(seed)
+            return
+    raise AssertionError("no suitable seed")
