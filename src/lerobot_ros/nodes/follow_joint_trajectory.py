@@ -1,0 +1,152 @@
+"""The ``<controller>/follow_joint_trajectory`` action (control_msgs), as joint_trajectory_controller serves it.
+
+One goal is active at a time: a new goal or a ``joint_trajectory`` message preempts it (aborted,
+with the reason in ``error_string``). Invalid goals are aborted at once with the matching
+``error_code`` and a reason naming the joint. While executing, feedback carries desired, actual
+and error; path tolerances abort (and the arm holds), goal tolerances decide success after the
+last point, within ``goal_time_tolerance``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable, Sequence
+
+from control_msgs.action import FollowJointTrajectory
+from rclpy.action import ActionServer, CancelResponse, GoalResponse
+from rclpy.callback_groups import ReentrantCallbackGroup
+from rclpy.node import Node
+from trajectory_msgs.msg import JointTrajectoryPoint
+
+from ..motors.errors import BusError
+from ..robots.driver import Driver
+from ..robots.trajectory import (ErrorCode, GoalOutcome, JointSample, JointTolerance, Tolerances,
+                                 TrajectoryRejected, check_goal_tolerance, check_path_tolerance)
+from .trajectory_msgs import trajectory_from_msg
+
+Result = FollowJointTrajectory.Result
+
+
+def _seconds(duration) -> float:
+    return duration.sec + duration.nanosec * 1e-9
+
+
+def _point(sample: JointSample) -> JointTrajectoryPoint:
+    point = JointTrajectoryPoint()
+    point.positions = [float(v) for v in sample.positions]
+    if sample.velocities is not None:
+        point.velocities = [float(v) for v in sample.velocities]
+    return point
+
+
+class FollowJointTrajectoryServer:
+    def __init__(self, node: Node, action_name: str, driver: Driver, joint_names: Sequence[str],
+                 now: Callable[[], float], tolerances: Tolerances, joint_prefix: str = "",
+                 feedback_rate_hz: float = 50.0):
+        self._node = node
+        self._driver = driver
+        self._joint_names = list(joint_names)
+        self._now = now
+        self._defaults = tolerances
+        self._prefix = joint_prefix
+        self._period_s = 1.0 / feedback_rate_hz
+        self._lock = threading.Lock()
+        self._active = None  # the executing goal handle
+        self._preempted: dict[int, str] = {}  # id(goal handle) -> reason
+        self._server = ActionServer(node, FollowJointTrajectory, action_name, execute_callback=self._execute,
+                                    goal_callback=lambda _: GoalResponse.ACCEPT,
+                                    cancel_callback=lambda _: CancelResponse.ACCEPT,
+                                    callback_group=ReentrantCallbackGroup())
+
+    def preempt(self, reason: str) -> None:
+        """Abort the executing goal (a newer command took over the arm)."""
+        with self._lock:
+            if self._active is not None:
+                self._preempted[id(self._active)] = reason
+
+    def _strip(self, name: str) -> str:
+        return name[len(self._prefix):] if self._prefix and name.startswith(self._prefix) else name
+
+    def _tolerances(self, goal) -> Tolerances:
+        def convert(tolerances):
+            return [JointTolerance(self._strip(t.name), t.position, t.velocity) for t in tolerances]
+        return self._defaults.for_goal(convert(goal.path_tolerance), convert(goal.goal_tolerance),
+                                       _seconds(goal.goal_time_tolerance))
+
+    def _finish(self, goal_handle, outcome: str, code: int, reason: str = "") -> Result:
+        getattr(goal_handle, outcome)()
+        with self._lock:
+            if self._active is goal_handle:
+                self._active = None
+            self._preempted.pop(id(goal_handle), None)
+        if reason:
+            log = self._node.get_logger().info if code == ErrorCode.SUCCESSFUL else self._node.get_logger().warning
+            log(f"follow_joint_trajectory: {reason}")
+        return Result(error_code=int(code), error_string=reason)
+
+    def _execute(self, goal_handle) -> Result:
+        goal = goal_handle.request
+        now = self._now()
+        try:
+            trajectory = trajectory_from_msg(goal.trajectory, self._node.get_clock().now().nanoseconds * 1e-9,
+                                             now, self._prefix)
+            tolerances = self._tolerances(goal)
+            self.preempt("preempted by a new goal")
+            self._driver.set_trajectory(trajectory, now)
+        except TrajectoryRejected as err:
+            return self._finish(goal_handle, "abort", err.error_code, f"goal rejected: {err}")
+        except BusError as err:
+            return self._finish(goal_handle, "abort", ErrorCode.INVALID_GOAL, f"goal rejected: {err}")
+        with self._lock:
+            self._active = goal_handle
+
+        known_end_s = None
+        while True:
+            time.sleep(self._period_s)
+            with self._lock:
+                preempted = self._preempted.get(id(goal_handle))
+            if preempted:
+                return self._finish(goal_handle, "abort", ErrorCode.SUCCESSFUL, preempted)
+            if goal_handle.is_cancel_requested:
+                self._driver.hold_present()
+                return self._finish(goal_handle, "canceled", ErrorCode.SUCCESSFUL, "goal canceled; holding")
+            tracking = self._driver.tracking()
+            if tracking is None:
+                continue
+            if tracking.faulted:
+                return self._finish(goal_handle, "abort", ErrorCode.INVALID_GOAL,
+                                    f"the servo bus stopped answering: {self._driver.status.last_error}")
+            feedback = FollowJointTrajectory.Feedback()
+            feedback.header.stamp = self._node.get_clock().now().to_msg()
+            feedback.joint_names = self._joint_names
+            feedback.desired, feedback.actual = _point(tracking.desired), _point(tracking.actual)
+            feedback.error = _point(JointSample(tracking.desired.positions - tracking.actual.positions, None))
+            goal_handle.publish_feedback(feedback)
+
+            now = self._now()
+            end_s = tracking.trajectory_end_s
+            if end_s is None:
+                if known_end_s is None or now < known_end_s:
+                    return self._finish(goal_handle, "abort", ErrorCode.INVALID_GOAL,
+                                        "the trajectory was dropped by the driver")
+                # Past the end, the driver held the pose on a stale command: judge the goal as it is now.
+                final = check_goal_tolerance(tracking.actual, tracking.desired, tolerances, float("inf"))
+                if final.outcome is GoalOutcome.REACHED:
+                    return self._finish(goal_handle, "succeed", ErrorCode.SUCCESSFUL, "goal reached")
+                return self._finish(goal_handle, "abort", ErrorCode.GOAL_TOLERANCE_VIOLATED,
+                                    f"goal tolerance violated: {final.violation.describe()}")
+            known_end_s = end_s
+            if now < end_s:
+                violation = check_path_tolerance(tracking.actual, tracking.desired, tolerances)
+                if violation is not None:
+                    self._driver.hold_present()
+                    return self._finish(goal_handle, "abort", ErrorCode.PATH_TOLERANCE_VIOLATED,
+                                        f"path tolerance violated: {violation.describe()}")
+                continue
+            check = check_goal_tolerance(tracking.actual, tracking.desired, tolerances, now - end_s)
+            if check.outcome is GoalOutcome.REACHED:
+                return self._finish(goal_handle, "succeed", ErrorCode.SUCCESSFUL, "goal reached")
+            if check.outcome is GoalOutcome.VIOLATED:
+                return self._finish(goal_handle, "abort", ErrorCode.GOAL_TOLERANCE_VIOLATED,
+                                    f"goal tolerance violated: {check.violation.describe()}")

@@ -1,0 +1,238 @@
+"""robot_node: one robot type on one servo bus, as a ROS 2 citizen.
+
+Publishes ``joint_states`` (radians) and ``/diagnostics``; follows ``<controller>/joint_trajectory``
+and serves ``<controller>/follow_joint_trajectory`` (joint_trajectory_controller semantics) where
+control_msgs is importable; LeKiwi also takes ``cmd_vel`` and publishes ``odom``. The control loop,
+safety and fault handling live in :mod:`lerobot_ros.robots.driver`; this file only wires ROS to it.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import threading
+import time
+
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from geometry_msgs.msg import Twist, TwistStamped
+from nav_msgs.msg import Odometry
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.node import Node
+from rclpy.qos import QoSProfile
+from sensor_msgs.msg import JointState
+from trajectory_msgs.msg import JointTrajectory as JointTrajectoryMsg
+
+from ..motors.bus import decode_bits
+from ..motors.errors import BusError
+from ..robots.driver import Driver, DriverConfig
+from ..robots.robot import Robot, UnsafeCommandError
+from ..robots.setup import RobotSetup, RobotSetupError
+from ..robots.tables import ROBOT_TYPES
+from ..robots.trajectory import NO_CHECK, Tolerances, TrajectoryRejected
+from .parameters import Param, declare
+from .trajectory_msgs import trajectory_from_msg
+
+try:  # control_msgs is a ROS install's package (or built by scripts/build_control_msgs.sh)
+    from .follow_joint_trajectory import FollowJointTrajectoryServer
+except ImportError:  # pragma: no cover - depends on the installation
+    FollowJointTrajectoryServer = None
+
+PARAMS = [
+    Param("robot_type", "so101_follower", "Robot type (a table in lerobot_ros.robots.tables)",
+          choices=tuple(sorted(ROBOT_TYPES))),
+    Param("port", "sim", "Serial port (/dev/ttyACM0), or `sim` / `sim://<robot_type>` for a simulated bus"),
+    Param("baudrate", 1_000_000, "Bus baud rate", min=9_600, max=4_000_000),
+    Param("calibration_id", "", "LeRobot calibration id: <calibration dir>/{robots|teleoperators}/<name>/<id>.json"),
+    Param("calibration_file", "", "Explicit calibration JSON (overrides calibration_id)"),
+    Param("calibration_dir", "", "Calibration root; empty = $HF_LEROBOT_CALIBRATION or LeRobot's default"),
+    Param("publish_rate_hz", 100.0, "Control loop and joint_states rate", min=1.0, max=1000.0),
+    Param("max_relative_target", 0.0,
+          "Largest change of any joint per command, in radians (0 = no cap); LeRobot's equivalent is in degrees",
+          min=0.0),
+    Param("command_timeout_s", 0.5,
+          "Hold the present pose when the last trajectory ended longer ago than this (0 = never)", min=0.0),
+    Param("torque_off_on_shutdown", True, "Disable torque when the node stops (SIGINT/SIGTERM)"),
+    Param("torque", "auto", "Torque on the joints: auto = on for robots, off for leader arms (teleoperators)",
+          choices=("auto", "on", "off")),
+    Param("controller_name", "arm_controller", "Namespace of the trajectory topic and action"),
+    Param("joint_prefix", "", "Prefix added to joint names (e.g. `left_` for two arms on one robot)"),
+    Param("goal_position_tolerance_rad", 0.05,
+          "follow_joint_trajectory: default goal tolerance per joint (0 = not checked)", min=0.0),
+    Param("path_position_tolerance_rad", 0.0,
+          "follow_joint_trajectory: default path tolerance per joint (0 = not checked)", min=0.0),
+    Param("goal_time_tolerance_s", 1.0,
+          "follow_joint_trajectory: how long after the last point the goal tolerance may be reached (0 = forever)",
+          min=0.0),
+    Param("diagnostics_rate_hz", 1.0, "Rate of /diagnostics (reads temperatures and voltages)", min=0.1, max=10.0),
+    Param("cmd_vel_type", "twist", "LeKiwi: message type on cmd_vel", choices=("twist", "twist_stamped")),
+    Param("odom_frame", "odom", "LeKiwi: odometry frame"),
+    Param("base_frame", "base_link", "LeKiwi: base frame"),
+]
+
+
+class RobotNode(Node):
+    def __init__(self, **kwargs):
+        super().__init__("robot_node", **kwargs)
+        self.p = declare(self, PARAMS)
+        self.setup = RobotSetup.from_parameters(self.p)
+        self.driver = Driver(self.setup.robot, DriverConfig(command_timeout_s=self.p["command_timeout_s"]))
+        prefix = self.p["joint_prefix"]
+        self.joint_names = [prefix + n for n in self.setup.robot.joint_names]
+        self.wheel_names = [prefix + n for n in self.setup.robot.rtype.base.wheels] if self.driver.base else []
+
+        reading = self.driver.start(self._now())  # raises with torque off if the arm cannot be read
+        self.get_logger().info(
+            f"{self.p['robot_type']} on {self.setup.port_description} ({self.setup.calibration_source}): "
+            f"{len(self.joint_names)} joints at "
+            f"{', '.join(f'{n}={v:+.3f}' for n, v in zip(self.joint_names, reading.positions_rad))} rad")
+
+        self.joint_states_pub = self.create_publisher(JointState, "joint_states", 10)
+        self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        controller = self.p["controller_name"]
+        self.create_subscription(JointTrajectoryMsg, f"{controller}/joint_trajectory", self._on_trajectory,
+                                 QoSProfile(depth=10), callback_group=ReentrantCallbackGroup())
+        loop_group = MutuallyExclusiveCallbackGroup()
+        self.create_timer(1.0 / self.p["publish_rate_hz"], self._tick, callback_group=loop_group)
+        self.create_timer(1.0 / self.p["diagnostics_rate_hz"], self._publish_diagnostics,
+                          callback_group=MutuallyExclusiveCallbackGroup())
+        self.action_server = None
+        if FollowJointTrajectoryServer is not None:
+            tolerances = Tolerances.uniform(
+                self.setup.robot.joint_names,
+                path_position=self.p["path_position_tolerance_rad"] or NO_CHECK,
+                goal_position=self.p["goal_position_tolerance_rad"] or NO_CHECK,
+                goal_time_s=self.p["goal_time_tolerance_s"])
+            self.action_server = FollowJointTrajectoryServer(self, f"{controller}/follow_joint_trajectory",
+                                                             self.driver, self.joint_names, self._now, tolerances,
+                                                             prefix)
+        else:
+            self.get_logger().warning("control_msgs is not importable: no follow_joint_trajectory action "
+                                      "(install ros-$ROS_DISTRO-control-msgs)")
+        if self.driver.base is not None:
+            self.odom_pub = self.create_publisher(Odometry, "odom", 10)
+            twist_type = TwistStamped if self.p["cmd_vel_type"] == "twist_stamped" else Twist
+            self.create_subscription(twist_type, "cmd_vel", self._on_cmd_vel, 10)
+
+    def _now(self) -> float:
+        return time.monotonic()
+
+    # -- callbacks --------------------------------------------------------------------------------
+
+    def _on_trajectory(self, msg: JointTrajectoryMsg) -> None:
+        try:
+            trajectory = trajectory_from_msg(msg, self.get_clock().now().nanoseconds * 1e-9, self._now(),
+                                             self.p["joint_prefix"])
+            self.driver.set_trajectory(trajectory, self._now())
+        except (TrajectoryRejected, UnsafeCommandError, BusError) as err:
+            self.get_logger().error(f"{self.p['controller_name']}/joint_trajectory rejected: {err}")
+            return
+        if self.action_server is not None:
+            self.action_server.preempt("preempted by a joint_trajectory message")
+
+    def _on_cmd_vel(self, msg) -> None:
+        twist = msg.twist if isinstance(msg, TwistStamped) else msg
+        try:
+            self.driver.set_base_velocity(twist.linear.x, twist.linear.y, twist.angular.z, self._now())
+        except ValueError as err:
+            self.get_logger().error(f"cmd_vel rejected: {err}")
+
+    def _tick(self) -> None:
+        tick = self.driver.step(self._now())
+        if tick.reading is None:
+            return
+        msg = JointState()
+        msg.header.stamp = self.get_clock().now().to_msg()
+        msg.name = self.joint_names + self.wheel_names
+        msg.position = tick.reading.positions_rad.tolist() + [0.0] * len(self.wheel_names)
+        velocities = tick.velocities_rad_s.tolist()
+        if self.wheel_names:
+            wheels = tick.wheel_velocities_rad_s
+            velocities += wheels.tolist() if wheels is not None else [math.nan] * len(self.wheel_names)
+        msg.velocity = velocities
+        self.joint_states_pub.publish(msg)
+        if self.driver.base is not None:
+            self._publish_odometry(msg.header.stamp)
+
+    def _publish_odometry(self, stamp) -> None:
+        odom = self.driver.odometry
+        msg = Odometry()
+        msg.header.stamp = stamp
+        msg.header.frame_id = self.p["odom_frame"]
+        msg.child_frame_id = self.p["base_frame"]
+        msg.pose.pose.position.x, msg.pose.pose.position.y = odom.x_m, odom.y_m
+        msg.pose.pose.orientation.z = math.sin(odom.yaw_rad / 2)
+        msg.pose.pose.orientation.w = math.cos(odom.yaw_rad / 2)
+        vx, vy, wz = odom.body_velocity
+        msg.twist.twist.linear.x, msg.twist.twist.linear.y, msg.twist.twist.angular.z = vx, vy, wz
+        self.odom_pub.publish(msg)
+
+    def _publish_diagnostics(self) -> None:
+        health = self.driver.refresh_health()
+        status = self.driver.status
+        array = DiagnosticArray()
+        array.header.stamp = self.get_clock().now().to_msg()
+        bus = DiagnosticStatus(name=f"{self.get_name()}: bus", hardware_id=self.setup.port_description)
+        if status.faulted:
+            bus.level, bus.message = DiagnosticStatus.ERROR, f"not answering: {status.last_error}"
+        elif status.read_failures or status.write_failures:
+            bus.level, bus.message = DiagnosticStatus.WARN, f"communication errors; last: {status.last_error}"
+        else:
+            bus.level, bus.message = DiagnosticStatus.OK, "ok"
+        counters = {
+            "read_failures": status.read_failures, "write_failures": status.write_failures,
+            "stale_holds": status.stale_holds, "clamped_commands": status.clamped_commands,
+        }
+        for name, d in self.setup.robot.bus.diagnostics().items():
+            counters[f"{name}.timeouts"] = d.timeouts
+            counters[f"{name}.corrupt_packets"] = d.corrupt_packets
+            counters[f"{name}.status_errors"] = d.status_errors
+        bus.values = [KeyValue(key=k, value=str(v)) for k, v in counters.items()]
+        array.status.append(bus)
+        for name, h in health.items():
+            motor = DiagnosticStatus(name=f"{self.get_name()}: {name}", hardware_id=self.setup.port_description)
+            errors = decode_bits(h.error_bits, self.setup.robot.bus.hardware_error_bits)
+            motor.level = DiagnosticStatus.WARN if errors else DiagnosticStatus.OK
+            motor.message = ", ".join(errors) or "ok"
+            motor.values = [KeyValue(key="temperature_c", value=f"{h.temperature_c:.0f}"),
+                            KeyValue(key="voltage_v", value=f"{h.voltage_v:.1f}"),
+                            KeyValue(key="error_bits", value=str(h.error_bits))]
+            array.status.append(motor)
+        self.diagnostics_pub.publish(array)
+
+    def shutdown(self) -> None:
+        torque_off = self.p["torque_off_on_shutdown"]
+        self.driver.shutdown(torque_off=torque_off)
+        self.setup.close()
+        self.get_logger().info(f"stopped; torque {'off' if torque_off else 'left on'}")
+
+
+def main(args=None) -> None:
+    rclpy.init(args=args, signal_handler_options=rclpy.signals.SignalHandlerOptions.NO)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        node = RobotNode()
+    except (RobotSetupError, BusError, ValueError) as err:
+        rclpy.logging.get_logger("robot_node").fatal(str(err))
+        rclpy.try_shutdown()
+        raise SystemExit(1) from None
+    executor = MultiThreadedExecutor(num_threads=3)
+    executor.add_node(node)
+    spinner = threading.Thread(target=executor.spin, daemon=True)
+    spinner.start()
+    while not stop.wait(0.1):
+        pass
+    executor.shutdown(timeout_sec=2.0)  # stop the loop first, then the bus
+    spinner.join(timeout=2.0)
+    try:
+        node.shutdown()
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == "__main__":
+    main()

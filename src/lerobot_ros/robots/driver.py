@@ -1,0 +1,217 @@
+"""The robot's control loop, independent of ROS: read, follow the trajectory, write, report.
+
+``robot_node`` calls :meth:`Driver.step` on a timer at ``publish_rate_hz`` and publishes what it
+returns; trajectory messages and action goals go through :meth:`Driver.set_trajectory`. Every rule
+about faults lives here, where a plain unit test can reach it:
+
+* a failed read skips the tick (no write without a fresh present position);
+* ``fault_after_failures`` failed reads in a row is a fault: the trajectory is dropped, and when the
+  bus answers again the arm holds where it actually is (never jumps back to an old setpoint);
+* a trajectory that ended more than ``command_timeout_s`` ago is stale: the arm holds its present pose;
+* every command is clamped by :class:`~lerobot_ros.robots.robot.Robot` (limits, max_relative_target).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..motors.errors import BusError
+from .omni_base import OmniBase, Odometry
+from .robot import JointReading, MotorHealth, Robot
+from .trajectory import JointSample, JointTrajectory, TrajectoryFollower
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DriverConfig:
+    command_timeout_s: float = 0.5  # 0 disables; counted from the end of the trajectory, as in JTC
+    fault_after_failures: int = 3  # consecutive failed reads before the arm is considered faulted
+    base_command_timeout_s: float = 0.5  # LeKiwi: stop the wheels when cmd_vel is older than this
+
+
+@dataclass
+class DriverStatus:
+    """Counters and the latest problem, for /diagnostics."""
+
+    read_failures: int = 0
+    write_failures: int = 0
+    consecutive_read_failures: int = 0
+    faulted: bool = False
+    stale_holds: int = 0
+    clamped_commands: int = 0
+    last_error: str = ""
+    health: dict[str, MotorHealth] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Tick:
+    """What one loop iteration saw and did."""
+
+    reading: JointReading | None
+    velocities_rad_s: np.ndarray | None
+    command_rad: np.ndarray | None
+    wheel_velocities_rad_s: np.ndarray | None = None
+    desired: JointSample | None = None  # the follower's setpoint before safety clamps
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """Where the arm should be and where it is, for action feedback and tolerance checks."""
+
+    desired: JointSample
+    actual: JointSample
+    trajectory_end_s: float | None
+    faulted: bool
+
+
+class Driver:
+    """Owns a connected :class:`Robot`, its trajectory follower and (LeKiwi) its omni base."""
+
+    def __init__(self, robot: Robot, config: DriverConfig = DriverConfig()):
+        self.robot = robot
+        self.config = config
+        self.status = DriverStatus()
+        self.follower = TrajectoryFollower(robot.joint_names, robot.limits_rad)
+        self.base = OmniBase(robot.rtype.base) if robot.rtype.base is not None else None
+        self.odometry = Odometry() if self.base is not None else None
+        self._lock = threading.Lock()
+        self._previous: tuple[float, np.ndarray] | None = None
+        self._base_command: tuple[float, tuple[float, float, float]] | None = None
+        self._last_base_tick_s: float | None = None
+        self._last_tick: Tick | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    def start(self, now_s: float) -> JointReading:
+        """Connect and hold the present pose. Raises (torque off) if the arm cannot be read."""
+        reading = self.robot.connect()
+        with self._lock:
+            self.follower.hold(reading.positions_rad)
+            self._previous = (now_s, reading.positions_rad)
+        return reading
+
+    def shutdown(self, torque_off: bool) -> None:
+        with self._lock:
+            if self.base is not None and self.robot.bus.is_connected:
+                self._write_wheels(np.zeros(3))
+            self.robot.disconnect(torque_off=torque_off)
+
+    # -- commands (called from ROS callbacks) -----------------------------------------------------
+
+    def set_trajectory(self, trajectory: JointTrajectory, now_s: float) -> None:
+        """Validate and start ``trajectory``; raises TrajectoryRejected with the reason."""
+        with self._lock:
+            reading = self.robot.last_reading
+            if reading is None:
+                raise BusError("no present position has been read yet; refusing the trajectory")
+            self.follower.set_trajectory(trajectory, now_s, reading.positions_rad)
+
+    def hold_present(self) -> None:
+        """Stop: hold the last measured pose (action cancel, path tolerance violation)."""
+        with self._lock:
+            reading = self.robot.last_reading
+            if reading is not None:
+                self.follower.hold(reading.positions_rad)
+
+    def tracking(self) -> Tracking | None:
+        """The latest desired and measured state (None before the first commanded tick)."""
+        with self._lock:
+            tick = self._last_tick
+            if tick is None or tick.desired is None:
+                return None
+            actual = JointSample(tick.reading.positions_rad, tick.velocities_rad_s)
+            return Tracking(tick.desired, actual, self.follower.trajectory_end_s, self.status.faulted)
+
+    def set_base_velocity(self, x_m_s: float, y_m_s: float, theta_rad_s: float, now_s: float) -> None:
+        if self.base is None:
+            raise ValueError(f"{self.robot.rtype.name} has no mobile base; cmd_vel ignored")
+        if not all(np.isfinite((x_m_s, y_m_s, theta_rad_s))):
+            raise ValueError("cmd_vel is not finite")
+        with self._lock:
+            self._base_command = (now_s, (x_m_s, y_m_s, theta_rad_s))
+
+    # -- the loop ---------------------------------------------------------------------------------
+
+    def step(self, now_s: float) -> Tick:
+        with self._lock:
+            try:
+                reading = self.robot.read()
+            except BusError as err:
+                self._on_read_failure(err)
+                return Tick(None, None, None)
+            velocities = self._velocities(now_s, reading)
+            if self.status.faulted:
+                log.warning("%s: bus answers again; holding the present pose", self.robot.rtype.name)
+                self.status.faulted = False
+                self.follower.hold(reading.positions_rad)
+            self.status.consecutive_read_failures = 0
+            desired, command = self._command_arm(now_s, reading) if self.robot.torque_enabled else (None, None)
+            wheels = self._step_base(now_s) if self.base is not None else None
+            self._last_tick = Tick(reading, velocities, command, wheels, desired)
+            return self._last_tick
+
+    def _on_read_failure(self, err: BusError) -> None:
+        self.status.read_failures += 1
+        self.status.consecutive_read_failures += 1
+        self.status.last_error = str(err)
+        if self.status.consecutive_read_failures >= self.config.fault_after_failures and not self.status.faulted:
+            log.error("%s: %d reads failed in a row (%s); dropping the trajectory and holding",
+                      self.robot.rtype.name, self.status.consecutive_read_failures, err)
+            self.status.faulted = True
+        self._previous = None
+
+    def _velocities(self, now_s: float, reading: JointReading) -> np.ndarray:
+        previous, self._previous = self._previous, (now_s, reading.positions_rad)
+        if previous is None or now_s <= previous[0]:
+            return np.zeros_like(reading.positions_rad)
+        return (reading.positions_rad - previous[1]) / (now_s - previous[0])
+
+    def _command_arm(self, now_s: float, reading: JointReading) -> tuple[JointSample, np.ndarray | None]:
+        if self.follower.is_stale(now_s, self.config.command_timeout_s):
+            self.status.stale_holds += 1
+            self.follower.hold(reading.positions_rad)
+        desired = self.follower.sample(now_s)
+        try:
+            sent = self.robot.send_goal(desired.positions)
+        except BusError as err:
+            self.status.write_failures += 1
+            self.status.last_error = str(err)
+            return desired, None
+        if not np.allclose(sent, desired.positions, atol=1e-9):
+            self.status.clamped_commands += 1
+        return desired, sent
+
+    def _step_base(self, now_s: float) -> np.ndarray | None:
+        command = (0.0, 0.0, 0.0)
+        if self._base_command is not None and now_s - self._base_command[0] <= self.config.base_command_timeout_s:
+            command = self._base_command[1]
+        try:
+            self._write_wheels(self.base.body_to_wheel_raw(*command))
+            raw = self.robot.bus.sync_read("Present_Velocity", list(self.base.spec.wheels))
+        except BusError as err:
+            self.status.write_failures += 1
+            self.status.last_error = str(err)
+            return None
+        wheel_raw = np.array([raw[w] for w in self.base.spec.wheels], dtype=float)
+        dt = 0.0 if self._last_base_tick_s is None else now_s - self._last_base_tick_s
+        self._last_base_tick_s = now_s
+        self.odometry.update(self.base.wheel_raw_to_body(wheel_raw), dt)
+        return self.base.wheel_raw_to_rad_s(wheel_raw)
+
+    def _write_wheels(self, raw: np.ndarray) -> None:
+        self.robot.bus.sync_write("Goal_Velocity", {w: int(v) for w, v in zip(self.base.spec.wheels, raw)})
+
+    def refresh_health(self) -> dict[str, MotorHealth]:
+        """Read temperatures, voltages and error bits (slow: call at about 1 Hz)."""
+        with self._lock:
+            try:
+                self.status.health = self.robot.read_health()
+            except BusError as err:
+                self.status.read_failures += 1
+                self.status.last_error = str(err)
+            return self.status.health
