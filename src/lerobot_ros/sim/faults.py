@@ -42,6 +42,11 @@ class BusFaults:
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
 
+    def reseed(self, seed: int | None) -> None:
+        """Restart the drop sequence from ``seed`` (a test picks the exact packets to lose)."""
+        self.seed = seed
+        self._rng = random.Random(seed)
+
     def drop_now(self) -> bool:
         """Whether the next status packet is lost on the wire."""
         return self.drop_probability > 0 and self._rng.random() < self.drop_probability
