@@ -5,8 +5,10 @@ returns; trajectory messages and action goals go through :meth:`Driver.set_traje
 about faults lives here, where a plain unit test can reach it:
 
 * a failed read skips the tick (no write without a fresh present position);
-* ``fault_after_failures`` failed reads in a row is a fault: the trajectory is dropped, and when the
-  bus answers again the arm holds where it actually is (never jumps back to an old setpoint);
+* ``fault_after_failures`` failed reads in a row is a fault: the trajectory is dropped, the port is
+  reopened every ``reconnect_period_s`` (a USB adapter that was unplugged comes back as a new
+  device), and when the arm answers again it is brought up afresh holding where it actually is
+  (never jumping back to an old setpoint);
 * a trajectory that ended more than ``command_timeout_s`` ago is stale: the arm holds its present pose;
 * every command is clamped by :class:`~lerobot_ros.robots.robot.Robot` (limits, max_relative_target).
 """
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 class DriverConfig:
     command_timeout_s: float = 0.5  # 0 disables; counted from the end of the trajectory, as in JTC
     fault_after_failures: int = 3  # consecutive failed reads before the arm is considered faulted
+    reconnect_period_s: float = 1.0  # while faulted, try to reopen the port this often
     base_command_timeout_s: float = 0.5  # LeKiwi: stop the wheels when cmd_vel is older than this
 
 
@@ -84,6 +87,8 @@ class Driver:
         self._base_command: tuple[float, tuple[float, float, float]] | None = None
         self._last_base_tick_s: float | None = None
         self._last_tick: Tick | None = None
+        self._wheels_written: tuple[int, ...] | None = None
+        self._last_reconnect_s = -float("inf")
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -140,20 +145,30 @@ class Driver:
     def step(self, now_s: float) -> Tick:
         with self._lock:
             try:
-                reading = self.robot.read()
+                reading = self._reconnect(now_s) if self.status.faulted else self.robot.read()
             except BusError as err:
                 self._on_read_failure(err)
                 return Tick(None, None, None)
+            if reading is None:
+                return Tick(None, None, None)
             velocities = self._velocities(now_s, reading)
-            if self.status.faulted:
-                log.warning("%s: bus answers again; holding the present pose", self.robot.rtype.name)
-                self.status.faulted = False
-                self.follower.hold(reading.positions_rad)
             self.status.consecutive_read_failures = 0
             desired, command = self._command_arm(now_s, reading) if self.robot.torque_enabled else (None, None)
             wheels = self._step_base(now_s) if self.base is not None else None
             self._last_tick = Tick(reading, velocities, command, wheels, desired)
             return self._last_tick
+
+    def _reconnect(self, now_s: float) -> JointReading | None:
+        """While faulted: reopen the port now and then; on success hold the pose the arm is in."""
+        if now_s - self._last_reconnect_s < self.config.reconnect_period_s:
+            return None
+        self._last_reconnect_s = now_s
+        reading = self.robot.reconnect()
+        log.warning("%s: the arm answers again; holding the present pose", self.robot.rtype.name)
+        self.status.faulted = False
+        self.follower.hold(reading.positions_rad)
+        self._wheels_written = None  # the servos may have been power-cycled: write the speeds again
+        return reading
 
     def _on_read_failure(self, err: BusError) -> None:
         self.status.read_failures += 1
@@ -163,6 +178,8 @@ class Driver:
             log.error("%s: %d reads failed in a row (%s); dropping the trajectory and holding",
                       self.robot.rtype.name, self.status.consecutive_read_failures, err)
             self.status.faulted = True
+            if self.robot.last_reading is not None:
+                self.follower.hold(self.robot.last_reading.positions_rad)
         self._previous = None
 
     def _velocities(self, now_s: float, reading: JointReading) -> np.ndarray:
@@ -204,7 +221,12 @@ class Driver:
         return self.base.wheel_raw_to_rad_s(wheel_raw)
 
     def _write_wheels(self, raw: np.ndarray) -> None:
-        self.robot.bus.sync_write("Goal_Velocity", {w: int(v) for w, v in zip(self.base.spec.wheels, raw)})
+        """Write wheel speeds when they change (the servos keep the last speed; no need to repeat it)."""
+        command = tuple(int(v) for v in raw)
+        if command == self._wheels_written:
+            return
+        self.robot.bus.sync_write("Goal_Velocity", dict(zip(self.base.spec.wheels, command)))
+        self._wheels_written = command
 
     def refresh_health(self) -> dict[str, MotorHealth]:
         """Read temperatures, voltages and error bits (slow: call at about 1 Hz)."""

@@ -149,6 +149,12 @@ class Robot:
         self.bus.write("Goal_Position", self._trigger, raw)
         self.bus.enable_torque([self._trigger])
 
+    def reconnect(self) -> JointReading:
+        """Reopen the port and bring the arm up again (after an unplug or a power cycle): holds where it is."""
+        if self.bus.is_connected:
+            self.bus.disconnect(disable_torque=False)
+        return self.connect()
+
     def disconnect(self, torque_off: bool = True) -> None:
         if self.bus.is_connected:
             self.bus.disconnect(disable_torque=torque_off)
@@ -211,16 +217,4 @@ class Robot:
             for i, spec in enumerate(self._specs)
         }
         self.bus.sync_write("Goal_Position", raw)
-        return goal
-
-    def goal_from_named(self, names: list[str], positions: list[float], base: np.ndarray) -> np.ndarray:
-        """A full goal vector from named positions, other joints taken from ``base``."""
-        index = {n: i for i, n in enumerate(self.joint_names)}
-        unknown = [n for n in names if n not in index]
-        if unknown:
-            raise UnsafeCommandError(f"unknown joints {', '.join(unknown)}; {self.rtype.name} has "
-                                     f"{', '.join(self.joint_names)}")
-        goal = np.array(base, dtype=float)
-        for n, p in zip(names, positions):
-            goal[index[n]] = p
         return goal
