@@ -6,10 +6,25 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 import dynamixel_sdk
+import dynamixel_sdk.port_handler
 import pytest
 import scservo_sdk
+import scservo_sdk.port_handler
 
 from lerobot_ros.sim import SimulatedBus
+
+
+# The SDKs wait 2 x LATENCY_TIMER (16 ms, a USB adapter's latency timer) + 2 ms for a status packet.
+# The simulator answers in about a millisecond, but on a loaded two-core test machine its thread may
+# wait longer than that for a CPU; a late reply is then taken as the answer to the *next* request
+# (as it would be on hardware). A wider window keeps the suite deterministic; timeouts stay short.
+TEST_LATENCY_TIMER_MS = 60
+
+
+@pytest.fixture(autouse=True)
+def patient_sdks(monkeypatch):
+    for module in (scservo_sdk.port_handler, dynamixel_sdk.port_handler):
+        monkeypatch.setattr(module, "LATENCY_TIMER", TEST_LATENCY_TIMER_MS)
 
 
 @dataclass
