@@ -9,7 +9,7 @@ import pytest
 from lerobot_ros.motors.bus import BusMotor, make_bus
 from lerobot_ros.sim.bus import ServoSpec, SimulatedBus
 
-FAST = {"timeout_ms": 15}  # short reply window: fault tests time out quickly
+FAST = {"timeout_ms": 30}  # a shorter reply window than the default 50 ms: fault tests end sooner
 
 
 @pytest.fixture

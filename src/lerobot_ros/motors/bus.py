@@ -13,6 +13,7 @@ may sync-read at 100 Hz on one thread while command callbacks write on others.
 
 from __future__ import annotations
 
+import termios
 import threading
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
@@ -297,12 +298,12 @@ class MotorsBus(ABC):
             raise ServoStatusError(self.port, f"servo id {id_} ({label}) rejected {what}: {status.rejected}"
                                    f"{_rejection_hint(status.rejected)}", {label: (status.rejected,)}, ids=[id_])
 
-    def _attempts(self, run: Callable[[], Reply], id_: int, what: str, retries: int | None = None) -> Reply:
+    def _attempts(self, run: Callable[[], Reply], id_: int, what: str) -> Reply:
         """Run one exchange with retries; count every failure; raise the last one when attempts run out."""
         self._require_connection()
         label = self._label(id_)
         reply = Reply(Comm.TX_FAIL)
-        for _ in range(1 + (self.retries if retries is None else retries)):
+        for _ in range(1 + self.retries):
             reply = self._exchange(run)
             if reply.comm is Comm.OK:
                 return reply
@@ -314,14 +315,14 @@ class MotorsBus(ABC):
         try:
             self._port_handler.ser.reset_input_buffer()
             return run()
-        except OSError as exc:
+        except (OSError, termios.error) as exc:  # pyserial flushes through termios
             raise BusError(self.port, f"serial I/O failed ({exc}); check the USB cable and that no other program "
                            f"holds the port") from exc
 
-    def _ping_id(self, id_: int, label: str | None = None, retries: int | None = None) -> int | None:
+    def _ping_id(self, id_: int, label: str | None = None) -> int | None:
         label = label or self._label(id_)
         reply, number = Reply(Comm.TX_FAIL), 0
-        for _ in range(1 + (self.retries if retries is None else retries)):
+        for _ in range(1 + self.retries):
             reply, number = self._exchange(lambda: self._ping_once(id_))
             if reply.comm is Comm.OK:
                 self._record_status(label, id_, reply.error, "ping")
@@ -452,7 +453,10 @@ class MotorsBus(ABC):
 
     @contextmanager
     def torque_disabled(self, motors: MotorSelection = None) -> Iterator[None]:
-        """Torque off for EEPROM writes; afterwards torque comes back on only where it was on before."""
+        """Torque off for EEPROM writes; afterwards torque comes back on only where it was on before.
+
+        The bus lock is not held for the body: other threads keep reading meanwhile.
+        """
         names = self._names(motors)
         was_on = [n for n, v in self.sync_read("Torque_Enable", names).items() if v]
         self.disable_torque(names)
@@ -531,9 +535,9 @@ class MotorsBus(ABC):
         if self.supports_broadcast_ping:
             return self.broadcast_ping()
         found = {}
-        for id_ in range(0, 253):
-            number = self._ping_id(id_, retries=0)
-            if number is not None:
+        for id_ in range(0, 253):  # one quiet attempt per id: silence is the normal answer here
+            reply, number = self._exchange(lambda: self._ping_once(id_))
+            if reply.comm is Comm.OK:
                 found[id_] = number
         return found
 

@@ -1,0 +1,38 @@
+"""``lerobot-ros``: the entry point of every lerobot_ros command-line tool.
+
+A subcommand is a module exposing ``NAME``, ``HELP``, ``add_arguments(parser)`` and
+``run(args) -> int`` (the exit status); registering one means adding it to :data:`SUBCOMMANDS`.
+Subcommand modules import heavy dependencies (rclpy, torch) inside ``run`` so that ``--help`` and
+the other subcommands stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from types import ModuleType
+from typing import Sequence
+
+from . import calibrate
+
+SUBCOMMANDS: tuple[ModuleType, ...] = (calibrate,)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lerobot-ros", description="LeRobot for ROS 2: command-line tools.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in SUBCOMMANDS:
+        sub = commands.add_parser(module.NAME, help=module.HELP, description=module.__doc__,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+        module.add_arguments(sub)
+        sub.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
