@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -95,6 +96,7 @@ def test_type_hashes_match_released_jazzy():
 
 SERVER = textwrap.dedent('''
     import sys
+    import time
 
     import rclpy
     from rclpy.action import ActionServer, GoalResponse
@@ -112,6 +114,11 @@ SERVER = textwrap.dedent('''
             result.error_code = FollowJointTrajectory.Result.INVALID_JOINTS
             result.error_string = "expected joints " + ",".join(JOINTS)
             return result
+        # Feedback is a topic: publish only once the client's subscription has matched.
+        deadline = time.monotonic() + 10.0
+        while node.count_subscribers(sys.argv[1] + "/_action/feedback") == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.1)
         feedback = FollowJointTrajectory.Feedback()
         feedback.joint_names = JOINTS
         for point in goal.trajectory.points:
@@ -129,6 +136,7 @@ SERVER = textwrap.dedent('''
 
     def main():
         rclpy.init()
+        global node
         node = rclpy.create_node("fjt_test_server")
         ActionServer(node, FollowJointTrajectory, sys.argv[1], execute_callback=execute,
                      goal_callback=lambda goal: GoalResponse.ACCEPT)
@@ -168,6 +176,10 @@ def test_goal_round_trip_across_processes(tmp_path):
     try:
         client = ActionClient(node, FollowJointTrajectory, action)
         assert client.wait_for_server(timeout_sec=30.0), (tmp_path / "server.log").read_text()
+        # Feedback is a volatile topic: see the server's feedback publisher before sending goals.
+        deadline = time.monotonic() + 10.0
+        while node.count_publishers(action + "/_action/feedback") == 0 and time.monotonic() < deadline:
+            executor.spin_once(timeout_sec=0.01)
 
         def run(goal, feedback=None):
             future = client.send_goal_async(goal, feedback_callback=feedback)
@@ -195,7 +207,9 @@ def test_goal_round_trip_across_processes(tmp_path):
         assert response.result.error_string == (
             f"points=3 last={[0.1 * 2, -0.2 * 2, 0.3 * 2]} goal_time_tolerance=0.250000000 "
             "path_tol=[('elbow_flex', 0.05)] goal_tol=[('shoulder_pan', 0.01)]")
-        executor.spin_once(timeout_sec=0.2)
+        deadline = time.monotonic() + 10.0
+        while not feedbacks and time.monotonic() < deadline:
+            executor.spin_once(timeout_sec=0.05)
         assert feedbacks and list(feedbacks[0].joint_names) == ["shoulder_pan", "shoulder_lift", "elbow_flex"]
 
         # The feedback topic carries the released Jazzy type (hash announced by the server process).
