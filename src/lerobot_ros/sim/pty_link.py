@@ -43,6 +43,7 @@ class PtyLink:
         """Create the pty, point the public path at it and start reading; returns the public path."""
         if self.connected:
             return self.port
+        os.makedirs(self._dir, exist_ok=True)  # gone after a previous stop()
         self._master, self._slave = os.openpty()
         tty.setraw(self._master)
         tty.setraw(self._slave)
