@@ -63,8 +63,8 @@ py_inc=$("$PY" -c "import sysconfig; print(sysconfig.get_paths()['include'])")
 np_inc=$("$PY" -c "import numpy; print(numpy.get_include())")
 link() {  # link TARGET NAME: create or repoint a symlink, never replace a real directory
   if [ -e "$2" ] && [ ! -L "$2" ]; then return 0; fi
-  mkdir -p "$(dirname "$2")"
-  ln -sfn "$1" "$2"
+  { mkdir -p "$(dirname "$2")" && ln -sfn "$1" "$2"; } 2> /dev/null \
+    || { echo "build_control_msgs: cannot create $2 -> $1 (needs root once: sudo ln -sfn $1 $2)" >&2; exit 1; }
 }
 link "$py_inc" /opt/python/cp311-cp311/include/python3.11
 link "$np_inc" /opt/python/cp311-cp311/lib/python3.11/site-packages/numpy/_core/include
