@@ -80,9 +80,11 @@ class FollowJointTrajectoryServer:
             if self._active is goal_handle:
                 self._active = None
             self._preempted.pop(id(goal_handle), None)
-        if reason:
-            log = self._node.get_logger().info if code == ErrorCode.SUCCESSFUL else self._node.get_logger().warning
-            log(f"follow_joint_trajectory: {reason}")
+        # rclpy pins one severity per call site, hence two calls.
+        if code == ErrorCode.SUCCESSFUL:
+            self._node.get_logger().info(f"follow_joint_trajectory: {reason}")
+        else:
+            self._node.get_logger().warning(f"follow_joint_trajectory: {reason}")
         return Result(error_code=int(code), error_string=reason)
 
     def _execute(self, goal_handle) -> Result:

@@ -193,9 +193,12 @@ class RobotNode(Node):
             counters[f"{name}.status_errors"] = d.status_errors
         bus.values = [KeyValue(key=k, value=str(v)) for k, v in counters.items()]
         array.status.append(bus)
+        bus_diagnostics = self.setup.robot.bus.diagnostics()
         for name, h in health.items():
             motor = DiagnosticStatus(name=f"{self.get_name()}: {name}", hardware_id=self.setup.port_description)
-            errors = decode_bits(h.error_bits, self.setup.robot.bus.hardware_error_bits)
+            # Alarms come both from the error register and from the error byte of the servo's latest reply.
+            errors = sorted(set(decode_bits(h.error_bits, self.setup.robot.bus.hardware_error_bits))
+                            | set(bus_diagnostics[name].last_status))
             motor.level = DiagnosticStatus.WARN if errors else DiagnosticStatus.OK
             motor.message = ", ".join(errors) or "ok"
             motor.values = [KeyValue(key="temperature_c", value=f"{h.temperature_c:.0f}"),

@@ -1,0 +1,180 @@
+"""camera_node: publishes one camera (an OpenCV device or video file, or the simulated arm view).
+
+Topics (relative, so a namespace applies), all with sensor-data QoS (best effort, keep last 5):
+
+* ``<name>/image_raw`` (sensor_msgs/Image, rgb8, stamped with the capture time),
+* ``<name>/image_raw/compressed`` (sensor_msgs/CompressedImage, jpeg; encoded only while
+  someone subscribes, since JPEG costs more CPU than the rest of the node together),
+* ``<name>/camera_info`` (sensor_msgs/CameraInfo: assumed pinhole intrinsics, see
+  :mod:`lerobot_ros.cameras.intrinsics`).
+
+A publisher thread waits on the camera's capture thread and publishes each frame exactly once,
+so the rate is the camera's, not a timer's beating against it. The sim source subscribes to
+``joint_states`` and draws the arm at its latest pose.
+
+640x480 rgb8 images are 921 KB: with best-effort QoS they arrive only through a Fast DDS profile
+with a large shared-memory segment (config/fastdds/robot.xml); see docs/cameras.md.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+import cv2
+import rclpy
+from builtin_interfaces.msg import Time
+from rclpy.exceptions import ParameterException
+from rclpy.executors import ExternalShutdownException
+from rclpy.experimental import EventsExecutor
+from rclpy.node import Node
+from rclpy.qos import qos_profile_sensor_data
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image, JointState
+
+from lerobot_ros.cameras import Frame, OpenCVCamera, OpenCVCameraConfig, Pinhole
+from lerobot_ros.nodes.parameters import Param, declare
+from lerobot_ros.sim.camera import SimCamera, SimCameraConfig
+
+PARAMS = (
+    Param("name", "camera", "Camera name: topics are <name>/image_raw, <name>/image_raw/compressed, "
+          "<name>/camera_info"),
+    Param("source", "opencv", "Where frames come from: an OpenCV device or video file, or the simulated arm view",
+          choices=("opencv", "sim")),
+    Param("index_or_path", "0", "OpenCV source: a device index (digits, e.g. 0), a device path (/dev/video0) "
+          "or a video file (played in a loop)"),
+    Param("width", 640, "Image width in pixels after rotation; 0 keeps the camera's own (opencv only)", min=0),
+    Param("height", 480, "Image height in pixels after rotation; 0 keeps the camera's own (opencv only)", min=0),
+    Param("fps", 30.0, "Frame rate; 0 keeps the camera's own (opencv only)", min=0.0, max=240.0),
+    Param("fourcc", "", "OpenCV pixel format, e.g. MJPG (often needed for 640x480@30 over USB); "
+          "empty keeps the camera's own"),
+    Param("rotation", 0, "Clockwise rotation applied to each frame: 0, 90, 180 or -90 degrees", min=-90, max=180),
+    Param("warmup_s", 1.0, "Seconds to let the camera settle (auto exposure) before publishing", min=0.0),
+    Param("frame_id", "", "header.frame_id of the images; empty means <name>_optical_frame"),
+    Param("jpeg_quality", 90, "JPEG quality of image_raw/compressed", min=1, max=100),
+    Param("publish_compressed", True, "Also publish image_raw/compressed (encoded only while subscribed)"),
+    Param("joint_states_topic", "joint_states", "Sim source: the JointState topic whose pose is drawn"),
+)
+
+
+def open_camera(p: dict) -> OpenCVCamera | SimCamera:
+    """The camera the parameters describe, connected (it delivers frames when this returns)."""
+    if p["source"] == "sim":
+        camera = SimCamera(SimCameraConfig(width=p["width"], height=p["height"], fps=p["fps"]))
+    else:
+        camera = OpenCVCamera(OpenCVCameraConfig(
+            index_or_path=p["index_or_path"], fps=p["fps"] or None, width=p["width"] or None,
+            height=p["height"] or None, rotation=p["rotation"], warmup_s=p["warmup_s"], fourcc=p["fourcc"] or None))
+    camera.connect()
+    return camera
+
+
+def stamp(seconds: float) -> Time:
+    ns = int(round(seconds * 1e9))
+    return Time(sec=ns // 1_000_000_000, nanosec=ns % 1_000_000_000)
+
+
+def image_msg(frame: Frame, frame_id: str) -> Image:
+    h, w = frame.image.shape[:2]
+    msg = Image(height=h, width=w, encoding="rgb8", is_bigendian=0, step=w * 3)
+    msg.header.stamp = stamp(frame.stamp_s)
+    msg.header.frame_id = frame_id
+    msg.data = frame.image.tobytes()  # one memcpy; a list or ndarray assignment costs 100x more
+    return msg
+
+
+def camera_info_msg(pinhole: Pinhole, frame_id: str) -> CameraInfo:
+    msg = CameraInfo(width=pinhole.width, height=pinhole.height, distortion_model="plumb_bob",
+                     d=[0.0] * 5, k=pinhole.k, r=[1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0], p=pinhole.p)
+    msg.header.frame_id = frame_id
+    return msg
+
+
+class CameraNode(Node):
+    def __init__(self) -> None:
+        super().__init__("camera_node")
+        p = declare(self, PARAMS)
+        name = p["name"]
+        self.frame_id = p["frame_id"] or f"{name}_optical_frame"
+        self.jpeg_quality = p["jpeg_quality"]
+        self.camera = open_camera(p)
+        self.info = camera_info_msg(Pinhole.from_hfov(self.camera.width, self.camera.height), self.frame_id)
+        self.image_pub = self.create_publisher(Image, f"{name}/image_raw", qos_profile_sensor_data)
+        self.info_pub = self.create_publisher(CameraInfo, f"{name}/camera_info", qos_profile_sensor_data)
+        self.compressed_pub = (self.create_publisher(CompressedImage, f"{name}/image_raw/compressed",
+                                                     qos_profile_sensor_data) if p["publish_compressed"] else None)
+        if isinstance(self.camera, SimCamera):
+            self.create_subscription(JointState, p["joint_states_topic"], self._on_joint_states,
+                                     qos_profile_sensor_data)
+        self.failed = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._publish_frames, name="camera-publish", daemon=True)
+        self._thread.start()
+        self.get_logger().info(f"{p['source']} camera {self.camera.name}: publishing {name}/image_raw at "
+                               f"{self.camera.width}x{self.camera.height} @ {self.camera.fps:g} fps")
+
+    def _on_joint_states(self, msg: JointState) -> None:
+        self.camera.set_joint_positions(dict(zip(msg.name, msg.position)))
+
+    def _publish_frames(self) -> None:
+        index = 0
+        while not self._stop.is_set():
+            try:
+                frame = self.camera.next_frame(index, timeout_ms=2000.0)
+            except TimeoutError as exc:
+                if not self._stop.is_set():
+                    self.get_logger().warning(str(exc), throttle_duration_sec=10.0)
+                continue
+            except RuntimeError as exc:  # the capture thread died: say why once, then stop the node
+                self.get_logger().fatal(str(exc))
+                self.failed = True
+                self.context.try_shutdown()
+                return
+            index = frame.index
+            self.publish(frame)
+
+    def publish(self, frame: Frame) -> None:
+        msg = image_msg(frame, self.frame_id)
+        self.image_pub.publish(msg)
+        self.info.header.stamp = msg.header.stamp
+        self.info_pub.publish(self.info)
+        if self.compressed_pub is not None and self.compressed_pub.get_subscription_count() > 0:
+            bgr = cv2.cvtColor(frame.image, cv2.COLOR_RGB2BGR)
+            ok, jpeg = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
+            if ok:
+                compressed = CompressedImage(header=msg.header, format="jpeg")
+                compressed.data = jpeg.tobytes()
+                self.compressed_pub.publish(compressed)
+
+    def close(self) -> None:
+        self._stop.set()
+        self.camera.disconnect()
+        self._thread.join(timeout=3.0)
+
+
+def main(args: list[str] | None = None) -> int:
+    """Run the node until SIGINT/SIGTERM (exit 0) or until the camera fails (exit 1)."""
+    rclpy.init(args=args)
+    node = None
+    try:
+        try:
+            node = CameraNode()
+        except (ValueError, ConnectionError, RuntimeError, ParameterException) as exc:
+            # A bad parameter or a camera that will not open: the message names the fix; no traceback.
+            rclpy.logging.get_logger("camera_node").fatal(str(exc))
+            return 1
+        # EventsExecutor: a 1 kHz joint_states stream costs about a quarter of the default's CPU.
+        executor = EventsExecutor()
+        executor.add_node(node)
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if node is not None:
+            node.close()
+            node.destroy_node()
+        rclpy.try_shutdown()
+    return 1 if node is not None and node.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
