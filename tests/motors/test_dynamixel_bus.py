@@ -67,12 +67,12 @@ def test_retry_timeout_and_corruption(koch):
     assert bus.diagnostics()["gripper"].timeouts == 1
     sim.servo(2).faults.no_reply = True
     with pytest.raises(NoResponseError, match=r"servo id 2 \(shoulder_lift\)"):
-        bus.sync_read("Present_Position")
+        bus.sync_read("Present_Position", ["shoulder_lift", "gripper"])
     assert bus.diagnostics()["shoulder_lift"].timeouts == 3
     sim.servo(2).faults.clear()
     sim.servo(4).faults.corrupt_checksum = True
     with pytest.raises(CorruptPacketError, match=r"servo id 4 \(wrist_flex\)"):
-        bus.sync_read("Present_Position")
+        bus.sync_read("Present_Position", ["wrist_flex"])
     assert bus.diagnostics()["wrist_flex"].corrupt_packets == 3
 
 

@@ -75,7 +75,7 @@ def test_silence_raises_after_the_retries_and_counts_them(so101):
     sim, bus = so101
     sim.servo(3).faults.no_reply = True
     with pytest.raises(NoResponseError, match=r"no reply from servo id 3 \(elbow_flex\) to sync read of Present_Position after 3 attempts") as err:
-        bus.sync_read("Present_Position")
+        bus.sync_read("Present_Position", ["elbow_flex", "gripper"])
     assert err.value.ids == (3,) and err.value.port == sim.port
     assert bus.diagnostics()["elbow_flex"].timeouts == 3
     with pytest.raises(NoResponseError):

@@ -13,6 +13,7 @@ may sync-read at 100 Hz on one thread while command callbacks write on others.
 
 from __future__ import annotations
 
+import select
 import termios
 import threading
 from abc import ABC, abstractmethod
@@ -596,6 +597,28 @@ class MotorsBus(ABC):
                 raise ValueError(f"{register} is read-only on {model.name}")
             groups.setdefault((reg.address, reg.size), []).append(name)
         return groups
+
+
+class PortTiming:
+    """Mixin for the SDKs' PortHandler classes: our reply window, and waiting without spinning.
+
+    ``setPacketTimeout``: the reply window is the request's wire time plus ``reply_timeout_ms`` (the
+    SDKs' fixed window is too short for USB adapters with a 16 ms latency timer; LeRobot patches it too).
+    ``readPort``: the SDKs poll a non-blocking port in a tight loop, which burns a core and, in-process,
+    starves other Python threads of the GIL; here an empty port is waited on with select() for up to
+    1 ms, which returns as soon as a byte arrives, so no latency is added.
+    """
+
+    reply_timeout_ms: float = DEFAULT_TIMEOUT_MS
+
+    def setPacketTimeout(self, packet_length):  # noqa: N802 (SDK name)
+        self.packet_start_time = self.getCurrentTime()
+        self.packet_timeout = self.tx_time_per_byte * packet_length + self.reply_timeout_ms
+
+    def readPort(self, length):  # noqa: N802 (SDK name)
+        if not self.ser.in_waiting:
+            select.select([self.ser.fileno()], [], [], 0.001)
+        return self.ser.read(length)
 
 
 def decode_bits(value: int, names: Mapping[int, str]) -> tuple[str, ...]:

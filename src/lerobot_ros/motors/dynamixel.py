@@ -11,9 +11,17 @@ from types import MappingProxyType
 from typing import Mapping, Sequence
 
 import dynamixel_sdk as dxl
+from dynamixel_sdk.protocol2_packet_handler import (
+    PKT_ERROR,
+    PKT_ID,
+    PKT_INSTRUCTION,
+    PKT_LENGTH_H,
+    PKT_LENGTH_L,
+    PKT_PARAMETER0,
+)
 
 from . import dynamixel_tables
-from .bus import Comm, MotorsBus, Reply, StatusDecoding
+from .bus import Comm, MotorsBus, PortTiming, Reply, StatusDecoding
 from .model import Vendor
 
 _COMM = {dxl.COMM_SUCCESS: Comm.OK, dxl.COMM_RX_TIMEOUT: Comm.TIMEOUT, dxl.COMM_RX_CORRUPT: Comm.CORRUPT}
@@ -30,16 +38,12 @@ def _comm(result: int) -> Comm:
     return _COMM.get(result, Comm.TX_FAIL)
 
 
-class _PortHandler(dxl.PortHandler):
-    """The SDK port with a reply window of ``reply_timeout_ms`` after the request's own wire time."""
+class _PortHandler(PortTiming, dxl.PortHandler):
+    """The SDK's port with this bus's reply window and a non-spinning wait (see :class:`PortTiming`)."""
 
     def __init__(self, port_name: str, reply_timeout_ms: float):
         super().__init__(port_name)
         self.reply_timeout_ms = reply_timeout_ms
-
-    def setPacketTimeout(self, packet_length):  # noqa: N802 (SDK name)
-        self.packet_start_time = self.getCurrentTime()
-        self.packet_timeout = self.tx_time_per_byte * packet_length + self.reply_timeout_ms
 
 
 class DynamixelMotorsBus(MotorsBus):
@@ -62,32 +66,52 @@ class DynamixelMotorsBus(MotorsBus):
     def _from_bytes(self, data: Sequence[int]) -> int:
         return int.from_bytes(bytes(data), "little")
 
+    def _receive(self, id_: int, size: int) -> Reply:
+        """The status packet of ``id_`` carrying ``size`` data bytes.
+
+        Packets of other servos, or of this servo but another size (a late answer to an earlier,
+        timed-out request), are skipped: taking one for this reply would return wrong data.
+        """
+        while True:
+            rx, result = self._ph.rxPacket(self._port_handler, False)
+            if result != dxl.COMM_SUCCESS:
+                return Reply(_comm(result))
+            length = rx[PKT_LENGTH_L] | rx[PKT_LENGTH_H] << 8  # instruction, error, data, CRC
+            if rx[PKT_ID] == id_ and length == size + 4:
+                return Reply(Comm.OK, tuple(rx[PKT_ERROR + 1:PKT_ERROR + 1 + size]), rx[PKT_ERROR])
+
+    def _send(self, id_: int, instruction: int, params: list[int], reply_size: int) -> Reply:
+        tx = [0] * (10 + len(params))
+        tx[PKT_ID], tx[PKT_INSTRUCTION] = id_, instruction
+        tx[PKT_LENGTH_L], tx[PKT_LENGTH_H] = (len(params) + 3) & 0xFF, (len(params) + 3) >> 8
+        tx[PKT_PARAMETER0:PKT_PARAMETER0 + len(params)] = params
+        result = self._ph.txPacket(self._port_handler, tx)  # adds header, stuffing and CRC
+        if result != dxl.COMM_SUCCESS:
+            self._port_handler.is_using = False
+            return Reply(_comm(result))
+        self._port_handler.setPacketTimeout(reply_size + 11)
+        return self._receive(id_, reply_size)
+
     def _ping_once(self, id_: int) -> tuple[Reply, int]:
-        number, result, error = self._ph.ping(self._port_handler, id_)
-        return Reply(_comm(result), error=error), number
+        reply = self._send(id_, dxl.INST_PING, [], 3)  # model number (2 bytes), firmware version
+        return reply, (reply.data[0] | reply.data[1] << 8) if reply.comm is Comm.OK else 0
 
     def _read_once(self, id_: int, address: int, size: int) -> Reply:
-        data, result, error = self._ph.readTxRx(self._port_handler, id_, address, size)
-        if result == dxl.COMM_SUCCESS and len(data) != size:
-            return Reply(Comm.CORRUPT, error=error)
-        return Reply(_comm(result), tuple(data), error)
+        return self._send(id_, dxl.INST_READ, [address & 0xFF, address >> 8, size & 0xFF, size >> 8], size)
 
     def _write_once(self, id_: int, address: int, size: int, data: list[int]) -> Reply:
-        result, error = self._ph.writeTxRx(self._port_handler, id_, address, size, data)
-        return Reply(_comm(result), error=error)
+        return self._send(id_, dxl.INST_WRITE, [address & 0xFF, address >> 8, *data], 0)
 
     def _sync_read_once(self, address: int, size: int, ids: Sequence[int]) -> dict[int, Reply]:
         # The SDK's GroupSyncRead drops each reply's error byte, so the replies are collected here.
         result = self._ph.syncReadTx(self._port_handler, address, size, list(ids), len(ids), False)
         if result != dxl.COMM_SUCCESS:
+            self._port_handler.is_using = False
             return {ids[0]: Reply(_comm(result))}
         replies = {}
         for id_ in ids:
-            data, result, error = self._ph.readRx(self._port_handler, id_, size)
-            if result == dxl.COMM_SUCCESS and len(data) != size:
-                result = dxl.COMM_RX_CORRUPT
-            replies[id_] = Reply(_comm(result), tuple(data), error)
-            if result != dxl.COMM_SUCCESS:
+            replies[id_] = reply = self._receive(id_, size)
+            if reply.comm is not Comm.OK:
                 break
         return replies
 

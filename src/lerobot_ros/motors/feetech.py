@@ -15,14 +15,16 @@ from typing import Mapping, Sequence
 
 import scservo_sdk as scs
 from scservo_sdk.protocol_packet_handler import (
+    PKT_ERROR,
     PKT_ID,
     PKT_INSTRUCTION,
     PKT_LENGTH,
+    PKT_PARAMETER0,
     protocol_packet_handler,
 )
 
 from . import feetech_tables
-from .bus import BusMotor, Comm, MotorsBus, Reply, StatusDecoding, decode_bits
+from .bus import BusMotor, Comm, MotorsBus, PortTiming, Reply, StatusDecoding, decode_bits
 from .model import Vendor
 
 _COMM = {scs.COMM_SUCCESS: Comm.OK, scs.COMM_RX_TIMEOUT: Comm.TIMEOUT, scs.COMM_RX_CORRUPT: Comm.CORRUPT}
@@ -32,19 +34,12 @@ def _comm(result: int) -> Comm:
     return _COMM.get(result, Comm.TX_FAIL)
 
 
-class _PortHandler(scs.PortHandler):
-    """The SDK port with a reply window of ``reply_timeout_ms`` after the request's own wire time.
-
-    (The SDK's fixed window is too short for USB adapters with a 16 ms latency timer; LeRobot patches it the same way.)
-    """
+class _PortHandler(PortTiming, scs.PortHandler):
+    """The SDK's port with this bus's reply window and a non-spinning wait (see :class:`PortTiming`)."""
 
     def __init__(self, port_name: str, reply_timeout_ms: float):
         super().__init__(port_name)
         self.reply_timeout_ms = reply_timeout_ms
-
-    def setPacketTimeout(self, packet_length):  # noqa: N802 (SDK name)
-        self.packet_start_time = self.getCurrentTime()
-        self.packet_timeout = self.tx_time_per_byte * packet_length + self.reply_timeout_ms
 
 
 class FeetechMotorsBus(MotorsBus):
@@ -90,37 +85,59 @@ class FeetechMotorsBus(MotorsBus):
 
     # -- packets ----------------------------------------------------------------------------------
 
-    def _ping_once(self, id_: int) -> tuple[Reply, int]:
-        tx = [0] * 6
-        tx[PKT_ID], tx[PKT_LENGTH], tx[PKT_INSTRUCTION] = id_, 2, scs.INST_PING
-        _, result, error = self._ph.txRxPacket(self._port_handler, tx)
+    def _receive(self, id_: int, size: int) -> Reply:
+        """The status packet of ``id_`` carrying ``size`` data bytes.
+
+        Packets of other servos, or of this servo but another size (a late answer to an earlier,
+        timed-out request), are skipped: taking one for this reply would return wrong data.
+        """
+        while True:
+            rx, result = self._ph.rxPacket(self._port_handler)
+            if result != scs.COMM_SUCCESS:
+                return Reply(_comm(result))
+            if rx[PKT_ID] == id_ and rx[PKT_LENGTH] == size + 2:
+                return Reply(Comm.OK, tuple(rx[PKT_PARAMETER0:PKT_PARAMETER0 + size]), rx[PKT_ERROR])
+
+    def _transmit(self, id_: int, instruction: int, params: list[int]) -> int:
+        """Send one instruction packet (the SDK adds header and checksum); returns the SDK result."""
+        tx = [0] * (6 + len(params))
+        tx[PKT_ID], tx[PKT_LENGTH], tx[PKT_INSTRUCTION] = id_, len(params) + 2, instruction
+        tx[PKT_PARAMETER0:PKT_PARAMETER0 + len(params)] = params
+        result = self._ph.txPacket(self._port_handler, tx)
         if result != scs.COMM_SUCCESS:
-            return Reply(_comm(result), error=error), 0
+            self._port_handler.is_using = False
+        return result
+
+    def _send(self, id_: int, instruction: int, params: list[int], reply_size: int) -> Reply:
+        result = self._transmit(id_, instruction, params)
+        if result != scs.COMM_SUCCESS:
+            return Reply(_comm(result))
+        self._port_handler.setPacketTimeout(reply_size + 6)
+        return self._receive(id_, reply_size)
+
+    def _ping_once(self, id_: int) -> tuple[Reply, int]:
+        reply = self._send(id_, scs.INST_PING, [], 0)
+        if reply.comm is not Comm.OK:
+            return reply, 0
         model = self._read_once(id_, feetech_tables.STS_SMS_TABLE["Model_Number"].address, 2)
         return model, self._from_bytes(model.data) if model.comm is Comm.OK else 0
 
     def _read_once(self, id_: int, address: int, size: int) -> Reply:
-        data, result, error = self._ph.readTxRx(self._port_handler, id_, address, size)
-        if result == scs.COMM_SUCCESS and len(data) != size:
-            return Reply(Comm.CORRUPT, error=error)
-        return Reply(_comm(result), tuple(data), error)
+        return self._send(id_, scs.INST_READ, [address, size], size)
 
     def _write_once(self, id_: int, address: int, size: int, data: list[int]) -> Reply:
-        result, error = self._ph.writeTxRx(self._port_handler, id_, address, size, data)
-        return Reply(_comm(result), error=error)
+        return self._send(id_, scs.INST_WRITE, [address, *data], 0)
 
     def _sync_read_once(self, address: int, size: int, ids: Sequence[int]) -> dict[int, Reply]:
         # The SDK's GroupSyncRead drops each reply's error byte, so the replies are collected here.
         result = self._ph.syncReadTx(self._port_handler, address, size, list(ids), len(ids))
         if result != scs.COMM_SUCCESS:
+            self._port_handler.is_using = False
             return {ids[0]: Reply(_comm(result))}
         replies = {}
         for id_ in ids:
-            data, result, error = self._ph.readRx(self._port_handler, id_, size)
-            if result == scs.COMM_SUCCESS and len(data) != size:
-                result = scs.COMM_RX_CORRUPT
-            replies[id_] = Reply(_comm(result), tuple(data), error)
-            if result != scs.COMM_SUCCESS:
+            replies[id_] = reply = self._receive(id_, size)
+            if reply.comm is not Comm.OK:
                 break
         return replies
 
@@ -131,11 +148,8 @@ class FeetechMotorsBus(MotorsBus):
     def _broadcast_ping_once(self) -> tuple[Comm, dict[int, int]]:
         """Ping id 254 and collect status packets until the line stays quiet (the SDK has no broadcast ping)."""
         port = self._port_handler
-        tx = [0] * 6
-        tx[PKT_ID], tx[PKT_LENGTH], tx[PKT_INSTRUCTION] = scs.BROADCAST_ID, 2, scs.INST_PING
-        result = self._ph.txPacket(port, tx)
+        result = self._transmit(scs.BROADCAST_ID, scs.INST_PING, [])
         if result != scs.COMM_SUCCESS:
-            port.is_using = False
             return _comm(result), {}
         # every servo may answer, each a 6-byte status packet
         port.setPacketTimeout(6 * (scs.MAX_ID + 1))
