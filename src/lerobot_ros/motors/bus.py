@@ -18,7 +18,7 @@ import termios
 import threading
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Callable, ClassVar, Iterator, Mapping, Sequence
 
@@ -33,7 +33,7 @@ from .errors import (
     ServoStatusError,
 )
 from .model import MotorModel, Register, Vendor
-from .tables import motor_model
+from .tables import MODELS, motor_model
 
 DEFAULT_BAUDRATE = 1_000_000
 DEFAULT_TIMEOUT_MS = 50.0  # reply window after the request has left the wire (LeRobot's patched Feetech value)
@@ -261,7 +261,7 @@ class MotorsBus(ABC):
     def _diag(self, label: str) -> MotorDiagnostics:
         return self._diagnostics.setdefault(label, MotorDiagnostics())
 
-    def _count_failure(self, label: str, comm: Comm, what: str) -> str:
+    def _count_failure(self, label: str, comm: Comm, what: str) -> None:
         diag = self._diag(label)
         if comm is Comm.TIMEOUT:
             diag.timeouts += 1
@@ -272,7 +272,6 @@ class MotorsBus(ABC):
         else:
             text = f"could not send {what} to {label}"
         diag.last_error = text
-        return text
 
     def _comm_error(self, comm: Comm, label: str, id_: int, what: str) -> BusError:
         attempts = f"{self.retries + 1} attempt{'s' if self.retries else ''}"
@@ -640,8 +639,6 @@ def _rejection_hint(reason: str) -> str:
 
 
 def _models_of(vendor: Vendor) -> list[MotorModel]:
-    from .tables import MODELS
-
     return [m for m in MODELS.values() if m.vendor is vendor]
 
 
