@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import subprocess
@@ -17,6 +18,17 @@ def write_params(path: Path, node_name: str, params: dict) -> Path:
     return path
 
 
+_LIVE: list["NodeProcess"] = []
+
+
+@atexit.register
+def _kill_leftovers() -> None:
+    """A test that failed before stopping its nodes must not leave them running."""
+    for node in _LIVE:
+        if node.alive():
+            os.killpg(node.proc.pid, signal.SIGKILL)
+
+
 class NodeProcess:
     """A node run as ``python -m <module> --ros-args -r __node:=<name> --params-file <file>``."""
 
@@ -28,9 +40,11 @@ class NodeProcess:
                "--params-file", str(params_file), *(extra_args or [])]
         self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=os.environ.copy(),
                                      start_new_session=True)
+        _LIVE.append(self)
 
     def log(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors="replace")
 
     def alive(self) -> bool:

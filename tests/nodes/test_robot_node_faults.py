@@ -97,9 +97,9 @@ def test_faults_never_crash_show_in_diagnostics_and_never_jump(tmp_path, ros):
             assert abs(held - sim.servo(1).read_register("Present_Position")) <= 3
             assert abs(held - goals_while_unplugged[0]) >= 100
         finally:
-            samples = sampler.stop() if sampler.is_alive() else np.array(sampler.samples)
-            client.close()
             node.stop()
+            client.close()
+            samples = sampler.stop() if sampler.is_alive() else np.array(sampler.samples)
 
     assert len(samples) > 500
     for i, spec in enumerate(SO101.joints):

@@ -33,6 +33,7 @@ from ..robots.robot import Robot, UnsafeCommandError
 from ..robots.setup import RobotSetup, RobotSetupError
 from ..robots.tables import ROBOT_TYPES
 from ..robots.trajectory import NO_CHECK, Tolerances, TrajectoryRejected
+from .log_bridge import bridge_core_logging
 from .parameters import Param, declare
 from .trajectory_msgs import trajectory_from_msg
 
@@ -77,6 +78,7 @@ PARAMS = [
 class RobotNode(Node):
     def __init__(self, **kwargs):
         super().__init__("robot_node", **kwargs)
+        bridge_core_logging(self)
         self.p = declare(self, PARAMS)
         self.setup = RobotSetup.from_parameters(self.p)
         self.driver = Driver(self.setup.robot, DriverConfig(command_timeout_s=self.p["command_timeout_s"]))

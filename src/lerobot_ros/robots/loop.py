@@ -15,6 +15,8 @@ from typing import Callable
 
 
 class FixedRateLoop:
+    """Calls ``body(now_s)`` (monotonic seconds at the call) every ``period_s``."""
+
     def __init__(self, period_s: float, body: Callable[[float], None], name: str = "control-loop",
                  max_catch_up: int = 5):
         if period_s <= 0:
@@ -37,7 +39,7 @@ class FixedRateLoop:
     def _run(self) -> None:
         deadline = time.monotonic()
         while not self._stop.is_set():
-            self._body(deadline)
+            self._body(time.monotonic())
             deadline += self.period_s
             now = time.monotonic()
             if now - deadline > self._max_lag_s:
