@@ -32,8 +32,13 @@ def _kill_leftovers() -> None:
 class NodeProcess:
     """A node run as ``python -m <module> --ros-args -r __node:=<name> --params-file <file>``."""
 
-    def __init__(self, module: str, node_name: str, params: dict, tmp_path: Path, extra_args: list[str] | None = None):
-        params_file = write_params(tmp_path / f"{node_name}.params.yaml", node_name, params)
+    def __init__(self, module: str, node_name: str, params: dict | Path, tmp_path: Path,
+                 extra_args: list[str] | None = None):
+        """``params``: a dict written to a parameter file, or an existing parameter file."""
+        if isinstance(params, Path):
+            params_file = params
+        else:
+            params_file = write_params(tmp_path / f"{node_name}.params.yaml", node_name, params)
         self.log_path = tmp_path / f"{node_name}.log"
         self._log = open(self.log_path, "wb")
         cmd = [sys.executable, "-m", module, "--ros-args", "-r", f"__node:={node_name}",
