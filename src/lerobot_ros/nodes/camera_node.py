@@ -18,15 +18,15 @@ with a large shared-memory segment (config/fastdds/robot.xml); see docs/cameras.
 
 from __future__ import annotations
 
+import signal
 import sys
 import threading
 
 import cv2
 import rclpy
 from builtin_interfaces.msg import Time
-from rclpy.exceptions import ParameterException
+from rclpy.exceptions import NameValidationException, ParameterException
 from rclpy.executors import ExternalShutdownException
-from rclpy.experimental import EventsExecutor
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image, JointState
@@ -36,8 +36,8 @@ from lerobot_ros.nodes.parameters import Param, declare
 from lerobot_ros.sim.camera import SimCamera, SimCameraConfig
 
 PARAMS = (
-    Param("name", "camera", "Camera name: topics are <name>/image_raw, <name>/image_raw/compressed, "
-          "<name>/camera_info"),
+    Param("name", "camera", "Camera name: topics are `<name>/image_raw`, `<name>/image_raw/compressed`, "
+          "`<name>/camera_info`"),
     Param("source", "opencv", "Where frames come from: an OpenCV device or video file, or the simulated arm view",
           choices=("opencv", "sim")),
     Param("index_or_path", "0", "OpenCV source: a device index (digits, e.g. 0), a device path (/dev/video0) "
@@ -49,7 +49,7 @@ PARAMS = (
           "empty keeps the camera's own"),
     Param("rotation", 0, "Clockwise rotation applied to each frame: 0, 90, 180 or -90 degrees", min=-90, max=180),
     Param("warmup_s", 1.0, "Seconds to let the camera settle (auto exposure) before publishing", min=0.0),
-    Param("frame_id", "", "header.frame_id of the images; empty means <name>_optical_frame"),
+    Param("frame_id", "", "header.frame_id of the images; empty means `<name>_optical_frame`"),
     Param("jpeg_quality", 90, "JPEG quality of image_raw/compressed", min=1, max=100),
     Param("publish_compressed", True, "Also publish image_raw/compressed (encoded only while subscribed)"),
     Param("joint_states_topic", "joint_states", "Sim source: the JointState topic whose pose is drawn"),
@@ -96,12 +96,12 @@ class CameraNode(Node):
         name = p["name"]
         self.frame_id = p["frame_id"] or f"{name}_optical_frame"
         self.jpeg_quality = p["jpeg_quality"]
-        self.camera = open_camera(p)
-        self.info = camera_info_msg(Pinhole.from_hfov(self.camera.width, self.camera.height), self.frame_id)
         self.image_pub = self.create_publisher(Image, f"{name}/image_raw", qos_profile_sensor_data)
         self.info_pub = self.create_publisher(CameraInfo, f"{name}/camera_info", qos_profile_sensor_data)
         self.compressed_pub = (self.create_publisher(CompressedImage, f"{name}/image_raw/compressed",
                                                      qos_profile_sensor_data) if p["publish_compressed"] else None)
+        self.camera = open_camera(p)
+        self.info = camera_info_msg(Pinhole.from_hfov(self.camera.width, self.camera.height), self.frame_id)
         if isinstance(self.camera, SimCamera):
             self.create_subscription(JointState, p["joint_states_topic"], self._on_joint_states,
                                      qos_profile_sensor_data)
@@ -124,13 +124,22 @@ class CameraNode(Node):
                 if not self._stop.is_set():
                     self.get_logger().warning(str(exc), throttle_duration_sec=10.0)
                 continue
-            except RuntimeError as exc:  # the capture thread died: say why once, then stop the node
-                self.get_logger().fatal(str(exc))
-                self.failed = True
-                self.context.try_shutdown()
+            except RuntimeError as exc:  # the capture thread died
+                self._fail(str(exc))
                 return
             index = frame.index
-            self.publish(frame)
+            try:
+                self.publish(frame)
+            except RuntimeError as exc:  # rclpy's RCLError
+                if self.context.ok():  # not SIGINT/SIGTERM shutting the context down under us
+                    self._fail(f"publishing failed: {exc}")
+                return
+
+    def _fail(self, reason: str) -> None:
+        """Say why once, then stop the node so main() exits non-zero."""
+        self.get_logger().fatal(reason)
+        self.failed = True
+        self.context.try_shutdown()
 
     def publish(self, frame: Frame) -> None:
         msg = image_msg(frame, self.frame_id)
@@ -146,9 +155,10 @@ class CameraNode(Node):
                 self.compressed_pub.publish(compressed)
 
     def close(self) -> None:
+        """Stop publishing, then release the camera (in that order, so no read hits a closed camera)."""
         self._stop.set()
-        self.camera.disconnect()
         self._thread.join(timeout=3.0)
+        self.camera.disconnect()
 
 
 def main(args: list[str] | None = None) -> int:
@@ -158,17 +168,17 @@ def main(args: list[str] | None = None) -> int:
     try:
         try:
             node = CameraNode()
-        except (ValueError, ConnectionError, RuntimeError, ParameterException) as exc:
-            # A bad parameter or a camera that will not open: the message names the fix; no traceback.
+        except (ValueError, ConnectionError, RuntimeError, ParameterException, NameValidationException) as exc:
+            # A bad parameter or name, or a camera that will not open: the message names the fix; no traceback.
             rclpy.logging.get_logger("camera_node").fatal(str(exc))
             return 1
-        # EventsExecutor: a 1 kHz joint_states stream costs about a quarter of the default's CPU.
-        executor = EventsExecutor()
-        executor.add_node(node)
-        executor.spin()
+        rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
+        # A second Ctrl-C while closing must not turn a clean shutdown into a traceback.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if node is not None:
             node.close()
             node.destroy_node()
