@@ -63,19 +63,24 @@ def test_launch_file_is_consistent_with_the_package(path):
 @pytest.mark.parametrize("file_name", sorted(PARAM_FILES))
 def test_parameter_file_names_real_parameters_with_valid_values(file_name):
     document = yaml.safe_load((REPO / "config" / file_name).read_text())
-    (node_name, body), = document.items()
+    (node_name, body), = document.items()  # a node name, or the /** wildcard
     params = {p.name: p for p in importlib.import_module(PARAM_FILES[file_name]).PARAMS}
     for key, value in body["ros__parameters"].items():
-        assert key in params, f"{file_name}: {key!r} is not a parameter of {node_name}"
+        assert key in params, f"{file_name}: {key!r} is not a parameter of {PARAM_FILES[file_name]}"
         params[key].validate(value)
 
 
 @pytest.mark.slow
 @pytest.mark.ros
-def test_robot_node_starts_from_its_parameter_file(tmp_path):
-    node = NodeProcess("lerobot_ros.nodes.robot_node", "robot_node", REPO / "config" / "robot_node.yaml", tmp_path)
+@pytest.mark.parametrize("module, node_name, params_file, overrides, ready", [
+    ("lerobot_ros.nodes.robot_node", "robot_node", "robot_node.yaml", [], "joints at"),
+    ("lerobot_ros.nodes.camera_node", "front_camera", "camera_node.yaml",
+     ["-p", "source:=sim", "-p", "name:=front"], "front"),
+])
+def test_node_starts_from_its_parameter_file(module, node_name, params_file, overrides, ready, tmp_path):
+    node = NodeProcess(module, node_name, REPO / "config" / params_file, tmp_path, extra_args=overrides)
     try:
-        assert wait_for(lambda: "joints at" in node.log(), timeout=30.0), node.log()
-        assert node.alive()
+        assert wait_for(lambda: ready in node.log(), timeout=30.0), node.log()
+        assert node.alive(), node.log()
     finally:
-        assert node.stop() == 0
+        assert node.stop() == 0, node.log()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pytest
@@ -35,6 +36,14 @@ def goal_register(sim, joint: str) -> int:
     return sim.servo(SO101.motor(joint).id).read_register("Goal_Position")
 
 
+def settled_goal_register(sim, joint: str, expected: int) -> int:
+    """Goal_Position once the simulator has taken the last sync write (it has no reply to wait for)."""
+    deadline = time.monotonic() + 1.0
+    while goal_register(sim, joint) != expected and time.monotonic() < deadline:
+        time.sleep(0.001)
+    return goal_register(sim, joint)
+
+
 def test_no_torque_and_no_goal_when_the_first_read_fails(sim):
     goals_before = [s.read_register("Goal_Position") for s in sim.servos]
     sim.servo(3).faults.no_reply = True
@@ -63,7 +72,8 @@ def test_goals_are_clamped_to_joint_limits(sim):
     assert sent[0] == pytest.approx(robot.limits_rad[0, 1])
     assert sent[1] == pytest.approx(robot.limits_rad[1, 0])
     cal = default_sim_calibration("so101_follower")
-    assert goal_register(sim, "shoulder_pan") == radians_to_raw(robot.limits_rad[0, 1], cal["shoulder_pan"], 4095, True)
+    expected = radians_to_raw(robot.limits_rad[0, 1], cal["shoulder_pan"], 4095, True)
+    assert settled_goal_register(sim, "shoulder_pan", expected) == expected
     # The limit is the SO-101's nominal 110 deg, narrowed at most to the calibrated range's last tick.
     assert 1.91986 - 2 * math.pi / 4095 <= robot.limits_rad[0, 1] <= 1.91986
 
