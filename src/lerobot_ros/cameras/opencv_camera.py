@@ -31,7 +31,8 @@ def parse_index_or_path(value: str | int | Path) -> int | str:
         return value
     text = str(value).strip()
     if not text:
-        raise ValueError("camera index_or_path is empty: give a device index (0), a device (/dev/video0) or a video file")
+        raise ValueError("camera index_or_path is empty: give a device index (0), a device (/dev/video0) "
+                         "or a video file")
     return int(text) if text.isdigit() else text
 
 
@@ -156,7 +157,8 @@ class OpenCVCamera:
                 cap.set(cv2.CAP_PROP_FPS, self.config.fps)
         got = (int(round(cap.get(cv2.CAP_PROP_FRAME_WIDTH))), int(round(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))))
         if wanted is not None and got != wanted:
-            rotated = f" (the capture size for rotation {self.config.rotation})" if self.config.rotation in (90, -90) else ""
+            swapped = self.config.rotation in (90, -90)
+            rotated = f" (the capture size for rotation {self.config.rotation})" if swapped else ""
             if self.is_file:
                 fix = (f"a video file plays at its own size: set width/height to the file's "
                        f"{self._delivered(got)} or leave them unset")
@@ -168,9 +170,9 @@ class OpenCVCamera:
         reported_fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
         if (not self.is_file and self.config.fps is not None and reported_fps > 0
                 and not math.isclose(reported_fps, self.config.fps, rel_tol=1e-2)):
-            raise RuntimeError(f"camera {self.name}: asked {self.config.fps:g} fps, got {reported_fps:g}; pick a rate "
-                               f"the camera supports at {got[0]}x{got[1]} (`v4l2-ctl -d {self.name} --list-formats-ext`) "
-                               "or leave fps unset")
+            raise RuntimeError(f"camera {self.name}: asked {self.config.fps:g} fps, got {reported_fps:g}; pick a "
+                               f"rate the camera supports at {got[0]}x{got[1]} "
+                               f"(`v4l2-ctl -d {self.name} --list-formats-ext`) or leave fps unset")
         fps = self.config.fps or reported_fps or 30.0
         return got[0], got[1], fps
 
