@@ -61,6 +61,12 @@ class Recorder:
         return np.frombuffer(self.image.data, np.uint8).reshape(self.image.height, self.image.width, 3)
 
 
+def assert_clean_exit(node: NodeProcess, sig: int) -> None:
+    code = node.stop(sig)
+    log = node.log_path.read_text(errors="replace")
+    assert code == 0 and "Traceback" not in log, f"exit code {code} after {signal.Signals(sig).name}:\n{log}"
+
+
 @pytest.fixture
 def camera_node(tmp_path):
     node = NodeProcess("lerobot_ros.nodes.camera_node", "sim_camera",
@@ -109,8 +115,7 @@ def test_sim_camera_node_publishes_every_frame(camera_node, recorder):
     assert info.header.frame_id == "cam_optical_frame"
     np.testing.assert_allclose(info.k, Pinhole.from_hfov(W, H).k)
 
-    assert camera_node.stop(signal.SIGINT) == 0
-    assert "Traceback" not in camera_node.log()
+    assert_clean_exit(camera_node, signal.SIGINT)
 
 
 def test_sim_camera_node_draws_the_joint_states_pose(camera_node, recorder):
@@ -126,8 +131,7 @@ def test_sim_camera_node_draws_the_joint_states_pose(camera_node, recorder):
         return np.array_equal(recorder.latest_pixels(), expected)
 
     assert wait_for(drawn, 10, spin=recorder.spin), "the published pose never appeared in image_raw"
-    assert camera_node.stop(signal.SIGTERM) == 0
-    assert "Traceback" not in camera_node.log()
+    assert_clean_exit(camera_node, signal.SIGTERM)
 
 
 def test_opencv_source_plays_a_video_file_rotated(tmp_path, recorder):
@@ -145,8 +149,7 @@ def test_opencv_source_plays_a_video_file_rotated(tmp_path, recorder):
         assert (recorder.image.width, recorder.image.height) == (120, 160)
         assert (recorder.info.width, recorder.info.height) == (120, 160)
     finally:
-        assert node.stop(signal.SIGINT) == 0
-    assert "Traceback" not in node.log()
+        assert_clean_exit(node, signal.SIGINT)
 
 
 def test_a_camera_that_cannot_open_exits_with_the_reason(tmp_path):

@@ -26,7 +26,7 @@ import cv2
 import rclpy
 from builtin_interfaces.msg import Time
 from rclpy.exceptions import NameValidationException, ParameterException
-from rclpy.executors import ExternalShutdownException
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image, JointState
@@ -172,7 +172,12 @@ def main(args: list[str] | None = None) -> int:
             # A bad parameter or name, or a camera that will not open: the message names the fix; no traceback.
             rclpy.logging.get_logger("camera_node").fatal(str(exc))
             return 1
-        rclpy.spin(node)
+        # Spin in short slices rather than rclpy.spin(): now and then a SIGTERM's wake-up of a blocked
+        # wait is missed (rclpy 7.1) and the node would hang until killed; this notices within 0.1 s.
+        executor = SingleThreadedExecutor(context=node.context)
+        executor.add_node(node)
+        while node.context.ok():
+            executor.spin_once(timeout_sec=0.1)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
