@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 # Everything started from here keeps DDS on this machine: loopback discovery, the loopback Fast DDS
 # profile (shared memory + UDPv4 on 127.0.0.1 only) and a domain id of our own.
 export ROS_AUTOMATIC_DISCOVERY_RANGE := LOCALHOST
+# Fast DDS 2.x (Humble, Jazzy) reads FASTRTPS_DEFAULT_PROFILES_FILE, 3.x (Kilted, Lyrical) FASTDDS_...
+export FASTRTPS_DEFAULT_PROFILES_FILE := $(CURDIR)/config/fastdds/loopback.xml
 export FASTDDS_DEFAULT_PROFILES_FILE := $(CURDIR)/config/fastdds/loopback.xml
 export RMW_IMPLEMENTATION := rmw_fastrtps_cpp
 export ROS_DOMAIN_ID ?= 61

@@ -4,9 +4,9 @@
     ros2 launch lerobot_ros camera.launch.py name:=front source:=sim      # a view of the simulated arm
 
 640x480 images over sensor-data (best-effort) QoS need the shared-memory Fast DDS profile in every
-process that publishes or subscribes them: export
-FASTDDS_DEFAULT_PROFILES_FILE=$(ros2 pkg prefix lerobot_ros)/share/lerobot_ros/config/fastdds/robot.xml
-(see docs/cameras.md).
+process that publishes or subscribes them: export FASTRTPS_DEFAULT_PROFILES_FILE (Humble, Jazzy) and
+FASTDDS_DEFAULT_PROFILES_FILE (Kilted and later) as
+$(ros2 pkg prefix lerobot_ros)/share/lerobot_ros/config/fastdds/robot.xml (see docs/cameras.md).
 """
 
 from launch import LaunchDescription

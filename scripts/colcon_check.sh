@@ -49,7 +49,8 @@ mkdir -p "$ws/src/lerobot_ros"
 tar -C "$here" --exclude=./.venv --exclude=./.git --exclude=./build --exclude=./install --exclude=./log \
   --exclude='*.egg-info' --exclude=__pycache__ --exclude=.pytest_cache --exclude=./outputs -cf - . \
   | tar -C "$ws/src/lerobot_ros" -xf -
-export FASTDDS_DEFAULT_PROFILES_FILE="$ws/src/lerobot_ros/config/fastdds/loopback.xml"
+export FASTDDS_DEFAULT_PROFILES_FILE="$ws/src/lerobot_ros/config/fastdds/loopback.xml"  # Fast DDS 3.x
+export FASTRTPS_DEFAULT_PROFILES_FILE="$FASTDDS_DEFAULT_PROFILES_FILE"  # Fast DDS 2.x (Jazzy)
 
 build_args=()
 [ "${COLCON_CHECK_SYMLINK:-0}" = 1 ] && build_args+=(--symlink-install)

@@ -11,7 +11,9 @@ import pathlib
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
 os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
-os.environ["FASTDDS_DEFAULT_PROFILES_FILE"] = str(REPO / "config" / "fastdds" / "loopback.xml")
+# Fast DDS 2.x (Humble, Jazzy) reads FASTRTPS_..., Fast DDS 3.x (Kilted, Lyrical) FASTDDS_...: set both.
+for _variable in ("FASTRTPS_DEFAULT_PROFILES_FILE", "FASTDDS_DEFAULT_PROFILES_FILE"):
+    os.environ[_variable] = str(REPO / "config" / "fastdds" / "loopback.xml")
 os.environ["RMW_IMPLEMENTATION"] = "rmw_fastrtps_cpp"
 # A domain of our own, apart from the Makefile's default (61) and from a parallel run's.
 os.environ["ROS_DOMAIN_ID"] = str(100 + os.getpid() % 100)

@@ -242,6 +242,7 @@ def test_goal_round_trip_across_processes(tmp_path):
 def test_dds_stays_on_loopback():
     """Every run (pytest, make test, colcon test) reaches the tests with loopback-only DDS settings."""
     assert os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] == "LOCALHOST"
-    profile = Path(os.environ["FASTDDS_DEFAULT_PROFILES_FILE"])
-    assert profile.is_file() and "127.0.0.1" in profile.read_text()
+    for variable in ("FASTRTPS_DEFAULT_PROFILES_FILE", "FASTDDS_DEFAULT_PROFILES_FILE"):
+        profile = Path(os.environ[variable])
+        assert profile.is_file() and "127.0.0.1" in profile.read_text()
     assert 0 <= int(os.environ["ROS_DOMAIN_ID"]) <= 232
