@@ -5,6 +5,10 @@ sensor-data QoS and prints the delivery rate and the latency (receive time minus
 DDS stays on this machine: loopback discovery, the loopback Fast DDS profile, a domain of its own.
 
     .venv/bin/python benchmarks/camera_rate.py --width 640 --height 480 --fps 30 --seconds 5
+    .venv/bin/python benchmarks/camera_rate.py --baseline   # Fast DDS's default 512 KB shared memory
+
+``--baseline`` runs the same measurement with the reference: Fast DDS's own shared-memory settings
+(still loopback-only), i.e. what users get without the profile this package ships.
 """
 
 from __future__ import annotations
@@ -15,20 +19,29 @@ import pathlib
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
-PROFILE = str(REPO / "config" / "fastdds" / "loopback.xml")
-os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
-os.environ["FASTDDS_DEFAULT_PROFILES_FILE"] = PROFILE  # Fast DDS 3.x (Kilted and later)
-os.environ["FASTRTPS_DEFAULT_PROFILES_FILE"] = PROFILE  # Fast DDS 2.x (Jazzy)
-os.environ["RMW_IMPLEMENTATION"] = "rmw_fastrtps_cpp"
-os.environ.setdefault("ROS_DOMAIN_ID", "172")
+import numpy as np
 
-import numpy as np  # noqa: E402
-import rclpy  # noqa: E402
-from rclpy.qos import qos_profile_sensor_data  # noqa: E402
-from sensor_msgs.msg import Image  # noqa: E402
+REPO = pathlib.Path(__file__).resolve().parents[1]
+PROFILE = REPO / "config" / "fastdds" / "loopback.xml"
+
+
+def use_profile(baseline: bool) -> None:
+    """Keep DDS on loopback; with ``baseline``, drop the profile's large shared-memory segment."""
+    profile = PROFILE
+    if baseline:
+        text = PROFILE.read_text()
+        text = text.replace("<segment_size>33554432</segment_size>", "").replace(
+            "<maxMessageSize>4194304</maxMessageSize>", "")
+        profile = pathlib.Path(tempfile.mkdtemp()) / "loopback_default_shm.xml"
+        profile.write_text(text)
+    os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
+    os.environ["FASTDDS_DEFAULT_PROFILES_FILE"] = str(profile)  # Fast DDS 3.x (Kilted and later)
+    os.environ["FASTRTPS_DEFAULT_PROFILES_FILE"] = str(profile)  # Fast DDS 2.x (Jazzy)
+    os.environ["RMW_IMPLEMENTATION"] = "rmw_fastrtps_cpp"
+    os.environ.setdefault("ROS_DOMAIN_ID", "172")
 
 
 def main() -> None:
@@ -37,7 +50,12 @@ def main() -> None:
     ap.add_argument("--height", type=int, default=480)
     ap.add_argument("--fps", type=float, default=30.0)
     ap.add_argument("--seconds", type=float, default=5.0)
+    ap.add_argument("--baseline", action="store_true", help="Fast DDS's default shared-memory segment")
     args = ap.parse_args()
+    use_profile(args.baseline)
+    import rclpy
+    from rclpy.qos import qos_profile_sensor_data
+    from sensor_msgs.msg import Image
 
     node_cmd = [sys.executable, "-m", "lerobot_ros.nodes.camera_node", "--ros-args", "-p", "source:=sim",
                 "-p", "name:=bench", "-p", f"width:={args.width}", "-p", f"height:={args.height}",
@@ -66,9 +84,14 @@ def main() -> None:
         proc.wait(10)
         node.destroy_node()
         rclpy.shutdown()
+    which = "Fast DDS default shared memory" if args.baseline else "lerobot_ros loopback profile"
+    rate = len(arrivals) / args.seconds
+    if not arrivals:
+        print(f"{args.width}x{args.height} rgb8 at {args.fps:g} fps ({which}): 0 images/s delivered")
+        return
     latency_ms = np.array([(t - s) * 1e3 for t, s in arrivals])
-    print(f"{args.width}x{args.height} rgb8 at {args.fps:g} fps: {len(arrivals) / args.seconds:.1f} images/s "
-          f"delivered; latency p50 {np.percentile(latency_ms, 50):.1f} ms, p99 {np.percentile(latency_ms, 99):.1f} ms")
+    print(f"{args.width}x{args.height} rgb8 at {args.fps:g} fps ({which}): {rate:.1f} images/s delivered; "
+          f"latency p50 {np.percentile(latency_ms, 50):.1f} ms, p99 {np.percentile(latency_ms, 99):.1f} ms")
 
 
 if __name__ == "__main__":
