@@ -163,7 +163,7 @@ def main() -> None:
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"load average before: {os.getloadavg()[0]:.2f}")
-    print(f"simulated SO-101 bus, 1 Mbps wire timing; robot_node publish_rate_hz 100\n")
+    print("simulated SO-101 bus, 1 Mbps wire timing; robot_node publish_rate_hz 100\n")
     print("| measurement | value |")
     print("|---|---|")
     print(f"| joint_states rate (received, other process) | {ros['rate_hz']:.1f} Hz over {ros['messages']} messages |")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import time
 
-import numpy as np
 import pytest
 
 from lerobot_ros.motors.calibration import save_calibration

@@ -118,3 +118,44 @@ class BackgroundCapture:
                 if remaining <= 0 or self._stop.is_set():
                     raise TimeoutError(f"camera {self.name}: no new frame within {timeout_ms:g} ms")
                 self._cond.wait(remaining)
+
+
+class CapturedCamera:
+    """The reading interface every camera shares, over the :class:`BackgroundCapture` it started.
+
+    A camera sets ``name`` and, while connected, ``_capture``; it implements ``connect`` and
+    ``disconnect``.
+    """
+
+    name: str
+    _capture: BackgroundCapture | None = None
+
+    def connect(self) -> None:
+        raise NotImplementedError
+
+    def disconnect(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        self.connect()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.disconnect()
+
+    def read_latest(self, max_age_ms: float = 500.0) -> np.ndarray:
+        """LeRobot's non-blocking peek: the newest image, TimeoutError if older than ``max_age_ms``."""
+        return self.latest_frame(max_age_ms).image
+
+    def latest_frame(self, max_age_ms: float = 500.0) -> Frame:
+        """The newest frame with its capture time; TimeoutError if older than ``max_age_ms``."""
+        return self._running().latest(max_age_ms)
+
+    def next_frame(self, after_index: int, timeout_ms: float = 1000.0) -> Frame:
+        """Block until a frame newer than ``after_index`` (0 for any), so none is handled twice."""
+        return self._running().next_after(after_index, timeout_ms)
+
+    def _running(self) -> BackgroundCapture:
+        if self._capture is None:
+            raise RuntimeError(f"camera {self.name}: not connected; call connect() first")
+        return self._capture

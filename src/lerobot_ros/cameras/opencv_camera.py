@@ -19,7 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from lerobot_ros.cameras.frames import BackgroundCapture, Frame
+from lerobot_ros.cameras.frames import BackgroundCapture, CapturedCamera
 
 ROTATIONS = {0: None, 90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, -90: cv2.ROTATE_90_COUNTERCLOCKWISE}
 COLOR_MODES = ("rgb", "bgr")
@@ -72,7 +72,7 @@ class OpenCVCameraConfig:
         return (self.height, self.width) if self.rotation in (90, -90) else (self.width, self.height)
 
 
-class OpenCVCamera:
+class OpenCVCamera(CapturedCamera):
     """A ``cv2.VideoCapture`` read by a background thread; frames are HxWx3 uint8 (RGB by default)."""
 
     def __init__(self, config: OpenCVCameraConfig):
@@ -118,32 +118,7 @@ class OpenCVCamera:
             self._cap.release()
             self._cap = None
 
-    def __enter__(self) -> "OpenCVCamera":
-        self.connect()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.disconnect()
-
-    # -- reading ---------------------------------------------------------------------------------
-    def read_latest(self, max_age_ms: float = 500.0) -> np.ndarray:
-        """LeRobot's non-blocking peek: the newest image, TimeoutError if older than ``max_age_ms``."""
-        return self.latest_frame(max_age_ms).image
-
-    def latest_frame(self, max_age_ms: float = 500.0) -> Frame:
-        """The newest frame with its capture time; TimeoutError if older than ``max_age_ms``."""
-        return self._running().latest(max_age_ms)
-
-    def next_frame(self, after_index: int, timeout_ms: float = 1000.0) -> Frame:
-        """Block until a frame newer than ``after_index`` (0 for any), so none is handled twice."""
-        return self._running().next_after(after_index, timeout_ms)
-
     # -- internals -------------------------------------------------------------------------------
-    def _running(self) -> BackgroundCapture:
-        if self._capture is None:
-            raise RuntimeError(f"camera {self.name}: not connected; call connect() first")
-        return self._capture
-
     def _configure(self, cap: cv2.VideoCapture) -> tuple[int, int, float]:
         """Apply fourcc/size/fps (devices) and check what we got; returns the capture (w, h, fps)."""
         wanted = self.config.capture_size

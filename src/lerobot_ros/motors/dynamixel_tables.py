@@ -5,16 +5,10 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from .model import MotorModel, Register, Vendor
+from .model import eeprom as _eeprom
+from .model import status as _status
 
 R = Register
-
-
-def _eeprom(address: int, size: int, **kw) -> Register:
-    return Register(address, size, eeprom=True, **kw)
-
-
-def _status(address: int, size: int, **kw) -> Register:
-    return Register(address, size, writable=False, **kw)
 
 
 X_SERIES_TABLE = MappingProxyType({

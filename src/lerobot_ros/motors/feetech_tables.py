@@ -5,19 +5,14 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from .model import MotorModel, Register, Vendor
+from .model import eeprom as _eeprom
+from .model import status as _status
 
 R = Register
 
 
-def _eeprom(address: int, size: int, **kw) -> Register:
-    return Register(address, size, eeprom=True, **kw)
-
-
-def _status(address: int, size: int, **kw) -> Register:
-    return Register(address, size, writable=False, **kw)
-
-
-STS_SMS_TABLE = MappingProxyType({
+# Identity, limits and gains: the same addresses on STS/SMS and SCS.
+_COMMON = {
     "Firmware_Major_Version": _status(0, 1),
     "Firmware_Minor_Version": _status(1, 1),
     "Model_Number": _status(3, 2),
@@ -40,6 +35,10 @@ STS_SMS_TABLE = MappingProxyType({
     "Minimum_Startup_Force": _eeprom(24, 2),
     "CW_Dead_Zone": _eeprom(26, 1),
     "CCW_Dead_Zone": _eeprom(27, 1),
+}
+
+STS_SMS_TABLE = MappingProxyType({
+    **_COMMON,
     "Protection_Current": _eeprom(28, 2),
     "Angular_Resolution": _eeprom(30, 1),
     "Homing_Offset": _eeprom(31, 2, sign_bit=11),
@@ -70,28 +69,7 @@ STS_SMS_TABLE = MappingProxyType({
 
 # SCS series (protocol 1): no Homing_Offset, Lock at 48, Protective_Torque at 37.
 SCS_TABLE = MappingProxyType({
-    "Firmware_Major_Version": _status(0, 1),
-    "Firmware_Minor_Version": _status(1, 1),
-    "Model_Number": _status(3, 2),
-    "ID": _eeprom(5, 1),
-    "Baud_Rate": _eeprom(6, 1),
-    "Return_Delay_Time": _eeprom(7, 1),
-    "Response_Status_Level": _eeprom(8, 1),
-    "Min_Position_Limit": _eeprom(9, 2),
-    "Max_Position_Limit": _eeprom(11, 2),
-    "Max_Temperature_Limit": _eeprom(13, 1),
-    "Max_Voltage_Limit": _eeprom(14, 1),
-    "Min_Voltage_Limit": _eeprom(15, 1),
-    "Max_Torque_Limit": _eeprom(16, 2),
-    "Phase": _eeprom(18, 1),
-    "Unloading_Condition": _eeprom(19, 1),
-    "LED_Alarm_Condition": _eeprom(20, 1),
-    "P_Coefficient": _eeprom(21, 1),
-    "D_Coefficient": _eeprom(22, 1),
-    "I_Coefficient": _eeprom(23, 1),
-    "Minimum_Startup_Force": _eeprom(24, 2),
-    "CW_Dead_Zone": _eeprom(26, 1),
-    "CCW_Dead_Zone": _eeprom(27, 1),
+    **_COMMON,
     "Protective_Torque": _eeprom(37, 1),
     "Protection_Time": _eeprom(38, 1),
     "Torque_Enable": R(40, 1),

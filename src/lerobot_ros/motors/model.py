@@ -33,6 +33,16 @@ class Register:
     eeprom: bool = False
 
 
+def eeprom(address: int, size: int, **kw) -> Register:
+    """A register in EEPROM (kept across power cycles; written only with torque off or unlocked)."""
+    return Register(address, size, eeprom=True, **kw)
+
+
+def status(address: int, size: int, **kw) -> Register:
+    """A read-only status register."""
+    return Register(address, size, writable=False, **kw)
+
+
 @dataclass(frozen=True)
 class MotorModel:
     """A servo model: identity, resolution and control table."""

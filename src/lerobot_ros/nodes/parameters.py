@@ -6,7 +6,7 @@ Importable without rclpy; :func:`declare` takes the node.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 

@@ -19,7 +19,7 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Twist, TwistStamped
 from nav_msgs.msg import Odometry
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.executors import MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import QoSProfile
 from sensor_msgs.msg import JointState
@@ -29,7 +29,7 @@ from ..motors.bus import decode_bits
 from ..motors.errors import BusError
 from ..robots.driver import Driver, DriverConfig
 from ..robots.loop import FixedRateLoop
-from ..robots.robot import Robot, UnsafeCommandError
+from ..robots.robot import UnsafeCommandError
 from ..robots.setup import RobotSetup, RobotSetupError
 from ..robots.tables import ROBOT_TYPES
 from ..robots.trajectory import NO_CHECK, Tolerances, TrajectoryRejected

@@ -28,7 +28,7 @@ from typing import Mapping
 import cv2
 import numpy as np
 
-from lerobot_ros.cameras.frames import BackgroundCapture, Frame
+from lerobot_ros.cameras.frames import BackgroundCapture, CapturedCamera
 from lerobot_ros.cameras.intrinsics import Pinhole
 
 JOINTS = ("shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll", "gripper")
@@ -156,7 +156,7 @@ def _look_at(eye: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return np.stack([right, down, forward]), eye
 
 
-class SimCamera:
+class SimCamera(CapturedCamera):
     """The renderer behind the same reading interface as :class:`~lerobot_ros.cameras.OpenCVCamera`.
 
     A background thread renders the most recent pose given to :meth:`set_joint_positions` at
@@ -187,27 +187,6 @@ class SimCamera:
         if self._capture is not None:
             self._capture.stop()
             self._capture = None
-
-    def __enter__(self) -> "SimCamera":
-        self.connect()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.disconnect()
-
-    def read_latest(self, max_age_ms: float = 500.0) -> np.ndarray:
-        return self.latest_frame(max_age_ms).image
-
-    def latest_frame(self, max_age_ms: float = 500.0) -> Frame:
-        return self._running().latest(max_age_ms)
-
-    def next_frame(self, after_index: int, timeout_ms: float = 1000.0) -> Frame:
-        return self._running().next_after(after_index, timeout_ms)
-
-    def _running(self) -> BackgroundCapture:
-        if self._capture is None:
-            raise RuntimeError("sim camera: not connected; call connect() first")
-        return self._capture
 
     def _grab(self) -> tuple[np.ndarray, float]:
         stamp_s = time.time()
