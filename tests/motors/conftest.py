@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import random
-
 import pytest
 
-from lerobot_ros.motors.bus import BusMotor, make_bus
+from lerobot_ros.motors.bus import BusMotor
 from lerobot_ros.sim.bus import ServoSpec, SimulatedBus
 
-FAST = {"timeout_ms": 30}  # a shorter reply window than the default 50 ms: fault tests end sooner
+from bus_helpers import open_bus
 
 
 @pytest.fixture
@@ -17,12 +15,6 @@ def sim_robot(request):
     """A started simulated bus of a robot type (parametrize indirectly with the type name)."""
     with SimulatedBus.for_robot_type(request.param) as sim:
         yield sim
-
-
-def open_bus(sim: SimulatedBus, robot_or_motors, **kwargs):
-    bus = make_bus(sim.port, robot_or_motors, **{**FAST, **kwargs})
-    bus.connect()
-    return bus
 
 
 @pytest.fixture
@@ -54,14 +46,3 @@ def scs():
         yield sim, bus
         if bus.is_connected:
             bus.disconnect(disable_torque=False)
-
-
-def drop_first_reply_only(sim: SimulatedBus) -> None:
-    """Seed the line's random drops so the next status packet is lost and the one after arrives."""
-    for seed in range(1000):
-        rng = random.Random(seed)
-        if rng.random() < 0.5 <= rng.random():
-            sim.faults.drop_probability = 0.5
-            sim.faults.reseed(seed)
-            return
-    raise AssertionError("no suitable seed")

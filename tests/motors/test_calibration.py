@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import open_bus
+from bus_helpers import open_bus
 
 from lerobot_ros.motors.calibration import (
     calibrate,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import FAST, drop_first_reply_only
+from bus_helpers import FAST, drop_first_reply_only
 
 from lerobot_ros.motors.bus import make_bus
 from lerobot_ros.motors.errors import CorruptPacketError, ModelMismatchError, NoResponseError, ServoStatusError

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from conftest import FAST, drop_first_reply_only, open_bus
+from bus_helpers import FAST, drop_first_reply_only, open_bus
 
 from lerobot_ros.motors.bus import BusMotor, make_bus
 from lerobot_ros.motors.errors import (

@@ -14,7 +14,7 @@ from lerobot_ros.motors.normalization import radians_to_raw
 from lerobot_ros.robots.driver import Driver, DriverConfig
 from lerobot_ros.robots.robot import Robot, UnsafeCommandError
 from lerobot_ros.robots.tables import robot_type
-from lerobot_ros.robots.trajectory import JointTrajectory, TrajectoryPoint
+from lerobot_ros.robots.trajectory import JointTrajectory, TrajectoryPoint, TrajectoryRejected
 from lerobot_ros.sim.bus import SimulatedBus
 from lerobot_ros.sim.ports import default_sim_calibration
 
@@ -94,6 +94,16 @@ def test_non_finite_goals_are_refused_and_nothing_is_written(sim):
     with pytest.raises(UnsafeCommandError, match="not finite"):
         robot.send_goal(np.array([0, 0, 0, math.inf, 0, 0]))
     assert goal_register(sim, "elbow_flex") == before
+
+
+def test_a_limp_arm_refuses_trajectories(sim):
+    driver = Driver(make_robot(sim, torque_enabled=False))
+    driver.start(0.0)
+    names = tuple(SO101.joint_names)
+    with pytest.raises(TrajectoryRejected, match="torque off"):
+        driver.set_trajectory(JointTrajectory(names, (TrajectoryPoint([0.3] * 6, time_from_start_s=0.5),)), 0.0)
+    assert all(s.read_register("Torque_Enable") == 0 for s in sim.servos)
+    assert driver.step(0.1).command_rad is None
 
 
 def test_stale_command_holds_the_present_pose(sim):

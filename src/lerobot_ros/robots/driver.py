@@ -24,7 +24,7 @@ import numpy as np
 from ..motors.errors import BusError
 from .omni_base import OmniBase, Odometry
 from .robot import JointReading, MotorHealth, Robot
-from .trajectory import JointSample, JointTrajectory, TrajectoryFollower
+from .trajectory import ErrorCode, JointSample, JointTrajectory, TrajectoryFollower, TrajectoryRejected
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +110,9 @@ class Driver:
 
     def set_trajectory(self, trajectory: JointTrajectory, now_s: float) -> None:
         """Validate and start ``trajectory``; raises TrajectoryRejected with the reason."""
+        if not self.robot.torque_enabled:
+            raise TrajectoryRejected(f"{self.robot.rtype.name} runs with torque off (torque:=off, or a leader arm "
+                                     "with torque:=auto); set torque:=on to command it", ErrorCode.INVALID_GOAL)
         with self._lock:
             reading = self.robot.last_reading
             if reading is None:
