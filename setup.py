@@ -39,7 +39,8 @@ setup(
         "dynamixel-sdk>=3.7.31,<3.9",
         "opencv-python-headless",
     ],
-    extras_require={"test": ["pytest", "pytest-timeout"]},
+    # gamepad_node reads pads through pygame's bundled SDL (ROS installs: rosdep's python3-pygame).
+    extras_require={"gamepad": ["pygame>=2.1"], "test": ["pytest", "pytest-timeout", "pygame>=2.1"]},
     zip_safe=True,
     maintainer="lerobot_ros maintainers",
     maintainer_email="maintainers@lerobot-ros.dev",
@@ -49,6 +50,8 @@ setup(
         "console_scripts": [
             "robot_node = lerobot_ros.nodes.robot_node:main",
             "camera_node = lerobot_ros.nodes.camera_node:main",
+            "gamepad_node = lerobot_ros.nodes.gamepad_node:main",
+            "keyboard_node = lerobot_ros.nodes.keyboard_node:main",
             "lerobot-ros = lerobot_ros.cli.main:main",
         ],
     },

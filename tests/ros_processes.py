@@ -33,8 +33,9 @@ class NodeProcess:
     """A node run as ``python -m <module> --ros-args -r __node:=<name> --params-file <file>``."""
 
     def __init__(self, module: str, node_name: str, params: dict | Path, tmp_path: Path,
-                 extra_args: list[str] | None = None):
-        """``params``: a dict written to a parameter file, or an existing parameter file."""
+                 extra_args: list[str] | None = None, stdin: int | None = None):
+        """``params``: a dict written to a parameter file, or an existing parameter file; ``stdin``: a file
+        descriptor for the node's standard input (e.g. a pseudo-terminal's slave side), else inherited."""
         if isinstance(params, Path):
             params_file = params
         else:
@@ -43,8 +44,8 @@ class NodeProcess:
         self._log = open(self.log_path, "wb")
         cmd = [sys.executable, "-m", module, "--ros-args", "-r", f"__node:={node_name}",
                "--params-file", str(params_file), *(extra_args or [])]
-        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=os.environ.copy(),
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(cmd, stdin=stdin, stdout=self._log, stderr=subprocess.STDOUT,
+                                     env=os.environ.copy(), start_new_session=True)
         _LIVE.append(self)
 
     def log(self) -> str:

@@ -25,6 +25,8 @@ CONSOLE_SCRIPTS = dict(re.findall(r'"([\w-]+) = (lerobot_ros[\w.]+):main"', (REP
 PARAM_FILES = {
     "robot_node.yaml": "lerobot_ros.nodes.robot_node",
     "camera_node.yaml": "lerobot_ros.nodes.camera_node",
+    "gamepad_node.yaml": "lerobot_ros.nodes.gamepad_node",
+    "keyboard_node.yaml": "lerobot_ros.nodes.keyboard_node",
 }
 
 

@@ -73,7 +73,7 @@ class Control:
         if self.kind == "buttons":
             return float(state.button(self.plus_button)) - float(state.button(self.minus_button))
         if self.kind == "hat":
-            return self.sign * state.hat(self.index)[self.hat_component]
+            return self.sign * float(state.hat(self.index)[self.hat_component])
         raw = state.axis(self.index)
         if abs(raw) <= deadzone:
             return 0.0
@@ -142,7 +142,7 @@ def _set(values: list, i: int, value, fill) -> None:
 
 
 class GamepadUnavailable(RuntimeError):
-    """SDL could not start its event queue or joystick subsystem."""
+    """pygame is missing, or SDL could not start its event queue or joystick subsystem."""
 
 
 class PygameGamepad:
@@ -154,7 +154,11 @@ class PygameGamepad:
         os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
         os.environ.setdefault("SDL_JOYSTICK_ALLOW_BACKGROUND_EVENTS", "1")
         os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-        import pygame
+        try:
+            import pygame
+        except ImportError:
+            raise GamepadUnavailable("pygame is not installed: `pip install pygame` (or lerobot_ros[gamepad]), "
+                                     "or `apt install python3-pygame` next to a ROS install") from None
 
         self._pg = pygame
         try:
@@ -190,7 +194,8 @@ class PygameGamepad:
             state = self.states.setdefault(event.instance_id, GamepadState())
             self.active = event.instance_id
             if event.type == pg.JOYAXISMOTION:
-                _set(state.axes, event.axis, float(event.value), 0.0)
+                # SDL scales -32768..32767 by 1/32767: full left/up reads -1.00003.
+                _set(state.axes, event.axis, max(-1.0, min(1.0, float(event.value))), 0.0)
             elif event.type == pg.JOYHATMOTION:
                 _set(state.hats, event.hat, tuple(event.value), (0, 0))
             else:

@@ -1,0 +1,138 @@
+"""What gamepad_node and keyboard_node share: their robot-facing parameters, the joint_states they
+jog from, and the messages a :class:`~lerobot_ros.teleop.output.TeleopOutput` becomes."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Callable
+
+import rclpy
+from geometry_msgs.msg import Twist, TwistStamped
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+from sensor_msgs.msg import JointState
+from std_msgs.msg import String
+from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
+
+from ..robots.tables import ROBOT_TYPES, robot_type
+from ..teleop.base_drive import BaseDrive, BaseDriveConfig
+from ..teleop.jog import JogConfig, JogController, arm_joints
+from ..teleop.output import TeleopOutput
+from .parameters import Param
+
+ROBOT_PARAMS = [
+    Param("robot_type", "so101_follower", "Robot type driven (its joints and limits come from its table); "
+          "`lekiwi` also drives the base", choices=tuple(sorted(t for t, v in ROBOT_TYPES.items() if v.role == "robot"))),
+    Param("joint_prefix", "", "Prefix of the robot's joint names (robot_node's joint_prefix)"),
+    Param("controller_name", "arm_controller", "Jog commands go to `<controller_name>/joint_trajectory`"),
+    Param("rate_hz", 30.0, "Command (and joy) rate", min=1.0, max=100.0),
+    Param("max_joint_speed_rad_s", 0.5, "Joint speed at full input", min=0.01, max=3.0),
+    Param("max_step_rad", 0.1, "Largest lead of a jog target over the present position (joint_states)",
+          min=0.001, max=0.5),
+    Param("max_linear_speed_m_s", 0.2, "LeKiwi: base speed at full input", min=0.01, max=0.5),
+    Param("max_angular_speed_rad_s", 1.0, "LeKiwi: base turn rate at full input", min=0.05, max=3.0),
+    Param("cmd_vel_type", "twist", "LeKiwi: message type on cmd_vel", choices=("twist", "twist_stamped")),
+]
+
+
+class TeleopIO:
+    """Subscribes joint_states; publishes jog trajectories, cmd_vel and recording events."""
+
+    def __init__(self, node: Node, p: dict, recording_events: bool = False):
+        self.node = node
+        self.period_s = 1.0 / p["rate_hz"]
+        names, limits = arm_joints(p["robot_type"], p["joint_prefix"])
+        self.jog = JogController(names, limits, JogConfig(p["max_joint_speed_rad_s"], p["max_step_rad"]))
+        self.base = None
+        if robot_type(p["robot_type"]).base is not None:
+            self.base = BaseDrive(BaseDriveConfig(p["max_linear_speed_m_s"], p["max_angular_speed_rad_s"]))
+        self._lock = threading.Lock()
+        self._present: dict[str, float] | None = None
+        node.create_subscription(JointState, "joint_states", self._on_joint_states, 10)
+        self.trajectory_pub = node.create_publisher(JointTrajectory, f"{p['controller_name']}/joint_trajectory", 10)
+        self._stamped = p["cmd_vel_type"] == "twist_stamped"
+        self.cmd_vel_pub = (node.create_publisher(TwistStamped if self._stamped else Twist, "cmd_vel", 10)
+                            if self.base is not None else None)
+        self.events_pub = node.create_publisher(String, "recording/events", 10) if recording_events else None
+        self._warned_missing = False
+
+    def _on_joint_states(self, msg: JointState) -> None:
+        with self._lock:
+            self._present = dict(zip(msg.name, msg.position))
+
+    def present(self) -> dict[str, float] | None:
+        """The latest joint_states positions, or None before the first one or when they lack a jogged joint."""
+        with self._lock:
+            present = self._present
+        if present is None:
+            return None
+        missing = self.jog.missing_joints(present)
+        if missing:
+            if not self._warned_missing:
+                self.node.get_logger().error(f"joint_states has no {', '.join(missing)}: check robot_type and "
+                                             "joint_prefix; jogging is off")
+                self._warned_missing = True
+            return None
+        return present
+
+    def publish(self, out: TeleopOutput) -> None:
+        if out.jog is not None:
+            msg = JointTrajectory()  # zero stamp: start on receipt, from the present command
+            msg.joint_names = list(out.jog.joint_names)
+            point = JointTrajectoryPoint(positions=list(out.jog.positions_rad))
+            nanoseconds = int(self.period_s * 1e9)
+            point.time_from_start.sec, point.time_from_start.nanosec = divmod(nanoseconds, 1_000_000_000)
+            msg.points = [point]
+            self.trajectory_pub.publish(msg)
+        if out.base is not None and self.cmd_vel_pub is not None:
+            twist = Twist()
+            twist.linear.x, twist.linear.y, twist.angular.z = out.base
+            if self._stamped:
+                stamped = TwistStamped(twist=twist)
+                stamped.header.stamp = self.node.get_clock().now().to_msg()
+                self.cmd_vel_pub.publish(stamped)
+            else:
+                self.cmd_vel_pub.publish(twist)
+        if self.events_pub is not None:
+            for event in out.events:
+                self.events_pub.publish(String(data=event))
+                self.node.get_logger().info(f"recording event: {event}")
+
+    def release(self) -> None:
+        """Stop whatever is moving (shutdown): freeze a jog at the present pose, a zero cmd_vel."""
+        zeros = [0.0] * len(self.jog.joint_names)
+        jog = self.jog.update(self.present(), zeros, False, 0.0)
+        base = self.base.update((0.0, 0.0, 0.0), False) if self.base is not None else None
+        self.publish(TeleopOutput(jog=jog, base=base))
+
+
+def run(make_node: Callable[[], Node], name: str, setup_errors: tuple[type[Exception], ...] = (ValueError,),
+        args=None) -> None:
+    """robot_node's way of running: own signal handling (SIGINT, SIGTERM, and SIGHUP for a closed SSH
+    session), the executor on a thread, a clean stop. ``make_node()`` returns a node with ``start()``,
+    ``finished`` (an Event the node sets to stop on its own) and ``shutdown()``."""
+    rclpy.init(args=args, signal_handler_options=rclpy.signals.SignalHandlerOptions.NO)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        node = make_node()
+    except setup_errors as err:
+        rclpy.logging.get_logger(name).fatal(str(err))
+        rclpy.try_shutdown()
+        raise SystemExit(1) from None
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    spinner = threading.Thread(target=executor.spin, daemon=True)
+    spinner.start()
+    node.start()
+    while not (stop.wait(0.1) or node.finished.is_set()):
+        pass
+    try:
+        node.shutdown()
+    finally:
+        executor.shutdown(timeout_sec=2.0)
+        spinner.join(timeout=2.0)
+        node.destroy_node()
+        rclpy.try_shutdown()
