@@ -17,13 +17,13 @@ LB, START, A, Y = 4, 7, 0, 3
 @pytest.fixture
 def pad():
     gamepad = PygameGamepad()
-    gamepad._pg.event.clear()
+    gamepad.pygame.event.clear()
     yield gamepad
     gamepad.close()
 
 
 def post(pad: PygameGamepad, kind: str, instance_id: int = 0, **fields) -> None:
-    pg = pad._pg
+    pg = pad.pygame
     event_type = {"axis": pg.JOYAXISMOTION, "down": pg.JOYBUTTONDOWN, "up": pg.JOYBUTTONUP,
                   "hat": pg.JOYHATMOTION, "removed": pg.JOYDEVICEREMOVED}[kind]
     pg.event.post(pg.event.Event(event_type, instance_id=instance_id, joy=instance_id, **fields))

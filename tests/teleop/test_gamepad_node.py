@@ -35,7 +35,7 @@ def test_gamepad_jogs_a_simulated_so101_only_while_the_deadman_is_held(ros, tmp_
                         tmp_path)
     gamepad = GamepadNode(parameter_overrides=[Parameter("robot_type", value="so101_follower"),
                                                Parameter("max_joint_speed_rad_s", value=0.5)])
-    pg = gamepad.gamepad._pg
+    pg = gamepad.gamepad.pygame
     listener = TeleopListener("gamepad_test_listener", extra_nodes=[gamepad])
     gamepad.start()
     try:

@@ -21,7 +21,7 @@ LB = 4
 @pytest.fixture
 def sdl_pad():
     pad = PygameGamepad()
-    libs = sorted((Path(pad._pg.__file__).parent.parent / "pygame.libs").glob("libSDL2-2*"))
+    libs = sorted((Path(pad.pygame.__file__).parent.parent / "pygame.libs").glob("libSDL2-2*"))
     if not libs:
         pad.close()
         pytest.skip("pygame does not bundle its SDL (a system pygame): no handle on its virtual joysticks")

@@ -160,7 +160,7 @@ class PygameGamepad:
             raise GamepadUnavailable("pygame is not installed: `pip install pygame` (or lerobot_ros[gamepad]), "
                                      "or `apt install python3-pygame` next to a ROS install") from None
 
-        self._pg = pygame
+        self.pygame = pygame  # the module whose event queue this reads (where events can be posted)
         try:
             pygame.display.init()  # owns SDL's event queue (dummy driver: no display needed)
             pygame.joystick.init()
@@ -174,7 +174,7 @@ class PygameGamepad:
 
     def poll(self) -> GamepadState | None:
         """Apply every queued event; the controlling pad's state (a copy), or None when there is none."""
-        pg = self._pg
+        pg = self.pygame
         for state in self.states.values():
             state.presses.clear()
         for event in pg.event.get():
@@ -208,12 +208,12 @@ class PygameGamepad:
         return self.states[self.active].copy()
 
     def connected(self) -> int:
-        return self._pg.joystick.get_count()
+        return self.pygame.joystick.get_count()
 
     def close(self) -> None:
         self._open.clear()
-        self._pg.joystick.quit()
-        self._pg.display.quit()
+        self.pygame.joystick.quit()
+        self.pygame.display.quit()
 
 
 ARM, BASE = "arm", "base"
