@@ -38,6 +38,8 @@ setup(
         "feetech-servo-sdk>=1,<2",
         "dynamixel-sdk>=3.7.31,<3.9",
         "opencv-python-headless",
+        "pyarrow>=15",
+        "av>=14",
     ],
     # gamepad_node reads pads through pygame's bundled SDL (ROS installs: rosdep's python3-pygame).
     extras_require={"gamepad": ["pygame>=2.1"], "test": ["pytest", "pytest-timeout", "pygame>=2.1"]},
@@ -52,6 +54,7 @@ setup(
             "camera_node = lerobot_ros.nodes.camera_node:main",
             "gamepad_node = lerobot_ros.nodes.gamepad_node:main",
             "keyboard_node = lerobot_ros.nodes.keyboard_node:main",
+            "teleop_node = lerobot_ros.nodes.teleop_node:main",
             "lerobot-ros = lerobot_ros.cli.main:main",
         ],
     },
