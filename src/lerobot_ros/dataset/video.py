@@ -54,6 +54,19 @@ class VideoEncoding:
         if self.preset is None and codec == "libsvtav1":
             object.__setattr__(self, "preset", LIBSVTAV1_DEFAULT_PRESET)
 
+    @classmethod
+    def from_info(cls, info: dict) -> VideoEncoding:
+        """The encoding a video feature's ``info`` (as written in info.json) records."""
+        return cls(
+            codec=info.get("video.codec", "libsvtav1"),
+            pix_fmt=info.get("video.pix_fmt", "yuv420p"),
+            g=info.get("video.g"),
+            crf=info.get("video.crf"),
+            preset=info.get("video.preset"),
+            fast_decode=info.get("video.fast_decode", 0),
+            extra_options=info.get("video.extra_options") or {},
+        )
+
     def codec_options(self) -> dict[str, str]:
         opts: dict[str, object] = {}
         if self.g is not None:

@@ -198,11 +198,21 @@ class DatasetWriter:
     def resume(cls, root: str | Path, *, video: VideoEncoding | None = None) -> DatasetWriter:
         """Continue an existing dataset: repair it to its last complete episode, then append.
 
-        New episodes go to new shard files, as in LeRobot's resume.
+        New episodes go to new shard files, as in LeRobot's resume. ``video`` defaults to the
+        encoding recorded in info.json; another codec is refused, since info.json describes one.
         """
         root = Path(root)
         repair(root)
         info = DatasetInfo.load(root)
+        recorded = [info.features[key].info for key in info.features.video_keys if info.features[key].info]
+        if recorded:
+            used = VideoEncoding.from_info(recorded[0])
+            if video is not None and video.codec != used.codec:
+                raise ValueError(
+                    f"{root}: its videos are encoded with {used.codec}, not {video.codec}; resume with "
+                    "the same codec (leave video= unset to reuse the recorded encoding)"
+                )
+            video = video or used
         records = load_records(root, info.features.video_keys)
         state = _State(info=info, tasks=TaskTable.load(root), episode_stats=[r.stats for r in records])
         if records:
