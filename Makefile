@@ -11,7 +11,7 @@ export FASTDDS_DEFAULT_PROFILES_FILE := $(CURDIR)/config/fastdds/loopback.xml
 export RMW_IMPLEMENTATION := rmw_fastrtps_cpp
 export ROS_DOMAIN_ID ?= 61
 
-.PHONY: demo test test-fast venv colcon-check clean
+.PHONY: demo test test-fast venv colcon-check clean oracle
 
 $(VENV)/.bootstrapped: scripts/bootstrap_venv.sh scripts/build_control_msgs.sh requirements/dev.txt \
     requirements/ros-jazzy.txt setup.py $(wildcard interfaces/control_msgs/*.* interfaces/control_msgs/*/*)
@@ -22,7 +22,12 @@ venv: $(VENV)/.bootstrapped
 demo: $(VENV)/.bootstrapped
 	$(PY) -m lerobot_ros.demo
 
-test: $(VENV)/.bootstrapped
+# LeRobot 0.6.1 on Python 3.12, outside the clone (~/.cache), built once per machine: the reference
+# reader and writer for the dataset interop tests (tests/dataset/test_interop_lerobot.py).
+oracle:
+	scripts/oracle_venv.sh
+
+test: $(VENV)/.bootstrapped oracle
 	$(PY) -m pytest
 
 test-fast: $(VENV)/.bootstrapped

@@ -19,6 +19,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pyarrow as pa
 
 LANGUAGE_PERSISTENT = "language_persistent"
@@ -89,6 +90,12 @@ class LanguageRow:
     camera: str | None = None
     tool_calls: tuple[dict, ...] = field(default_factory=tuple)
     timestamp: float | None = None
+
+    def __post_init__(self) -> None:
+        # Stored as float32 (LeRobot's timestamp dtype): round here so a row read back compares equal.
+        if self.timestamp is not None:
+            object.__setattr__(self, "timestamp", float(np.float32(self.timestamp)))
+        object.__setattr__(self, "tool_calls", tuple(self.tool_calls))
 
     @property
     def persistent(self) -> bool:
