@@ -27,6 +27,7 @@ PARAM_FILES = {
     "camera_node.yaml": "lerobot_ros.nodes.camera_node",
     "gamepad_node.yaml": "lerobot_ros.nodes.gamepad_node",
     "keyboard_node.yaml": "lerobot_ros.nodes.keyboard_node",
+    "teleop_node.yaml": "lerobot_ros.nodes.teleop_node",
 }
 
 
@@ -78,6 +79,7 @@ def test_parameter_file_names_real_parameters_with_valid_values(file_name):
     ("lerobot_ros.nodes.robot_node", "robot_node", "robot_node.yaml", [], "joints at"),
     ("lerobot_ros.nodes.camera_node", "front_camera", "camera_node.yaml",
      ["-p", "source:=sim", "-p", "name:=front"], "front"),
+    ("lerobot_ros.nodes.teleop_node", "teleop_node", "teleop_node.yaml", [], "leader so101_leader"),
 ])
 def test_node_starts_from_its_parameter_file(module, node_name, params_file, overrides, ready, tmp_path):
     node = NodeProcess(module, node_name, REPO / "config" / params_file, tmp_path, extra_args=overrides)

@@ -32,6 +32,27 @@ from .tables import RobotType
 log = logging.getLogger(__name__)
 
 
+def joint_limits_rad(rtype: RobotType, calibration: Mapping[str, MotorCalibration]) -> np.ndarray:
+    """Per-joint [lower, upper] in rad: the calibrated range, narrowed by the nominal limits.
+
+    A function of its own because a teleoperator must respect a follower's limits without owning
+    its bus (trajectories outside them are rejected, not clamped).
+    """
+    apply_drive_mode = motor_model(rtype.motors[0].model).vendor is Vendor.FEETECH
+    limits = np.empty((len(rtype.joints), 2))
+    for i, spec in enumerate(rtype.joints):
+        cal = calibration[spec.name]
+        max_res = motor_model(spec.model).max_position
+        ends = sorted(raw_to_radians(r, cal, max_res, apply_drive_mode) for r in (cal.range_min, cal.range_max))
+        lo, hi = ends
+        if spec.limits_rad is not None:
+            lo, hi = max(lo, spec.limits_rad[0]), min(hi, spec.limits_rad[1])
+            if lo >= hi:  # nominal and calibrated ranges do not overlap: trust the calibration
+                lo, hi = ends
+        limits[i] = (lo, hi)
+    return limits
+
+
 class UnsafeCommandError(ValueError):
     """A command that cannot be executed safely (NaN, unknown joint, nothing read yet)."""
 
@@ -72,26 +93,11 @@ class Robot:
         self._max_res = [motor_model(m.model).max_position for m in self._specs]
         # LeRobot applies drive_mode in software on Feetech only; Dynamixel servos invert themselves.
         self._apply_drive_mode = motor_model(rtype.motors[0].model).vendor is Vendor.FEETECH
-        self.limits_rad = self._joint_limits()
+        self.limits_rad = joint_limits_rad(rtype, self.calibration)
         self.max_step_rad = self._max_step(max_relative_target_rad)
         self._last: JointReading | None = None
 
     # -- limits -----------------------------------------------------------------------------------
-
-    def _joint_limits(self) -> np.ndarray:
-        """Per-joint [lower, upper] in rad: the calibrated range, narrowed by the nominal limits."""
-        limits = np.empty((len(self._specs), 2))
-        for i, spec in enumerate(self._specs):
-            cal = self.calibration[spec.name]
-            ends = sorted(raw_to_radians(r, cal, self._max_res[i], self._apply_drive_mode)
-                          for r in (cal.range_min, cal.range_max))
-            lo, hi = ends
-            if spec.limits_rad is not None:
-                lo, hi = max(lo, spec.limits_rad[0]), min(hi, spec.limits_rad[1])
-                if lo >= hi:  # nominal and calibrated ranges do not overlap: trust the calibration
-                    lo, hi = ends
-            limits[i] = (lo, hi)
-        return limits
 
     def _max_step(self, cap: float | Mapping[str, float] | None) -> np.ndarray:
         if cap is None:

@@ -1,0 +1,230 @@
+"""teleop_node: a leader arm drives a follower arm's robot_node, the way LeRobot teleoperates.
+
+Reads the leader (torque off; Koch/OMX grippers held as triggers) on a fixed-rate thread, publishes
+``leader/joint_states`` (radians, leader names) and streams single-point trajectories to the
+follower's ``<controller>/joint_trajectory``, with units converted through both calibrations
+(:mod:`lerobot_ros.teleop.leader`) and the safety rules of :mod:`lerobot_ros.teleop.session`.
+The follower's present pose comes from its ``joint_states``. /diagnostics reports the leader bus
+and the stream.
+"""
+
+from __future__ import annotations
+
+import collections
+import signal
+import sys
+import threading
+import time
+
+import numpy as np
+import rclpy
+from builtin_interfaces.msg import Duration
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+from sensor_msgs.msg import JointState
+from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
+
+from ..motors.errors import BusError
+from ..robots.driver import Driver, DriverConfig
+from ..robots.loop import FixedRateLoop
+from ..robots.setup import RobotSetup, RobotSetupError, resolve_calibration
+from ..robots.tables import ROBOT_TYPES, robot_type
+from ..sim.ports import is_sim_port
+from ..teleop.leader import LeaderFollowerMap, TeleopPairError
+from ..teleop.session import Command, Phase, TeleopConfig, TeleopSession
+from .log_bridge import bridge_core_logging
+from .parameters import Param, declare
+
+LEADERS = tuple(sorted(n for n, t in ROBOT_TYPES.items() if t.role == "teleoperator"))
+FOLLOWERS = tuple(sorted(n for n, t in ROBOT_TYPES.items() if t.role == "robot"))
+
+PARAMS = [
+    Param("leader_type", "so101_leader", "Leader arm type", choices=LEADERS),
+    Param("leader_port", "sim",
+          "Leader's serial port (/dev/ttyACM1), or `sim` / `sim://<leader_type>` for a simulated leader in this node"),
+    Param("leader_calibration_id", "", "LeRobot calibration id of the leader (teleoperators/<name>/<id>.json)"),
+    Param("leader_calibration_file", "", "Explicit leader calibration JSON (overrides leader_calibration_id)"),
+    Param("follower_type", "so101_follower", "Follower robot type (its robot_node's robot_type)", choices=FOLLOWERS),
+    Param("follower_port", "sim",
+          "The follower robot_node's port; only tells a simulated follower (`sim`...), whose calibration is the "
+          "simulator's unless one is given"),
+    Param("follower_calibration_id", "", "LeRobot calibration id of the follower (robots/<name>/<id>.json)"),
+    Param("follower_calibration_file", "", "Explicit follower calibration JSON (overrides follower_calibration_id)"),
+    Param("calibration_dir", "", "Calibration root; empty = $HF_LEROBOT_CALIBRATION or LeRobot's default"),
+    Param("baudrate", 1_000_000, "Leader bus baud rate", min=9_600, max=4_000_000),
+    Param("follower_joint_states_topic", "joint_states", "The follower's joint_states topic"),
+    Param("controller_name", "arm_controller", "The follower's controller: commands go to <controller>/joint_trajectory"),
+    Param("follower_joint_prefix", "", "The follower robot_node's joint_prefix"),
+    Param("rate_hz", 100.0, "Leader read and command rate", min=10.0, max=1000.0),
+    Param("ramp_time_s", 2.0, "Blend from the follower's present pose to the leader's over this time (start, "
+          "and after the leader comes back)", min=0.0),
+    Param("max_step_rad", 0.1, "Largest change of any joint between two commands, in radians", min=0.001),
+    Param("leader_timeout_s", 0.1, "Stop the follower (hold) when the leader has not answered for this long",
+          min=0.01),
+    Param("follower_timeout_s", 0.5, "Pause commanding when the follower's joint_states are older than this",
+          min=0.05),
+    Param("time_from_start_s", 0.02,
+          "time_from_start of each streamed point: robot_node interpolates to it from its present command", min=0.0),
+    Param("diagnostics_rate_hz", 1.0, "Rate of /diagnostics", min=0.1, max=10.0),
+]
+
+LATENCY_WINDOW = 1000  # read-to-publish samples kept for the /diagnostics percentiles
+
+
+class TeleopNode(Node):
+    def __init__(self, **kwargs):
+        super().__init__("teleop_node", **kwargs)
+        bridge_core_logging(self)
+        self.p = p = declare(self, PARAMS)
+        follower = robot_type(p["follower_type"])
+        follower_calibration, follower_source = resolve_calibration(
+            follower, p["follower_calibration_file"], p["follower_calibration_id"], p["calibration_dir"],
+            is_sim_port(p["follower_port"]))
+        self.setup = RobotSetup.from_parameters({
+            "robot_type": p["leader_type"], "port": p["leader_port"], "baudrate": p["baudrate"],
+            "calibration_id": p["leader_calibration_id"], "calibration_file": p["leader_calibration_file"],
+            "calibration_dir": p["calibration_dir"], "torque": "off", "max_relative_target": 0.0})
+        leader = self.setup.robot
+        self.map = LeaderFollowerMap(leader.rtype, leader.calibration, follower, follower_calibration,
+                                     p["follower_joint_prefix"])
+        self.session = TeleopSession(self.map.follower_names, self.map.follower_limits_rad, TeleopConfig(
+            ramp_time_s=p["ramp_time_s"], max_step_rad=p["max_step_rad"],
+            min_command_interval_s=0.5 / p["rate_hz"], leader_timeout_s=p["leader_timeout_s"],
+            follower_timeout_s=p["follower_timeout_s"]))
+        self._lock = threading.Lock()  # the session is fed from the loop thread and the executor
+        self._latency_s: collections.deque[float] = collections.deque(maxlen=LATENCY_WINDOW)
+        self.leader = Driver(leader, DriverConfig(reconnect_period_s=0.5))
+        reading = self.leader.start(time.monotonic())  # raises if the leader cannot be read
+        self.get_logger().info(
+            f"leader {p['leader_type']} on {self.setup.port_description} ({self.setup.calibration_source}) -> "
+            f"follower {p['follower_type']} ({follower_source}) on {p['controller_name']}/joint_trajectory; "
+            f"leader at {', '.join(f'{n}={v:+.3f}' for n, v in zip(leader.joint_names, reading.positions_rad))} rad")
+
+        self.leader_pub = self.create_publisher(JointState, "leader/joint_states", 10)
+        self.command_pub = self.create_publisher(JointTrajectory, f"{p['controller_name']}/joint_trajectory", 10)
+        self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self.create_subscription(JointState, p["follower_joint_states_topic"], self._on_follower_state, 10)
+        self.create_timer(1.0 / p["diagnostics_rate_hz"], self._publish_diagnostics)
+        tfs = p["time_from_start_s"]
+        self._time_from_start = Duration(sec=int(tfs), nanosec=int(round((tfs - int(tfs)) * 1e9)))
+        self.loop = FixedRateLoop(1.0 / p["rate_hz"], self._tick, name="teleop-loop")
+        self.loop.start()
+
+    # -- callbacks --------------------------------------------------------------------------------
+
+    def _on_follower_state(self, msg: JointState) -> None:
+        index = {n: i for i, n in enumerate(msg.name)}
+        if not all(n in index for n in self.map.follower_names) or len(msg.position) != len(msg.name):
+            return
+        positions = [msg.position[index[n]] for n in self.map.follower_names]
+        with self._lock:
+            self.session.on_follower_state(positions, time.monotonic())
+
+    def _tick(self, now_s: float) -> None:
+        tick = self.leader.step(now_s)
+        if tick.reading is None:
+            with self._lock:
+                command = self.session.on_leader_failure(self.leader.status.last_error or "not answering", now_s)
+        else:
+            self._publish_leader(tick.reading.positions_rad)
+            target = self.map.follower_positions_rad(tick.reading.raw)
+            with self._lock:
+                command = self.session.on_leader(target, now_s)
+        if command is not None:
+            self._publish_command(command)
+            if not command.stop:
+                self._latency_s.append(time.monotonic() - now_s)
+
+    def _publish_leader(self, positions_rad: np.ndarray) -> None:
+        msg = JointState()
+        msg.header.stamp = self.get_clock().now().to_msg()
+        msg.name = self.map.leader_names
+        msg.position = positions_rad.tolist()
+        self.leader_pub.publish(msg)
+
+    def _publish_command(self, command: Command) -> None:
+        # A zero stamp: start on receipt. An empty message (no points) is robot_node's stop-and-hold.
+        msg = JointTrajectory()
+        msg.joint_names = self.map.follower_names
+        if not command.stop:
+            msg.points = [JointTrajectoryPoint(positions=command.positions_rad.tolist(),
+                                               time_from_start=self._time_from_start)]
+        self.command_pub.publish(msg)
+
+    def _publish_diagnostics(self) -> None:
+        with self._lock:
+            status = self.session.status
+            phase, last_error = status.phase, status.last_error
+            counters = {"phase": phase.value, "commands_sent": status.commands_sent, "stops_sent": status.stops_sent,
+                        "clamped_steps": status.clamped_steps, "leader_read_failures": status.leader_failures,
+                        "leader_faults": status.leader_faults}
+        counters["loop_overruns"] = self.loop.overruns
+        if self._latency_s:
+            latency_ms = np.asarray(self._latency_s) * 1e3
+            counters["read_to_publish_ms_p50"] = f"{np.percentile(latency_ms, 50):.3f}"
+            counters["read_to_publish_ms_p99"] = f"{np.percentile(latency_ms, 99):.3f}"
+        leader_name = f"leader {self.p['leader_type']}"
+        bus = DiagnosticStatus(name=f"{self.get_name()}: {leader_name}", hardware_id=self.setup.port_description)
+        if phase is Phase.FAULTED:
+            bus.level = DiagnosticStatus.ERROR
+            bus.message = (f"{leader_name} on {self.setup.port_description} not answering ({last_error}); "
+                           "follower stopped and holding")
+        elif status.leader_failures:
+            bus.level, bus.message = DiagnosticStatus.WARN, f"{leader_name}: communication errors; last: {last_error}"
+        else:
+            bus.level, bus.message = DiagnosticStatus.OK, "ok"
+        for name, d in self.setup.robot.bus.diagnostics().items():
+            counters[f"{name}.timeouts"] = d.timeouts
+            counters[f"{name}.corrupt_packets"] = d.corrupt_packets
+        stream = DiagnosticStatus(name=f"{self.get_name()}: teleop", hardware_id=self.p["controller_name"])
+        if phase is Phase.WAITING:
+            stream.level = DiagnosticStatus.WARN
+            stream.message = f"waiting for the follower's {self.p['follower_joint_states_topic']}"
+        elif phase is Phase.FAULTED:
+            stream.level, stream.message = DiagnosticStatus.ERROR, f"{leader_name} lost; follower holding"
+        else:
+            stream.level, stream.message = DiagnosticStatus.OK, phase.value
+        stream.values = [KeyValue(key=k, value=str(v)) for k, v in counters.items()]
+        array = DiagnosticArray(status=[bus, stream])
+        array.header.stamp = self.get_clock().now().to_msg()
+        self.diagnostics_pub.publish(array)
+
+    def shutdown(self) -> None:
+        self.loop.stop()
+        self.leader.shutdown(torque_off=True)  # a leader's only torque is the trigger's
+        self.setup.close()
+        self.get_logger().info("stopped")
+
+
+def main(args=None) -> None:
+    sys.setswitchinterval(0.001)  # as robot_node: let the loop thread in often
+    rclpy.init(args=args, signal_handler_options=rclpy.signals.SignalHandlerOptions.NO)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        node = TeleopNode()
+    except (RobotSetupError, TeleopPairError, BusError, ValueError) as err:
+        rclpy.logging.get_logger("teleop_node").fatal(str(err))
+        rclpy.try_shutdown()
+        raise SystemExit(1) from None
+    # Its callbacks are short (store a pose, publish diagnostics): one executor thread is enough and costs
+    # the least CPU, which the leader loop and the follower's robot_node need more.
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    spinner = threading.Thread(target=executor.spin, daemon=True)
+    spinner.start()
+    while not stop.wait(0.1):
+        pass
+    executor.shutdown(timeout_sec=2.0)
+    spinner.join(timeout=2.0)
+    try:
+        node.shutdown()
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == "__main__":
+    main()
