@@ -32,7 +32,8 @@ echo "oracle_venv: creating $ORACLE_VENV with lerobot[dataset]==$LEROBOT_VERSION
 rm -rf "$ORACLE_VENV"
 "$PY312" -m venv "$ORACLE_VENV"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
-if ! "$ORACLE_VENV/bin/pip" install -q "lerobot[dataset]==$LEROBOT_VERSION"; then
+if ! "$ORACLE_VENV/bin/pip" install -q "lerobot[dataset]==$LEROBOT_VERSION" \
+    2> >(grep -v "is ignored: it is neither" >&2); then
   echo "oracle_venv: pip could not install lerobot[dataset]==$LEROBOT_VERSION; check access to the" \
        "PyPI registry, then rerun scripts/oracle_venv.sh (or make oracle)" >&2
   rm -rf "$ORACLE_VENV"
