@@ -118,3 +118,29 @@ def test_frames_added_during_a_save_start_the_next_episode(tmp_path):
     parts = (timings.encode_flush_s + timings.stats_s + timings.tasks_s + timings.videos_s + timings.data_s
              + timings.commit_s + timings.info_stats_s)
     assert 0 < parts <= timings.total_s
+
+
+def test_a_failed_save_leaves_the_saved_episodes_and_the_writer_usable(tmp_path, monkeypatch):
+    from lerobot_ros.dataset import writer as writer_module
+
+    writer = create(tmp_path / "ds")
+    record_episode(writer, 0, 3)
+    real_append = writer_module.append_table
+    calls = []
+
+    def disk_full_on_commit(path, table):
+        calls.append(path)
+        if "meta/episodes" in str(path):  # after the video and data shards took the episode
+            raise OSError(28, "No space left on device")
+        real_append(path, table)
+
+    monkeypatch.setattr(writer_module, "append_table", disk_full_on_commit)
+    with pytest.raises(OSError, match="No space"):
+        record_episode(writer, 1, 4)
+    monkeypatch.setattr(writer_module, "append_table", real_append)
+    assert len(calls) == 2
+    reader = DatasetReader(tmp_path / "ds")
+    assert [r.length for r in reader.episodes] == [3] and reader.num_frames == 3
+    assert not repair(tmp_path / "ds").changed
+    record_episode(writer, 1, 4)
+    assert [r.length for r in DatasetReader(tmp_path / "ds").episodes] == [3, 4]

@@ -282,14 +282,15 @@ class DatasetWriter:
             raise EmptyEpisodeError("save_episode: no frames were added since the last save")
         with self._save_lock:
             finished = episode.finish()
+            saved = None
             try:
-                return self._save(finished, list(language_persistent), start)
-            except BaseException:
-                # The folder may hold a half-appended episode: cut it back to the last commit.
-                self._recover()
-                raise
+                saved = self._save(finished, list(language_persistent), start)
             finally:
                 shutil.rmtree(finished.staging, ignore_errors=True)
+                if saved is None:
+                    # The save failed part way: cut the folder back to the last commit.
+                    self._recover()
+            return saved
 
     def close(self) -> None:
         """Drop any episode in progress and the staging folder; saved episodes are already safe."""
