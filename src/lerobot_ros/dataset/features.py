@@ -124,9 +124,6 @@ class FeatureSet:
                 return feature
         raise KeyError(key)
 
-    def __contains__(self, key: str) -> bool:
-        return any(f.key == key for f in self.features)
-
     @property
     def user(self) -> tuple[Feature, ...]:
         """Features the caller supplies per frame (no defaults, no language)."""
@@ -144,11 +141,6 @@ class FeatureSet:
     def column_features(self) -> tuple[Feature, ...]:
         """Features stored as data-parquet columns, in column order."""
         return tuple(f for f in self.features if not f.is_video)
-
-    @property
-    def stats_features(self) -> tuple[Feature, ...]:
-        """Features with per-episode statistics: numeric columns and videos (not language)."""
-        return tuple(f for f in self.features if not f.is_language)
 
     def data_schema(self) -> pa.Schema:
         return pa.schema([pa.field(f.key, f.arrow_type()) for f in self.column_features])

@@ -8,7 +8,7 @@ them from those rows if a crash fell between the two writes).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from lerobot_ros.dataset.atomic import write_json_atomically
@@ -43,7 +43,6 @@ class DatasetInfo:
     codebase_version: str = CODEBASE_VERSION
     data_path: str = DATA_PATH_TEMPLATE
     video_path: str | None = VIDEO_PATH_TEMPLATE
-    splits: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.fps <= 0:
@@ -93,7 +92,6 @@ class DatasetInfo:
             tools=data.get("tools"),
             data_path=data.get("data_path", DATA_PATH_TEMPLATE),
             video_path=data.get("video_path") or VIDEO_PATH_TEMPLATE,
-            splits=data.get("splits", {}),
         )
 
     @classmethod
