@@ -12,8 +12,11 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from lerobot_ros.dataset.layout import partial_path
+
+T = TypeVar("T")
 
 
 def fsync_dir(folder: Path) -> None:
@@ -37,16 +40,16 @@ def commit(tmp: Path, final: Path) -> None:
     fsync_dir(final.parent)
 
 
-def write_atomically(final: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp_path)`` to produce the new content, then commit it over ``final``.
-
-    On any error the temp file is removed and ``final`` is left exactly as it was.
+def write_atomically(final: Path, write: Callable[[Path], T]) -> T:
+    """Call ``write(tmp_path)`` to produce the new content, commit it over ``final``, and return
+    what ``write`` returned. On any error the temp file is removed and ``final`` is left as it was.
     """
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = partial_path(final)
     try:
-        write(tmp)
+        result = write(tmp)
         commit(tmp, final)
+        return result
     finally:
         tmp.unlink(missing_ok=True)
 

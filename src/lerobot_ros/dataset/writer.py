@@ -421,17 +421,12 @@ class DatasetWriter:
     def _append_video(self, key: str, segment: Path, length: int) -> tuple[VideoSpan, _Shard]:
         info = self._state.info
         shard = self._state.videos.get(key)
-        if shard is not None and mb(video_file(self.root, key, shard.slot)) + mb(segment) < info.video_files_size_in_mb:
+        if shard is not None:
             target = video_file(self.root, key, shard.slot)
-            holder: dict = {}
-
-            def write(tmp: Path) -> None:
-                holder["span"] = concatenate(target, segment, tmp, shard.end_s)
-
-            write_atomically(target, write)
-            appended = holder["span"]
-            return (VideoSpan(shard.slot, appended.from_timestamp, appended.to_timestamp),
-                    _Shard(shard.slot, shard.items + 1, appended.to_timestamp))
+            if mb(target) + mb(segment) < info.video_files_size_in_mb:
+                appended = write_atomically(target, lambda tmp: concatenate(target, segment, tmp, shard.end_s))
+                return (VideoSpan(shard.slot, appended.from_timestamp, appended.to_timestamp),
+                        _Shard(shard.slot, shard.items + 1, appended.to_timestamp))
         slot = shard.slot.next(info.chunks_size) if shard else self._state.first_video_slots[key]
         move_atomically(segment, video_file(self.root, key, slot))
         end = float(Fraction(length, info.fps))
