@@ -64,8 +64,9 @@ PARAMS = [
           min=0.01),
     Param("follower_timeout_s", 0.5, "Pause commanding when the follower's joint_states are older than this",
           min=0.05),
-    Param("time_from_start_s", 0.02,
-          "time_from_start of each streamed point: robot_node interpolates to it from its present command", min=0.0),
+    Param("time_from_start_s", 0.01,
+          "time_from_start of each streamed point: robot_node interpolates to it from its present command; one "
+          "command period arrives as the next point does (longer rides out late messages but lags more)", min=0.0),
     Param("diagnostics_rate_hz", 1.0, "Rate of /diagnostics", min=0.1, max=10.0),
 ]
 
