@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow.parquet as pq
 from dataset_helpers import CAMERA, create, frames_digest, record_episode
 
-from lerobot_ros.dataset import DatasetReader, FileLimits, repair
+from lerobot_ros.dataset import DatasetReader, DatasetWriter, FileLimits, repair
 from lerobot_ros.dataset.parquet_io import append_table
 from lerobot_ros.dataset.video import concatenate, duration_s
 
@@ -73,3 +73,16 @@ def test_repair_drops_episodes_whose_files_are_gone(tmp_path):
     reader = DatasetReader(root)
     assert reader.num_episodes == 1 and reader.info.total_frames == 3
     assert not (root / "videos" / CAMERA / "chunk-000/file-002.mp4").exists()
+
+
+def test_a_crash_before_the_first_info_update_keeps_the_encoding(tmp_path):
+    root = tmp_path / "ds"
+    writer = create(root)
+    created_info = (root / "meta/info.json").read_text()  # encoder keys only, no stream probe yet
+    assert json.loads(created_info)["features"][CAMERA]["info"]["video.codec"] == "h264"
+    record_episode(writer, 0, 3)
+    complete_info = json.loads((root / "meta/info.json").read_text())
+    (root / "meta/info.json").write_text(created_info)  # killed right after the commit
+    repair(root)
+    assert json.loads((root / "meta/info.json").read_text()) == complete_info
+    assert DatasetWriter.resume(root)._encoding.codec == "libx264"

@@ -171,11 +171,10 @@ def _rewrite_info_and_stats(root: Path, info: DatasetInfo, kept: list[EpisodeRec
     features = info.features
     if kept:
         for key, span in kept[0].videos.items():
-            if not (features[key].info or {}).get("video.codec"):
+            if "video.height" not in (features[key].info or {}):
                 # The crash came before info.json got the first episode's stream info.
                 first = video_file(root, key, span.slot)
-                features = features.with_video_info(key, {**(features[key].info or {}), **stream_info(first),
-                                                          "is_depth_map": False})
+                features = features.with_video_info(key, {**(features[key].info or {}), **stream_info(first)})
     fixed = replace(
         info,
         features=features,

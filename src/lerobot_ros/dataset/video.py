@@ -86,8 +86,11 @@ class VideoEncoding:
         return {k: str(v) for k, v in opts.items()}
 
     def info(self) -> dict:
-        """The encoder keys LeRobot records in a video feature's ``info``."""
+        """The keys LeRobot records in a video feature's ``info`` that the encoder decides
+        (the stream's own probe adds size, fps and channels after the first episode)."""
         return {
+            "video.codec": av.codec.Codec(self.codec, "w").canonical_name,
+            "video.pix_fmt": self.pix_fmt,
             "video.g": self.g,
             "video.crf": self.crf,
             "video.preset": self.preset,

@@ -176,7 +176,13 @@ class DatasetWriter:
             raise FileExistsError(
                 f"{root} already exists; pick a new folder, or continue it with DatasetWriter.resume"
             )
+        encoding = video or VideoEncoding()
         specs = {key: dict(spec) for key, spec in features.items()}
+        for spec in specs.values():
+            if spec.get("dtype") == "video":
+                # Recorded now, so a crash before the first episode's stream info still says how
+                # the videos are encoded (resume reuses it).
+                spec["info"] = {**encoding.info(), "is_depth_map": False}
         if language:
             specs.update({key: dict(LANGUAGE_FEATURE) for key in LANGUAGE_COLUMNS})
         info = DatasetInfo(
@@ -192,7 +198,7 @@ class DatasetWriter:
         info.write(root)
         state = _State(info=info, tasks=TaskTable(), episode_stats=[])
         state.first_video_slots = {key: FileSlot() for key in info.features.video_keys}
-        return cls(root, state, video or VideoEncoding())
+        return cls(root, state, encoding)
 
     @classmethod
     def resume(cls, root: str | Path, *, video: VideoEncoding | None = None) -> DatasetWriter:
@@ -353,9 +359,7 @@ class DatasetWriter:
         if episode_index == 0:
             for key, span in videos.items():
                 path = video_file(self.root, key, span.slot)
-                features = features.with_video_info(
-                    key, {**stream_info(path), **self._encoding.info(), "is_depth_map": False}
-                )
+                features = features.with_video_info(key, {**(features[key].info or {}), **stream_info(path)})
         new_info = replace(info, features=features, total_episodes=episode_index + 1,
                            total_frames=first + ep.length, total_tasks=len(tasks.tasks))
         # Aggregated from every episode in order, exactly as repair recomputes it.
