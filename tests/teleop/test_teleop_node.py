@@ -37,14 +37,15 @@ RAMP_TIME_S = 1.0
 # Documented bounds (docs/teleop.md, "Measured bounds"):
 # Tracking, leader moving at up to 1.2 rad/s: the follower's Goal_Position (the command) and its
 # joint_states (servo lag included) against the leader's pose at the same instant.
-COMMAND_ERROR_P50_RAD, COMMAND_ERROR_MAX_RAD = 0.06, 0.20
+COMMAND_ERROR_P50_RAD, COMMAND_ERROR_MAX_RAD = 0.06, 0.25
 JOINT_STATE_ERROR_P50_RAD, JOINT_STATE_ERROR_MAX_RAD = 0.10, 0.30
 HAND_GAP_S, TELEPORT_WINDOW_S = 0.010, 0.150  # see test_follower_tracks_a_scripted_leader_path
 SETTLED_ERROR_TICKS = 2  # leader still: the follower's goal is LeRobot's, within rounding
-# Leader shaft moved -> follower Goal_Position changed. A percentile, not the maximum: on a machine
-# busy enough to hold robot_node's joint_states back for follower_timeout_s, teleop_node pauses and
-# ramps again (1 s), which is the safety rule at work, not latency.
-LATENCY_P50_S, LATENCY_P90_S = 0.040, 0.100
+# Leader shaft moved -> follower Goal_Position changed: 12-16 ms p50 on a quiet machine; a process
+# hogging the 2 cores adds stalls of ~100 ms. Percentiles, not the maximum: on a machine busy enough
+# to hold robot_node's joint_states back for follower_timeout_s, teleop_node pauses and ramps again
+# (1 s), which is the safety rule at work, not latency.
+LATENCY_P50_S, LATENCY_P90_S = 0.050, 0.150
 JUMP_TICKS = 40  # largest Goal_Position change between two samples at most 5 ms apart (0.06 rad)
 
 
@@ -289,7 +290,7 @@ def test_leader_to_follower_latency(so101_pair):
     pan = pair.follower_sim.servo(pair.follower_type.motor("shoulder_pan").id)
     rng = random.Random(7)
     latencies = []
-    for i in range(20):
+    for i in range(30):
         time.sleep(rng.uniform(0.1, 0.2))  # land at random phases of both nodes' 10 ms loops
         before = pan.read_register("Goal_Position")
         step = 40 if i % 2 == 0 else -40

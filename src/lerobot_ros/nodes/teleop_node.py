@@ -46,9 +46,9 @@ PARAMS = [
     Param("leader_calibration_id", "", "LeRobot calibration id of the leader (teleoperators/<name>/<id>.json)"),
     Param("leader_calibration_file", "", "Explicit leader calibration JSON (overrides leader_calibration_id)"),
     Param("follower_type", "so101_follower", "Follower robot type (its robot_node's robot_type)", choices=FOLLOWERS),
-    Param("follower_port", "sim",
+    Param("follower_port", "",
           "The follower robot_node's port; only tells a simulated follower (`sim`...), whose calibration is the "
-          "simulator's unless one is given"),
+          "simulator's unless one is given. Empty: a real follower, whose calibration must be given"),
     Param("follower_calibration_id", "", "LeRobot calibration id of the follower (robots/<name>/<id>.json)"),
     Param("follower_calibration_file", "", "Explicit follower calibration JSON (overrides follower_calibration_id)"),
     Param("calibration_dir", "", "Calibration root; empty = $HF_LEROBOT_CALIBRATION or LeRobot's default"),
