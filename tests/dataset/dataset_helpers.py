@@ -63,9 +63,9 @@ def record_episode(writer: DatasetWriter, episode: int, length: int, language: b
     return writer.save_episode(language_persistent=persistent(episode) if language else ())
 
 
-def create(root: Path, language: bool = False, limits: FileLimits = FileLimits(), **kwargs) -> DatasetWriter:
-    return DatasetWriter.create(root, FPS, FEATURES, robot_type="so_follower", video=X264,
-                                language=language, limits=limits, **kwargs)
+def create(root: Path, language: bool = False, limits: FileLimits = FileLimits(), fps: float = FPS) -> DatasetWriter:
+    return DatasetWriter.create(root, fps, FEATURES, robot_type="so_follower", video=X264,
+                                language=language, limits=limits)
 
 
 def frames_digest(frames: np.ndarray) -> str:

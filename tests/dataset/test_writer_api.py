@@ -63,6 +63,8 @@ def test_empty_save_and_existing_root(tmp_path):
         create(tmp_path / "ds")
     with pytest.raises(DatasetNotFoundError, match="info.json"):
         repair(tmp_path)
+    with pytest.raises(ValueError, match="integer"):
+        create(tmp_path / "other", fps=29.97)
 
 
 def test_clear_episode_drops_only_the_episode_in_progress(tmp_path):

@@ -176,6 +176,8 @@ class DatasetWriter:
             raise FileExistsError(
                 f"{root} already exists; pick a new folder, or continue it with DatasetWriter.resume"
             )
+        if int(fps) != fps:
+            raise ValueError(f"fps must be an integer (LeRobot stores frame_index / fps), got {fps}")
         encoding = video or VideoEncoding()
         specs = {key: dict(spec) for key, spec in features.items()}
         for spec in specs.values():
