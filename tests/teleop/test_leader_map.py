@@ -107,8 +107,10 @@ def test_so_leader_drives_lekiwi_arm_joints():
     ("so101_follower", "so101_follower", "not a leader arm"),
 ])
 def test_pairs_that_cannot_match_poses_are_refused(leader, follower, complaint):
-    make = lambda: LeaderFollowerMap(robot_type(leader), default_sim_calibration(leader), robot_type(follower),  # noqa: E731
-                                     default_sim_calibration(follower))
+    def make() -> LeaderFollowerMap:
+        return LeaderFollowerMap(robot_type(leader), default_sim_calibration(leader), robot_type(follower),
+                                 default_sim_calibration(follower))
+
     if complaint is None:  # same motor names and modes: LeRobot pairs these too
         assert make().follower_names == SO_JOINTS
         return

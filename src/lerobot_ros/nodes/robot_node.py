@@ -97,9 +97,11 @@ class RobotNode(Node):
         controller = self.p["controller_name"]
         # Mutually exclusive, not reentrant: under a 100 Hz stream (teleop_node) a reentrant group took this
         # node from 13 % to 93 % of a core in rclpy's MultiThreadedExecutor and starved the control loop
-        # (joint_states gaps over a second, on 2 cores); mutually exclusive, 52 %.
+        # (joint_states gaps over a second, on 2 cores); mutually exclusive, 52 %. Depth 1: a newer
+        # trajectory replaces an older one anyway, and a deeper queue, once a busy moment has filled
+        # it, can keep every streamed point that many periods late (up to 100 ms at depth 10).
         self.create_subscription(JointTrajectoryMsg, f"{controller}/joint_trajectory", self._on_trajectory,
-                                 QoSProfile(depth=10), callback_group=MutuallyExclusiveCallbackGroup())
+                                 QoSProfile(depth=1), callback_group=MutuallyExclusiveCallbackGroup())
         self.loop = FixedRateLoop(1.0 / self.p["publish_rate_hz"], self._tick)
         self.create_timer(1.0 / self.p["diagnostics_rate_hz"], self._publish_diagnostics,
                           callback_group=MutuallyExclusiveCallbackGroup())

@@ -54,7 +54,8 @@ PARAMS = [
     Param("calibration_dir", "", "Calibration root; empty = $HF_LEROBOT_CALIBRATION or LeRobot's default"),
     Param("baudrate", 1_000_000, "Leader bus baud rate", min=9_600, max=4_000_000),
     Param("follower_joint_states_topic", "joint_states", "The follower's joint_states topic"),
-    Param("controller_name", "arm_controller", "The follower's controller: commands go to <controller>/joint_trajectory"),
+    Param("controller_name", "arm_controller",
+          "The follower's controller: commands go to <controller>/joint_trajectory"),
     Param("follower_joint_prefix", "", "The follower robot_node's joint_prefix"),
     Param("rate_hz", 100.0, "Leader read and command rate", min=10.0, max=1000.0),
     Param("ramp_time_s", 2.0, "Blend from the follower's present pose to the leader's over this time (start, "
@@ -105,7 +106,8 @@ class TeleopNode(Node):
         self.leader_pub = self.create_publisher(JointState, "leader/joint_states", 10)
         self.command_pub = self.create_publisher(JointTrajectory, f"{p['controller_name']}/joint_trajectory", 10)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
-        self.create_subscription(JointState, p["follower_joint_states_topic"], self._on_follower_state, 10)
+        # Depth 1: only the newest follower pose matters, and a queue would let a busy moment make it stale.
+        self.create_subscription(JointState, p["follower_joint_states_topic"], self._on_follower_state, 1)
         self.create_timer(1.0 / p["diagnostics_rate_hz"], self._publish_diagnostics)
         tfs = p["time_from_start_s"]
         self._time_from_start = Duration(sec=int(tfs), nanosec=int(round((tfs - int(tfs)) * 1e9)))

@@ -15,7 +15,7 @@ from typing import Mapping
 import numpy as np
 
 from ..motors.model import Vendor
-from ..motors.normalization import MotorCalibration, NormMode, normalize, raw_to_radians, unnormalize
+from ..motors.normalization import MotorCalibration, normalize, raw_to_radians, unnormalize
 from ..motors.tables import motor_model
 from ..robots.robot import joint_limits_rad
 from ..robots.tables import MotorSpec, RobotType
