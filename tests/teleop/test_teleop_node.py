@@ -41,8 +41,8 @@ COMMAND_ERROR_P50_RAD, COMMAND_ERROR_MAX_RAD = 0.08, 0.25
 JOINT_STATE_ERROR_P50_RAD, JOINT_STATE_ERROR_MAX_RAD = 0.15, 0.35
 HAND_GAP_S, TELEPORT_WINDOW_S = 0.020, 0.150  # see test_follower_tracks_a_scripted_leader_path
 SETTLED_ERROR_TICKS = 2  # leader still: the follower's goal is LeRobot's, within rounding
-# Leader shaft moved -> follower Goal_Position changed: 10-16 ms p50 on a quiet machine, 30-55 ms while
-# other suites share the 2 cores (robot_node's rclpy executor then delays its control loop). Percentiles, not the maximum: on a machine busy enough
+# Leader shaft moved -> follower Goal_Position changed: 12-36 ms p50 alone, up to 55 ms while other suites
+# share the 2 cores (robot_node's rclpy executor then picks the streamed points up late). Percentiles, not the maximum: on a machine busy enough
 # to hold robot_node's joint_states back for follower_timeout_s, teleop_node pauses and ramps again
 # (1 s), which is the safety rule at work, not latency.
 LATENCY_P50_S, LATENCY_P90_S = 0.075, 0.150
