@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import pathlib
 
+import pytest
+
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
 os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
@@ -17,3 +19,11 @@ for _variable in ("FASTRTPS_DEFAULT_PROFILES_FILE", "FASTDDS_DEFAULT_PROFILES_FI
 os.environ["RMW_IMPLEMENTATION"] = "rmw_fastrtps_cpp"
 # A domain of our own, apart from the Makefile's default (61) and from a parallel run's.
 os.environ["ROS_DOMAIN_ID"] = str(100 + os.getpid() % 100)
+
+
+@pytest.fixture(autouse=True)
+def normal_scheduling():
+    """No test may leave this process on real-time scheduling: every process it starts would inherit
+    it (SVT-AV1 run as root does that; see lerobot_ros.dataset.video.undo_realtime_scheduling)."""
+    yield
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER, "this test left the process on real-time scheduling"

@@ -12,6 +12,7 @@ append (LeRobot concatenates the same way).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -100,6 +101,26 @@ class VideoEncoding:
         }
 
 
+def undo_realtime_scheduling() -> None:
+    """Put every thread of this process back on normal (SCHED_OTHER) scheduling.
+
+    SVT-AV1 (libsvtav1, LeRobot's default encoder), run as root, as in many robot containers,
+    switches its threads and the thread that opened it to SCHED_FIFO priority 99. A recorder would
+    then busy-starve the machine, and every process it starts (nodes, tests) would inherit real-time
+    priority. Called once the encoder is open and again after it is flushed.
+    """
+    if not hasattr(os, "sched_setscheduler"):
+        return
+    normal = os.sched_param(0)
+    for entry in os.listdir("/proc/self/task"):
+        tid = int(entry)
+        try:
+            if os.sched_getscheduler(tid) != os.SCHED_OTHER:
+                os.sched_setscheduler(tid, os.SCHED_OTHER, normal)
+        except ProcessLookupError:  # the thread ended while we looked
+            continue
+
+
 class SegmentEncoder:
     """Encodes one episode of one camera into its own mp4, frame by frame as frames arrive."""
 
@@ -121,6 +142,8 @@ class SegmentEncoder:
         video_frame.time_base = self._time_base
         for packet in self._stream.encode(video_frame):
             self._container.mux(packet)
+        if self.frames == 0:  # the codec (and its threads) opened on this first frame
+            undo_realtime_scheduling()
         self.frames += 1
 
     def close(self) -> None:
@@ -128,6 +151,7 @@ class SegmentEncoder:
         for packet in self._stream.encode(None):
             self._container.mux(packet)
         self._container.close()
+        undo_realtime_scheduling()
 
     def abort(self) -> None:
         self._container.close()
