@@ -31,8 +31,9 @@ def test_sigkill_at_random_moments_loses_only_the_episode_in_progress(tmp_path):
     with ThreadPoolExecutor(max_workers=2) as pool:
         outcomes = list(pool.map(lambda seed: _trial(tmp_path, seed), range(TRIALS)))
     episodes = [n for n, _ in outcomes]
-    # The seeded delays cover the whole run: early kills, kills mid-save that left tails to cut.
-    assert min(episodes) <= 1 and max(episodes) >= 5, episodes
+    # The seeded delays (0-1 s) spread the kills over the run, whatever the machine's speed: some
+    # early, some late, and some in the middle of a save that left tails to cut.
+    assert max(episodes) - min(episodes) >= 3, episodes
     assert any(changed for _, changed in outcomes), "no trial was killed in the middle of a save"
 
 
