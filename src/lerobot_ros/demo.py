@@ -81,6 +81,7 @@ def main(argv: list[str] | None = None) -> None:
     robot = RobotNode(parameter_overrides=[Parameter("robot_type", value="so101_follower"),
                                            Parameter("port", value=args.port),
                                            Parameter("diagnostics_rate_hz", value=2.0)])
+    robot.start()
     operator = Operator(rclpy.create_node("demo_operator"))
     executor = MultiThreadedExecutor(num_threads=3)
     executor.add_node(robot)

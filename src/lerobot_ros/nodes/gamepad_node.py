@@ -18,7 +18,8 @@ from ..teleop.gamepad import (ARM, BASE, XBOX_ARM, XBOX_BASE, XBOX_DEADMAN_BUTTO
                               GamepadMapping, GamepadTeleop, GamepadUnavailable, PygameGamepad)
 from .log_bridge import bridge_core_logging
 from .parameters import Param, declare
-from .teleop_io import ROBOT_PARAMS, TeleopIO, run
+from .runner import run_node
+from .teleop_io import ROBOT_PARAMS, TeleopIO
 
 PARAMS = [
     *ROBOT_PARAMS,
@@ -84,7 +85,7 @@ class GamepadNode(Node):
 
 
 def main(args=None) -> None:
-    run(GamepadNode, "gamepad_node", (ValueError, GamepadUnavailable), args)
+    run_node(GamepadNode, "gamepad_node", (ValueError, GamepadUnavailable), args)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ from ..robots.loop import FixedRateLoop
 from ..teleop.keyboard import KeyboardTeleop, KeyMap, TerminalClosed, TerminalKeyReader
 from .log_bridge import bridge_core_logging
 from .parameters import Param, declare
-from .teleop_io import ROBOT_PARAMS, TeleopIO, run
+from .runner import run_node
+from .teleop_io import ROBOT_PARAMS, TeleopIO
 
 PARAMS = [
     *ROBOT_PARAMS,
@@ -69,7 +70,7 @@ class KeyboardNode(Node):
 
 
 def main(args=None) -> None:
-    run(KeyboardNode, "keyboard_node", (ValueError,), args)
+    run_node(KeyboardNode, "keyboard_node", (ValueError,), args)
 
 
 if __name__ == "__main__":

@@ -9,12 +9,9 @@ safety and fault handling live in :mod:`lerobot_ros.robots.driver`; this file on
 from __future__ import annotations
 
 import math
-import signal
-import sys
 import threading
 import time
 
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Twist, TwistStamped
 from nav_msgs.msg import Odometry
@@ -35,6 +32,7 @@ from ..robots.tables import ROBOT_TYPES
 from ..robots.trajectory import NO_CHECK, Tolerances, TrajectoryRejected
 from .log_bridge import bridge_core_logging
 from .parameters import Param, declare
+from .runner import run_node
 from .trajectory_msgs import trajectory_from_msg
 
 try:  # control_msgs is a ROS install's package (or built by scripts/build_control_msgs.sh)
@@ -122,6 +120,9 @@ class RobotNode(Node):
             self.odom_pub = self.create_publisher(Odometry, "odom", 10)
             twist_type = TwistStamped if self.p["cmd_vel_type"] == "twist_stamped" else Twist
             self.create_subscription(twist_type, "cmd_vel", self._on_cmd_vel, 10)
+        self.finished = threading.Event()  # robot_node only stops on a signal
+
+    def start(self) -> None:
         self.loop.start()
 
     def _now(self) -> float:
@@ -223,32 +224,8 @@ class RobotNode(Node):
 
 
 def main(args=None) -> None:
-    # The control loop shares the GIL with the executor's threads (and a simulated bus): hand it over
-    # every 1 ms instead of Python's default 5 ms so the loop waits less for it.
-    sys.setswitchinterval(0.001)
-    rclpy.init(args=args, signal_handler_options=rclpy.signals.SignalHandlerOptions.NO)
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    try:
-        node = RobotNode()
-    except (RobotSetupError, BusError, ValueError) as err:
-        rclpy.logging.get_logger("robot_node").fatal(str(err))
-        rclpy.try_shutdown()
-        raise SystemExit(1) from None
-    executor = MultiThreadedExecutor(num_threads=3)
-    executor.add_node(node)
-    spinner = threading.Thread(target=executor.spin, daemon=True)
-    spinner.start()
-    while not stop.wait(0.1):
-        pass
-    executor.shutdown(timeout_sec=2.0)  # stop the loop first, then the bus
-    spinner.join(timeout=2.0)
-    try:
-        node.shutdown()
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+    run_node(RobotNode, "robot_node", (RobotSetupError, BusError, ValueError), args,
+             make_executor=lambda: MultiThreadedExecutor(num_threads=3))  # the action server blocks a thread
 
 
 if __name__ == "__main__":

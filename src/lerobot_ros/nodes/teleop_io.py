@@ -3,13 +3,9 @@ jog from, and the messages a :class:`~lerobot_ros.teleop.output.TeleopOutput` be
 
 from __future__ import annotations
 
-import signal
 import threading
-from typing import Callable
 
-import rclpy
 from geometry_msgs.msg import Twist, TwistStamped
-from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from sensor_msgs.msg import JointState
 from std_msgs.msg import String
@@ -105,34 +101,3 @@ class TeleopIO:
         jog = self.jog.update(self.present(), zeros, False, 0.0)
         base = self.base.update((0.0, 0.0, 0.0), False) if self.base is not None else None
         self.publish(TeleopOutput(jog=jog, base=base))
-
-
-def run(make_node: Callable[[], Node], name: str, setup_errors: tuple[type[Exception], ...] = (ValueError,),
-        args=None) -> None:
-    """robot_node's way of running: own signal handling (SIGINT, SIGTERM, and SIGHUP for a closed SSH
-    session), the executor on a thread, a clean stop. ``make_node()`` returns a node with ``start()``,
-    ``finished`` (an Event the node sets to stop on its own) and ``shutdown()``."""
-    rclpy.init(args=args, signal_handler_options=rclpy.signals.SignalHandlerOptions.NO)
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, lambda *_: stop.set())
-    try:
-        node = make_node()
-    except setup_errors as err:
-        rclpy.logging.get_logger(name).fatal(str(err))
-        rclpy.try_shutdown()
-        raise SystemExit(1) from None
-    executor = SingleThreadedExecutor()
-    executor.add_node(node)
-    spinner = threading.Thread(target=executor.spin, daemon=True)
-    spinner.start()
-    node.start()
-    while not (stop.wait(0.1) or node.finished.is_set()):
-        pass
-    try:
-        node.shutdown()
-    finally:
-        executor.shutdown(timeout_sec=2.0)
-        spinner.join(timeout=2.0)
-        node.destroy_node()
-        rclpy.try_shutdown()

@@ -11,16 +11,12 @@ and the stream.
 from __future__ import annotations
 
 import collections
-import signal
-import sys
 import threading
 import time
 
 import numpy as np
-import rclpy
 from builtin_interfaces.msg import Duration
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from sensor_msgs.msg import JointState
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
@@ -35,6 +31,7 @@ from ..teleop.leader import LeaderFollowerMap, TeleopPairError
 from ..teleop.session import Command, Phase, TeleopConfig, TeleopSession
 from .log_bridge import bridge_core_logging
 from .parameters import Param, declare
+from .runner import run_node
 
 LEADERS = tuple(sorted(n for n, t in ROBOT_TYPES.items() if t.role == "teleoperator"))
 FOLLOWERS = tuple(sorted(n for n, t in ROBOT_TYPES.items() if t.role == "robot"))
@@ -112,7 +109,7 @@ class TeleopNode(Node):
         tfs = p["time_from_start_s"]
         self._time_from_start = Duration(sec=int(tfs), nanosec=int(round((tfs - int(tfs)) * 1e9)))
         self.loop = FixedRateLoop(1.0 / p["rate_hz"], self._tick, name="teleop-loop")
-        self.loop.start()
+        self.finished = threading.Event()  # teleop_node only stops on a signal
 
     # -- callbacks --------------------------------------------------------------------------------
 
@@ -193,6 +190,9 @@ class TeleopNode(Node):
         array.header.stamp = self.get_clock().now().to_msg()
         self.diagnostics_pub.publish(array)
 
+    def start(self) -> None:
+        self.loop.start()
+
     def shutdown(self) -> None:
         self.loop.stop()
         self.leader.shutdown(torque_off=True)  # a leader's only torque is the trigger's
@@ -201,32 +201,9 @@ class TeleopNode(Node):
 
 
 def main(args=None) -> None:
-    sys.setswitchinterval(0.001)  # as robot_node: let the loop thread in often
-    rclpy.init(args=args, signal_handler_options=rclpy.signals.SignalHandlerOptions.NO)
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    try:
-        node = TeleopNode()
-    except (RobotSetupError, TeleopPairError, BusError, ValueError) as err:
-        rclpy.logging.get_logger("teleop_node").fatal(str(err))
-        rclpy.try_shutdown()
-        raise SystemExit(1) from None
-    # Its callbacks are short (store a pose, publish diagnostics): one executor thread is enough and costs
-    # the least CPU, which the leader loop and the follower's robot_node need more.
-    executor = SingleThreadedExecutor()
-    executor.add_node(node)
-    spinner = threading.Thread(target=executor.spin, daemon=True)
-    spinner.start()
-    while not stop.wait(0.1):
-        pass
-    executor.shutdown(timeout_sec=2.0)
-    spinner.join(timeout=2.0)
-    try:
-        node.shutdown()
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+    # Its callbacks are short (store a pose, publish diagnostics): one executor thread is enough and
+    # costs the least CPU, which the leader loop and the follower's robot_node need more.
+    run_node(TeleopNode, "teleop_node", (RobotSetupError, TeleopPairError, BusError, ValueError), args)
 
 
 if __name__ == "__main__":
