@@ -40,6 +40,8 @@ setup(
         "opencv-python-headless",
         "pyarrow>=15",
         "av>=14",
+        "matplotlib>=3.5",  # lerobot-ros dataset plot
+        "huggingface_hub>=0.20",  # lerobot-ros dataset push/pull
     ],
     # gamepad_node reads pads through pygame's bundled SDL (ROS installs: rosdep's python3-pygame).
     extras_require={"gamepad": ["pygame>=2.1"], "test": ["pytest", "pytest-timeout", "pygame>=2.1"]},
