@@ -1,0 +1,226 @@
+"""The recording config: which topic fills which dataset feature, at what rate, how fresh.
+
+Loaded from YAML (or a dict) into frozen dataclasses and validated once, so the recorder node and
+the bag converter fail at start-up with an error naming the feature and the fix, not mid-episode.
+Example::
+
+    fps: 30
+    features:
+      - {key: observation.state, topic: /joint_states, type: joint_state,
+         joints: [shoulder_pan, elbow], field: position, max_age_s: 0.1}
+      - {key: action, topic: /arm_controller/joint_trajectory, type: joint_trajectory,
+         joints: [shoulder_pan, elbow]}
+      - {key: observation.images.front, topic: /front/image_raw/compressed,
+         type: compressed_image, height: 480, width: 640, max_age_s: 0.1}
+      - {key: observation.gripper_force, topic: /gripper/force, type: float_array, size: 1}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+JOINT_TYPES = ("joint_state", "joint_trajectory")
+IMAGE_TYPES = ("image", "compressed_image")
+NUMERIC_TYPES = ("float_array",)
+FEATURE_TYPES = JOINT_TYPES + IMAGE_TYPES + NUMERIC_TYPES
+TYPE_ALIASES = {"numeric": "float_array"}
+JOINT_FIELDS = ("position", "velocity", "effort")
+TIME_SOURCES = ("receive", "header")
+DEFAULT_MAX_AGE_PERIODS = 2  # max_age_s defaults to two grid periods
+NUMERIC_DTYPE = "float32"  # LeRobot's dtype for state/action vectors
+IMAGE_NAMES = ["height", "width", "channels"]
+
+_FEATURE_KEYS = {"key", "topic", "type", "joints", "field", "max_age_s", "time_source", "height",
+                 "width", "size", "names"}
+
+
+class RecordingConfigError(ValueError):
+    """The config cannot be recorded; the message names the feature and the fix."""
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """One dataset feature and the topic that fills it.
+
+    ``joints`` order is the vector order (messages are reordered by name by the adapter);
+    ``max_age_s`` is the staleness limit: a sample older than this at a tick is not written.
+    """
+
+    key: str
+    topic: str
+    type: str
+    max_age_s: float
+    time_source: str = "receive"
+    joints: tuple[str, ...] = ()
+    field: str = "position"  # joint_state only: which JointState array
+    height: int | None = None  # images only
+    width: int | None = None
+    size: int | None = None  # float_array only: vector length
+    names: tuple[str, ...] | None = None  # float_array only: optional element names
+
+    @property
+    def is_image(self) -> bool:
+        return self.type in IMAGE_TYPES
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of one sample, as pushed to the sampler and stored in the dataset."""
+        if self.is_image:
+            return (self.height, self.width, 3)
+        if self.type in JOINT_TYPES:
+            return (len(self.joints),)
+        return (self.size,)
+
+    def message_time_s(self, receive_s: float, header_s: float) -> float:
+        """The time the sampler orders this feature's messages by: receive time by default (what the
+        recorder saw when), header stamp when the publisher's clock is the better capture time."""
+        return header_s if self.time_source == "header" else receive_s
+
+    def dataset_feature(self) -> dict:
+        """``{"dtype", "shape", "names"}`` as ``DatasetWriter.create`` expects it."""
+        if self.is_image:
+            return {"dtype": "video", "shape": list(self.shape), "names": list(IMAGE_NAMES)}
+        names = list(self.joints) if self.type in JOINT_TYPES else (
+            list(self.names) if self.names is not None else None)
+        return {"dtype": NUMERIC_DTYPE, "shape": list(self.shape), "names": names}
+
+
+@dataclass(frozen=True)
+class RecordingConfig:
+    fps: int
+    features: tuple[FeatureConfig, ...]
+
+    @property
+    def period_s(self) -> float:
+        return 1.0 / self.fps
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(f.key for f in self.features)
+
+    def feature(self, key: str) -> FeatureConfig:
+        for feature in self.features:
+            if feature.key == key:
+                return feature
+        raise KeyError(f"no feature {key!r} in the recording config; configured: {list(self.keys)}")
+
+    def dataset_features(self) -> dict[str, dict]:
+        """The ``features`` argument of ``DatasetWriter.create`` for this config."""
+        return {f.key: f.dataset_feature() for f in self.features}
+
+
+def load_recording_config(source: str | Path | Mapping) -> RecordingConfig:
+    """Read and validate a recording config from a YAML file path or an already-parsed mapping."""
+    if isinstance(source, Mapping):
+        raw = source
+    else:
+        path = Path(source)
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not isinstance(raw, Mapping):
+            raise RecordingConfigError(f"{path}: expected a mapping with 'fps' and 'features' at the top")
+    fps = _fps(raw.get("fps"))
+    features_raw = raw.get("features")
+    if not isinstance(features_raw, list) or not features_raw:
+        raise RecordingConfigError("'features' must be a non-empty list of {key, topic, type, ...} entries")
+    features = tuple(_feature(entry, i, fps) for i, entry in enumerate(features_raw))
+    seen: set[str] = set()
+    for feature in features:
+        if feature.key in seen:
+            raise RecordingConfigError(
+                f"feature {feature.key!r} is declared twice; each dataset key must come from one topic")
+        seen.add(feature.key)
+    return RecordingConfig(fps=fps, features=features)
+
+
+def _fps(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0 or int(value) != value:
+        raise RecordingConfigError(
+            f"fps must be a positive integer (LeRobot stores timestamps as frame_index / fps), got {value!r}")
+    return int(value)
+
+
+def _feature(entry: object, index: int, fps: int) -> FeatureConfig:
+    if not isinstance(entry, Mapping):
+        raise RecordingConfigError(f"features[{index}] must be a mapping with key, topic and type")
+    key = entry.get("key")
+    if not isinstance(key, str) or not key:
+        raise RecordingConfigError(f"features[{index}] needs a 'key' such as observation.state or action")
+    where = f"feature {key!r}"
+    if "/" in key:
+        raise RecordingConfigError(f"{where}: keys must not contain '/' (LeRobot flattens stats with it)")
+    unknown = set(entry) - _FEATURE_KEYS
+    if unknown:
+        raise RecordingConfigError(f"{where}: unknown fields {sorted(unknown)}; allowed: {sorted(_FEATURE_KEYS)}")
+    topic = entry.get("topic")
+    if not isinstance(topic, str) or not topic:
+        raise RecordingConfigError(f"{where}: needs a 'topic' to record from")
+    kind = TYPE_ALIASES.get(entry.get("type"), entry.get("type"))
+    if kind not in FEATURE_TYPES:
+        raise RecordingConfigError(
+            f"{where}: unknown type {entry.get('type')!r}; use one of {list(FEATURE_TYPES) + list(TYPE_ALIASES)}")
+    if key.startswith("observation.images.") != (kind in IMAGE_TYPES):
+        raise RecordingConfigError(
+            f"{where}: image features are keyed observation.images.<camera> and only they take image "
+            f"types; rename the key or change type {kind!r}")
+    time_source = entry.get("time_source", "receive")
+    if time_source not in TIME_SOURCES:
+        raise RecordingConfigError(f"{where}: time_source must be one of {list(TIME_SOURCES)}, got {time_source!r}")
+    max_age_s = entry.get("max_age_s", DEFAULT_MAX_AGE_PERIODS / fps)
+    if isinstance(max_age_s, bool) or not isinstance(max_age_s, (int, float)) or max_age_s <= 0:
+        raise RecordingConfigError(f"{where}: max_age_s must be a positive number of seconds, got {max_age_s!r}")
+    common = dict(key=key, topic=topic, type=kind, max_age_s=float(max_age_s), time_source=time_source)
+    if kind in JOINT_TYPES:
+        return FeatureConfig(**common, joints=_joints(entry, where), field=_field(entry, kind, where))
+    _refuse(entry, where, kind, ("joints", "field"))
+    if kind in IMAGE_TYPES:
+        _refuse(entry, where, kind, ("size", "names"))
+        height, width = _positive_int(entry, "height", where), _positive_int(entry, "width", where)
+        if height % 2 or width % 2:
+            raise RecordingConfigError(
+                f"{where}: yuv420p video needs an even height and width, got {height}x{width}; crop or resize")
+        return FeatureConfig(**common, height=height, width=width)
+    _refuse(entry, where, kind, ("height", "width"))
+    size = _positive_int(entry, "size", where)
+    names = entry.get("names")
+    if names is not None:
+        if not isinstance(names, list) or len(names) != size or not all(isinstance(n, str) for n in names):
+            raise RecordingConfigError(f"{where}: 'names' must be a list of {size} strings (one per element)")
+        names = tuple(names)
+    return FeatureConfig(**common, size=size, names=names)
+
+
+def _joints(entry: Mapping, where: str) -> tuple[str, ...]:
+    joints = entry.get("joints")
+    if not isinstance(joints, list) or not joints or not all(isinstance(j, str) and j for j in joints):
+        raise RecordingConfigError(
+            f"{where}: joint types need 'joints', the list of joint names in vector order")
+    if len(set(joints)) != len(joints):
+        raise RecordingConfigError(f"{where}: 'joints' lists a joint twice: {joints}")
+    return tuple(joints)
+
+
+def _field(entry: Mapping, kind: str, where: str) -> str:
+    field = entry.get("field", "position")
+    if kind == "joint_trajectory" and "field" in entry:
+        raise RecordingConfigError(
+            f"{where}: 'field' applies to joint_state only; joint_trajectory records the positions")
+    if field not in JOINT_FIELDS:
+        raise RecordingConfigError(f"{where}: field must be one of {list(JOINT_FIELDS)}, got {field!r}")
+    return field
+
+
+def _positive_int(entry: Mapping, name: str, where: str) -> int:
+    value = entry.get(name)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise RecordingConfigError(f"{where}: needs '{name}' as a positive integer (the dataset declares the shape)")
+    return value
+
+
+def _refuse(entry: Mapping, where: str, kind: str, names: tuple[str, ...]) -> None:
+    given = [n for n in names if n in entry]
+    if given:
+        raise RecordingConfigError(f"{where}: {given} do not apply to type {kind!r}; remove them")
