@@ -13,9 +13,9 @@ import sys
 from types import ModuleType
 from typing import Sequence
 
-from . import calibrate
+from . import calibrate, dataset
 
-SUBCOMMANDS: tuple[ModuleType, ...] = (calibrate,)
+SUBCOMMANDS: tuple[ModuleType, ...] = (calibrate, dataset)
 
 
 def build_parser() -> argparse.ArgumentParser:
