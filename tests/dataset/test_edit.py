@@ -77,6 +77,9 @@ def test_delete_episodes(source, tmp_path):
     # the combined stats are the kept episodes' stats aggregated
     stats = json.loads((tmp_path / "out" / STATS_PATH).read_text())
     assert stats["observation.state"]["count"] == [LENGTHS[1] + LENGTHS[3]]
+    assert (stats["episode_index"]["max"], stats["index"]["max"]) == ([1], [LENGTHS[1] + LENGTHS[3] - 1])
+    for name, value in old.episodes[3].stats[CAMERA].items():  # same frames, same camera stats
+        np.testing.assert_array_equal(new.episodes[1].stats[CAMERA][name], value)
 
 
 def test_delete_refuses_bad_lists_and_keeps_source(source, tmp_path):

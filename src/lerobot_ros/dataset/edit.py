@@ -150,20 +150,25 @@ def recompute_stats(root: str | Path) -> None:
 
 def episode_stats(reader: DatasetReader, episode: int) -> stats_mod.Stats:
     """One episode's statistics, as the writer computes them (every numeric column, every camera)."""
-    table = reader.episode_table(episode)
+    out = numeric_stats(reader.episode_table(episode), reader.info.features)
+    for key in reader.info.features.video_keys:
+        accumulator = stats_mod.ImageStatsAccumulator()
+        for frame in reader.video_frames(episode, key):
+            accumulator.add(frame)
+        out[key] = accumulator.result()
+    return out
+
+
+def numeric_stats(table: pa.Table, features: FeatureSet) -> stats_mod.Stats:
+    """Statistics of an episode's numeric columns (including the index columns, as the writer does)."""
     out: stats_mod.Stats = {}
-    for feature in reader.info.features.column_features:
+    for feature in features.column_features:
         if not feature.is_numeric:
             continue
         column = table.column(feature.key).combine_chunks()
         values = (column.to_numpy(zero_copy_only=False) if feature.shape == (1,)
                   else column.flatten().to_numpy(zero_copy_only=False).reshape(len(table), -1))
         out[feature.key] = stats_mod.numeric_stats(values)
-    for key in reader.info.features.video_keys:
-        accumulator = stats_mod.ImageStatsAccumulator()
-        for frame in reader.video_frames(episode, key):
-            accumulator.add(frame)
-        out[key] = accumulator.result()
     return out
 
 
@@ -257,7 +262,8 @@ def _write(dst: Path, info: DatasetInfo, sources: list[_Source]) -> EditResult:
             records.append(EpisodeRecord(
                 episode_index=new_index, tasks=list(old.tasks), length=old.length, data_slot=slot,
                 dataset_from_index=frames, dataset_to_index=frames + old.length, videos=videos,
-                stats={k: v for k, v in old.stats.items() if k in {f.key for f in features.features}},
+                # renumbered columns get fresh stats; frames are unchanged, so camera stats are kept
+                stats={**numeric_stats(table, features), **{k: old.stats[k] for k in features.video_keys}},
             ))
             frames += old.length
         if data_writer is not None:
@@ -271,9 +277,8 @@ def _write(dst: Path, info: DatasetInfo, sources: list[_Source]) -> EditResult:
                 total_tasks=len(tasks.tasks)).write(work)
         write_json_atomically(work / STATS_PATH, stats_mod.to_json(stats_mod.aggregate(r.stats for r in records)))
         os.replace(work, dst)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # gone after a success; a failure's half folder
     return EditResult(dst, len(records), frames, len(tasks.tasks))
 
 
