@@ -24,7 +24,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lerobot_ros.dataset import stats as stats_mod
-from lerobot_ros.dataset.atomic import move_atomically, write_atomically, write_json_atomically
+from lerobot_ros.dataset.atomic import (
+    fsync_dir,
+    fsync_file,
+    move_atomically,
+    write_atomically,
+    write_json_atomically,
+)
 from lerobot_ros.dataset.episodes import EpisodeRecord, VideoSpan, episode_files
 from lerobot_ros.dataset.features import FeatureSet
 from lerobot_ros.dataset.info import DatasetInfo
@@ -276,8 +282,14 @@ def _write(dst: Path, info: DatasetInfo, sources: list[_Source]) -> EditResult:
         replace(info, features=features, total_episodes=len(records), total_frames=frames,
                 total_tasks=len(tasks.tasks)).write(work)
         write_json_atomically(work / STATS_PATH, stats_mod.to_json(stats_mod.aggregate(r.stats for r in records)))
-        os.replace(work, dst)
+        for path in work.rglob("*"):
+            if path.is_file():
+                fsync_file(path)
+        os.replace(work, dst)  # the whole dataset appears at once
+        fsync_dir(dst.parent)
     finally:
+        if data_writer is not None:
+            data_writer.close()  # idempotent; closes the file after an error
         shutil.rmtree(work, ignore_errors=True)  # gone after a success; a failure's half folder
     return EditResult(dst, len(records), frames, len(tasks.tasks))
 
