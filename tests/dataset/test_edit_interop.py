@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from dataset_helpers import CAMERA, create, record_episode
-from test_interop_lerobot import _lerobot_view, oracle_python  # noqa: F401 (a fixture)
+from oracle_helpers import lerobot_view
 
 from lerobot_ros.dataset import DatasetReader
 from lerobot_ros.dataset.edit import delete_episodes, merge, remove_feature
@@ -14,7 +14,7 @@ from lerobot_ros.dataset.edit import delete_episodes, merge, remove_feature
 pytestmark = pytest.mark.slow
 
 
-def test_lerobot_reads_an_edited_dataset(tmp_path, oracle_python):  # noqa: F811
+def test_lerobot_reads_an_edited_dataset(tmp_path, oracle_python):
     for name, lengths in (("a", (4, 3)), ("b", (5, 2, 3))):
         with create(tmp_path / name, language=True) as writer:
             for episode, length in enumerate(lengths):
@@ -23,7 +23,7 @@ def test_lerobot_reads_an_edited_dataset(tmp_path, oracle_python):  # noqa: F811
     delete_episodes(tmp_path / "merged", tmp_path / "deleted", [1, 3])
     remove_feature(tmp_path / "deleted", tmp_path / "edited", "action")
     ours = DatasetReader(tmp_path / "edited")
-    columns, meta = _lerobot_view(oracle_python, tmp_path / "edited", tmp_path / "view")
+    columns, meta = lerobot_view(oracle_python, tmp_path / "edited", tmp_path / "view")
     assert meta["num_episodes"] == 3 and meta["num_frames"] == 4 + 5 + 3 == ours.num_frames
     assert "action" not in columns
     for episode, record in enumerate(ours.episodes):

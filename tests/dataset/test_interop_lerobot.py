@@ -9,9 +9,6 @@ recorded; (b) a dataset LeRobot writes loads in our reader with the values LeRob
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -28,39 +25,11 @@ from dataset_helpers import (
     values,
 )
 
+from oracle_helpers import lerobot_view, run_in_oracle
+
 from lerobot_ros.dataset import DatasetReader, DatasetWriter, repair
 
 pytestmark = pytest.mark.slow
-
-REPO = Path(__file__).resolve().parents[2]
-ORACLE_DIR = Path(__file__).with_name("oracle")
-
-
-@pytest.fixture(scope="module")
-def oracle_python() -> Path:
-    venv = Path(os.environ.get("LEROBOT_ORACLE_VENV", Path.home() / ".cache" / "lerobot-oracle-0.6.1"))
-    result = subprocess.run([str(REPO / "scripts" / "oracle_venv.sh")], capture_output=True, text=True)
-    if result.returncode != 0:
-        pytest.fail(
-            "the LeRobot oracle venv could not be created (scripts/oracle_venv.sh failed), so interop "
-            f"with LeRobot is unverified:\n{result.stderr[-3000:]}",
-            pytrace=False,
-        )
-    return venv / "bin" / "python"
-
-
-def _run(python: Path, script: str, *args: Path) -> None:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": ""}
-    result = subprocess.run([str(python), str(ORACLE_DIR / script), *map(str, args)], env=env,
-                            capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, f"{script} failed in the oracle venv:\n{result.stderr[-5000:]}"
-
-
-def _lerobot_view(python: Path, root: Path, out: Path) -> tuple[dict, dict]:
-    _run(python, "read_with_lerobot.py", root, out)
-    frames = np.load(out / "frames.npz")
-    return {k.replace("|", "/"): frames[k] for k in frames.files}, json.loads((out / "meta.json").read_text())
-
 
 def _row(row) -> dict:
     """A LanguageRow as LeRobot returns it (dict with parsed tool calls)."""
@@ -83,7 +52,7 @@ def test_lerobot_reads_what_we_write(tmp_path, oracle_python, codec):
     for episode, length in enumerate(lengths):
         record_episode(writer, episode, length, language=True)
     writer.close()
-    columns, meta = _lerobot_view(oracle_python, root, tmp_path / "view")
+    columns, meta = lerobot_view(oracle_python, root, tmp_path / "view")
     assert meta["num_frames"] == sum(lengths) and meta["num_episodes"] == 3
     ours = DatasetReader(root)
     at = 0
@@ -108,7 +77,7 @@ def test_lerobot_reads_what_we_write(tmp_path, oracle_python, codec):
 
 def test_we_read_what_lerobot_writes(tmp_path, oracle_python):
     root, out = tmp_path / "theirs", tmp_path / "recorded"
-    _run(oracle_python, "write_with_lerobot.py", root, out)
+    run_in_oracle(oracle_python, "write_with_lerobot.py", root, out)
     recorded = np.load(out / "recorded.npz")
     tasks = json.loads((out / "tasks.json").read_text())
     reader = DatasetReader(root)
@@ -134,7 +103,7 @@ def test_we_read_what_lerobot_writes(tmp_path, oracle_python):
                       "observation.images.front": np.zeros((48, 64, 3), np.uint8)}, task="wave")
     writer.save_episode()
     writer.close()
-    columns, meta = _lerobot_view(oracle_python, root, tmp_path / "view")
+    columns, meta = lerobot_view(oracle_python, root, tmp_path / "view")
     assert meta["num_episodes"] == 4 and meta["num_frames"] == at + 1
     np.testing.assert_array_equal(columns["action"][at], np.ones(3, np.float32))
 
@@ -147,7 +116,7 @@ def test_lerobot_reads_folders_repaired_after_a_kill(tmp_path, oracle_python):
         ours = DatasetReader(root)
         if ours.num_episodes == 0:
             continue
-        columns, meta = _lerobot_view(oracle_python, root, tmp_path / f"view-{seed}")
+        columns, meta = lerobot_view(oracle_python, root, tmp_path / f"view-{seed}")
         assert meta["num_episodes"] == ours.num_episodes >= len(reported)
         assert meta["num_frames"] == ours.num_frames
         for episode, record in enumerate(ours.episodes):
