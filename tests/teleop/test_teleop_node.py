@@ -12,22 +12,20 @@ from __future__ import annotations
 import math
 import random
 import sys
-import threading
 import time
 from dataclasses import replace
 
 import numpy as np
 import pytest
 import rclpy
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
-from sensor_msgs.msg import JointState
+from diagnostic_msgs.msg import DiagnosticStatus
 
 from lerobot_ros.motors.calibration import save_calibration
 from lerobot_ros.robots.tables import robot_type
 from lerobot_ros.sim.bus import SimulatedBus
 from lerobot_ros.sim.ports import default_sim_calibration
 from lerobot_ros.teleop.leader import LeaderFollowerMap
+from ros_client import RobotClient
 from ros_processes import NodeProcess, wait_for, write_params
 
 pytestmark = [pytest.mark.slow, pytest.mark.ros]
@@ -63,35 +61,12 @@ def ros():
     sys.setswitchinterval(interval)
 
 
-class Listener:
-    """Follower joint_states and /diagnostics, recorded with receive times."""
+class Listener(RobotClient):
+    """Follower joint_states and /diagnostics (recorded with receive times), and teleop_node's status."""
 
     def __init__(self, namespace: str, teleop_name: str):
-        self.node = rclpy.create_node("listener", namespace=namespace)
+        super().__init__("listener", namespace=namespace)
         self.teleop_name = teleop_name
-        self.lock = threading.Lock()
-        self.states: list[tuple[float, JointState]] = []
-        self.diagnostics: list[DiagnosticArray] = []
-        self.node.create_subscription(JointState, "joint_states", self._on_state, 100)
-        self.node.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 50)
-        self.executor = SingleThreadedExecutor()
-        self.executor.add_node(self.node)
-        self._thread = threading.Thread(target=self._spin, daemon=True)
-        self._thread.start()
-
-    def _spin(self) -> None:
-        try:
-            self.executor.spin()
-        except ExternalShutdownException:
-            pass
-
-    def _on_state(self, msg: JointState) -> None:
-        with self.lock:
-            self.states.append((time.monotonic(), msg))
-
-    def _on_diagnostics(self, msg: DiagnosticArray) -> None:
-        with self.lock:
-            self.diagnostics.append(msg)
 
     def teleop_statuses(self) -> list[DiagnosticStatus]:
         with self.lock:
@@ -103,10 +78,6 @@ class Listener:
             if "phase" in values:
                 return values["phase"]
         return None
-
-    def close(self) -> None:
-        self.executor.shutdown()
-        self.node.destroy_node()
 
 
 class Pair:

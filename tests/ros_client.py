@@ -21,7 +21,7 @@ class RobotClient:
         self.states: list[tuple[float, JointState]] = []
         self.diagnostics: list[DiagnosticArray] = []
         self.node.create_subscription(JointState, "joint_states", self._on_state, 100)
-        self.node.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 10)
+        self.node.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 50)
         self.trajectory_pub = self.node.create_publisher(JointTrajectory, f"{controller}/joint_trajectory", 10)
         self.executor = SingleThreadedExecutor()
         self.executor.add_node(self.node)
