@@ -22,10 +22,12 @@ venv: $(VENV)/.bootstrapped
 demo: $(VENV)/.bootstrapped
 	$(PY) -m lerobot_ros.demo
 
-# LeRobot 0.6.1 on Python 3.12, outside the clone (~/.cache), built once per machine: the reference
-# reader and writer for the dataset interop tests (tests/dataset/test_interop_lerobot.py).
+# The LeRobot references, outside the clone (~/.cache), built once per machine: 0.6.1 on Python 3.12
+# and 0.4.4 on Python 3.11 (reference readers and writers for the dataset interop tests, LeRobot's
+# SmolVLA for the policy equivalence test).
 oracle:
 	scripts/oracle_venv.sh
+	scripts/reference_venv_044.sh
 
 test: $(VENV)/.bootstrapped oracle
 	$(PY) -m pytest

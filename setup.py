@@ -42,9 +42,13 @@ setup(
         "av>=14",
         "matplotlib>=3.5",  # lerobot-ros dataset plot
         "huggingface_hub>=0.20",  # lerobot-ros dataset push/pull
+        "tqdm",
+        "rosbags",  # lerobot-ros convert: rosbag2 (sqlite3, MCAP) without a ROS install
     ],
     # gamepad_node reads pads through pygame's bundled SDL (ROS installs: rosdep's python3-pygame).
-    extras_require={"gamepad": ["pygame>=2.1"], "test": ["pytest", "pytest-timeout", "pygame>=2.1"]},
+    extras_require={
+        "gamepad": ["pygame>=2.1"],
+        "policy": ["torch", "transformers>=5,<6", "tokenizers", "safetensors"], "test": ["pytest", "pytest-timeout", "pygame>=2.1"]},
     zip_safe=True,
     maintainer="lerobot_ros maintainers",
     maintainer_email="maintainers@lerobot-ros.dev",
