@@ -278,27 +278,54 @@ class DatasetWriter:
         ``language_persistent`` rows (subtask, plan, memory, ...) are stored on every frame.
         """
         start = time.perf_counter()
+        self._check_persistent(language_persistent)
+        with self._frame_lock:
+            episode, self._episode = self._episode, None
+        if episode is None or episode.length == 0:
+            raise EmptyEpisodeError("save_episode: no frames were added since the last save")
+        with self._save_lock:
+            return self._commit(episode.finish(), language_persistent, start)
+
+    def save_encoded_episode(self, episode: FinishedEpisode,
+                             language_persistent: Sequence[LanguageRow] = ()) -> SaveResult:
+        """Commit an episode built by an ``EpisodeBuffer`` elsewhere, e.g. in a worker process.
+
+        The buffer must have been made with this dataset's features, fps and encoding and a staging
+        folder under ``<root>/.staging`` (same file system: segments are moved, not copied). The
+        bag converter encodes episodes in parallel this way and commits them here in order; the
+        write order and crash safety are those of ``save_episode``.
+        """
+        start = time.perf_counter()
+        self._check_persistent(language_persistent)
+        if episode.length == 0:
+            raise EmptyEpisodeError("save_encoded_episode: the episode has no frames")
+        with self._save_lock:
+            return self._commit(episode, language_persistent, start)
+
+    @property
+    def encoding(self) -> VideoEncoding:
+        return self._encoding
+
+    def _check_persistent(self, language_persistent: Sequence[LanguageRow]) -> None:
         for row in language_persistent:
             row.validate(self._state.info.features.video_keys)
             if not row.persistent:
                 raise ValueError(f"a {row.style!r} row is an event: pass it to add_frame(language_events=...)")
         if language_persistent and not self._state.info.features.has_language:
             raise ValueError("language rows given, but the dataset was created without language=True")
-        with self._frame_lock:
-            episode, self._episode = self._episode, None
-        if episode is None or episode.length == 0:
-            raise EmptyEpisodeError("save_episode: no frames were added since the last save")
-        with self._save_lock:
-            finished = episode.finish()
-            saved = None
-            try:
-                saved = self._save(finished, list(language_persistent), start)
-            finally:
-                shutil.rmtree(finished.staging, ignore_errors=True)
-                if saved is None:
-                    # The save failed part way: cut the folder back to the last commit.
-                    self._recover()
-            return saved
+
+    def _commit(self, finished: FinishedEpisode, language_persistent: Sequence[LanguageRow],
+                start: float) -> SaveResult:
+        """Save a finished episode (under the save lock); on failure cut back to the last commit."""
+        saved = None
+        try:
+            saved = self._save(finished, list(language_persistent), start)
+        finally:
+            shutil.rmtree(finished.staging, ignore_errors=True)
+            if saved is None:
+                # The save failed part way: cut the folder back to the last commit.
+                self._recover()
+        return saved
 
     def close(self) -> None:
         """Drop any episode in progress and the staging folder; saved episodes are already safe."""
