@@ -1,0 +1,1 @@
+"""Robot descriptions: the URDFs in urdf/, generated from kinematics given as data."""
