@@ -142,6 +142,8 @@ def _turn(data: object, where: str) -> MessageTurn:
     target = data.get("target", False)
     if not isinstance(target, bool):
         raise RecipeError(f"{where}: field 'target' must be true or false, got {target!r}")
+    if target and role != "assistant":
+        raise RecipeError(f"{where}: field 'target': only assistant turns are supervised (the model writes them)")
     for key in ("if_present", "tool_calls_from"):
         if data.get(key) is not None and not isinstance(data[key], str):
             raise RecipeError(f"{where}: field {key!r} must name a binding, got {data[key]!r}")
