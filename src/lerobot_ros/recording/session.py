@@ -1,0 +1,427 @@
+"""The live recorder's core, without ROS: episodes, the fps grid, language rows, honest drop counting.
+
+A ``RecordingSession`` owns a ``DatasetWriter`` (created, or resumed after ``repair``), a
+``CausalSampler`` and an ``EncodingWorker``. Adapters (recorder_node, ``lerobot-ros record``) push
+converted messages in; a ticker thread samples the grid; services call the episode methods.
+
+Episode states: ``idle`` -> ``start_episode(task)`` -> ``recording`` -> ``stop_episode()`` ->
+``saving`` -> ``idle`` (or ``discard_episode()`` -> ``idle``); ``finalize()`` -> ``finalized``.
+
+Time. Ticks are ``origin + i / fps`` on the session clock (wall time, the clock ROS stamps with);
+a tick ``t`` is sampled once ``clock() >= t + sample_delay_s`` (the delay lets messages stamped
+before ``t`` by their header arrive). A late ticker catches up: it samples every overdue tick, each
+from the messages at or before it, so a slow loop never shifts data in time. Ticks after
+``start_episode`` and up to ``stop_episode`` belong to the episode.
+
+Every tick of an episode lands in exactly one bucket of its ``EpisodeAccount``:
+
+- ``written``: the complete frame was queued for the encoder (and is written);
+- ``not_fresh``: a stream was stale or missing, no frame (the sampler's rule);
+- ``dropped_encoder``: the frame was complete but the encoder queue was full;
+- ``after_truncation``: see below.
+
+The dataset stamps frame ``k`` at ``k / fps``. A tick lost *between* written frames would stamp
+every later frame earlier than it was taken, so the first lost tick after the first written frame
+ends the episode's contiguous part: the episode keeps the frames before it, later ticks count as
+``after_truncation``, and the account says where and why (``truncated_at_s``,
+``truncation_cause``). Ticks lost before the first written frame only move the episode's start.
+
+Language rows arrive with their receive time and sit on the first written frame whose tick is at or
+after it: event rows in that frame's ``language_events``, persistent rows (subtask, plan, memory)
+with ``timestamp = frame_index / fps``. Persistent messages received while idle become active at
+frame 0 of the next episode (the latest per kind); events received while idle are counted, not
+stored. Rows that find no written frame (the episode ended first) are counted as unplaced.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from lerobot_ros.dataset import DatasetWriter, FileLimits, LanguageRow, SaveResult, VideoEncoding
+from lerobot_ros.dataset.atomic import write_json_atomically
+from lerobot_ros.recording.config import RecordingConfig
+from lerobot_ros.recording.encoding_worker import EncodingWorker
+from lerobot_ros.recording.live_language import LanguageTopic
+from lerobot_ros.recording.quality import QualityReport
+from lerobot_ros.recording.sampler import CausalSampler
+
+IDLE, RECORDING, SAVING, FINALIZED = "idle", "recording", "saving", "finalized"
+
+
+class SessionError(RuntimeError):
+    """An episode command that the present state does not allow; the text says what to do."""
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    root: Path
+    robot_type: str | None = None
+    video: VideoEncoding | None = None  # None: LeRobot's default (new), the recorded one (resume)
+    max_queued_frames: int = 60  # encoder queue bound; 2 s at 30 fps
+    sample_delay_s: float = 0.05  # a tick is sampled this long after its time
+    limits: FileLimits = FileLimits()
+    quality_dir: Path | None = None  # default: <root>.quality next to the dataset
+
+    @property
+    def reports(self) -> Path:
+        return self.quality_dir or self.root.parent / f"{self.root.name}.quality"
+
+
+@dataclass
+class EpisodeAccount:
+    """Where every grid tick of one episode went; the buckets add up to ``ticks``."""
+
+    ticks: int = 0
+    written: int = 0
+    not_fresh: int = 0
+    dropped_encoder: int = 0
+    after_truncation: int = 0
+    first_frame_s: float | None = None  # tick time of frame 0
+    truncated_at_s: float | None = None
+    truncation_cause: str | None = None
+    language_rows: int = 0
+    language_unplaced: int = 0
+
+    @property
+    def truncated(self) -> bool:
+        return self.truncated_at_s is not None
+
+
+@dataclass(frozen=True)
+class EpisodeOutcome:
+    """What ``stop_episode`` did: ``saved`` with the writer's result, or why nothing was saved."""
+
+    saved: bool
+    message: str
+    account: EpisodeAccount
+    quality: QualityReport
+    result: SaveResult | None = None
+    report_path: Path | None = None
+    blocked_s: float = 0.0  # how long stop_episode blocked
+
+
+@dataclass(frozen=True)
+class SessionStatus:
+    state: str
+    task: str
+    root: str
+    episodes: int  # saved in the dataset
+    frames: int  # written in the episode in progress (or the last one)
+    ticks: int
+    not_fresh: int
+    dropped: int  # encoder drops in the episode
+    truncated: bool
+    dropped_total: int  # encoder drops in this session
+    queued_frames: int
+    last_save_s: float
+    message: str
+
+
+@dataclass
+class _Episode:
+    task: str
+    start_s: float
+    stop_s: float | None = None
+    discarded: bool = False
+    account: EpisodeAccount = field(default_factory=EpisodeAccount)
+    persistent: list[LanguageRow] = field(default_factory=list)
+    pending: list[tuple[float, LanguageTopic, str]] = field(default_factory=list)  # not yet on a frame
+    quality: QualityReport | None = None  # set when its last tick is sampled
+    save: object | None = None  # the worker's Future for the save (or clear)
+
+
+class RecordingSession:
+    def __init__(self, config: RecordingConfig, writer: DatasetWriter, settings: SessionSettings,
+                 language: tuple[LanguageTopic, ...] | None, clock: Callable[[], float] = time.time):
+        self.config = config
+        self.settings = settings
+        self.language = language
+        self.writer = writer
+        self.clock = clock
+        self.sampler = CausalSampler(config)
+        self.worker = EncodingWorker(writer, settings.max_queued_frames)
+        self.state = IDLE
+        self._lock = threading.Lock()
+        self._origin_s = clock()
+        self._next_tick = 0
+        self._episode: _Episode | None = None
+        self._last: _Episode | None = None
+        self._idle_persistent: dict[str, str] = {}
+        self.idle_events_ignored = 0
+        self.dropped_total = 0
+        self.last_save_s = 0.0
+        self.message = "idle"
+        self._stop_ticker = threading.Event()
+        self._ticker: threading.Thread | None = None
+
+    # -- opening ----------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, config: RecordingConfig, settings: SessionSettings,
+             language: tuple[LanguageTopic, ...] | None, clock: Callable[[], float] = time.time
+             ) -> RecordingSession:
+        """Create the dataset at ``settings.root``, or resume it (repaired to its last complete
+        episode first) when it exists; a dataset recorded with other features is refused."""
+        root = Path(settings.root)
+        features = config.dataset_features()
+        if (root / "meta" / "info.json").exists():
+            writer = DatasetWriter.resume(root, video=settings.video)
+            _check_compatible(writer, config, features, language is not None)
+        else:
+            if root.exists() and any(root.iterdir()):
+                raise SessionError(f"{root} exists and is not a dataset (no meta/info.json); pick a new folder")
+            if root.exists():
+                root.rmdir()  # DatasetWriter.create wants to make the folder itself
+            writer = DatasetWriter.create(root, config.fps, features, robot_type=settings.robot_type,
+                                          video=settings.video, language=language is not None,
+                                          limits=settings.limits)
+        return cls(config, writer, settings, language, clock)
+
+    # -- input ------------------------------------------------------------------------------------
+
+    def push(self, key: str, value: object, header_s: float | None = None) -> None:
+        """A converted message for feature ``key``: stamped with the clock now (receive time) or,
+        for ``time_source: header`` features, with ``header_s``."""
+        feature = self.config.feature(key)
+        with self._lock:
+            now = self.clock()
+            time_s = feature.message_time_s(now, header_s if header_s is not None else now)
+            self.sampler.push(key, time_s, value)
+
+    def push_language(self, topic: LanguageTopic, text: str) -> None:
+        """A String message on a language topic, stamped with its receive time."""
+        with self._lock:
+            now = self.clock()
+            episode = self._episode
+            if episode is not None and episode.stop_s is None:
+                episode.pending.append((now, topic, text))
+            elif topic.persistent:
+                self._idle_persistent[topic.kind] = text
+            else:
+                self.idle_events_ignored += 1
+
+    # -- the grid ---------------------------------------------------------------------------------
+
+    def tick_time(self, index: int) -> float:
+        return self._origin_s + index / self.config.fps
+
+    def advance(self, now_s: float | None = None) -> None:
+        """Sample every tick that is due at ``now_s`` (default: the clock now)."""
+        now = self.clock() if now_s is None else now_s
+        with self._lock:
+            self._sample_until(now - self.settings.sample_delay_s)
+
+    def start_ticker(self) -> None:
+        """Sample the grid on a thread of its own until ``finalize``."""
+        self._ticker = threading.Thread(target=self._run_ticker, name="recorder-ticker", daemon=True)
+        self._ticker.start()
+
+    def _run_ticker(self) -> None:
+        while not self._stop_ticker.is_set():
+            self.advance()
+            wake = self.tick_time(self._next_tick) + self.settings.sample_delay_s
+            self._stop_ticker.wait(max(0.0, wake - self.clock()))
+
+    def _sample_until(self, until_s: float) -> None:
+        while (tick := self.tick_time(self._next_tick)) <= until_s:
+            self._next_tick += 1
+            episode = self._episode
+            if episode is not None and episode.stop_s is not None and tick > episode.stop_s:
+                self._close(episode)
+                episode = None
+            inside = episode is not None and tick > episode.start_s
+            if inside and episode.account.ticks == 0:
+                self.sampler.finish_episode()  # the report so far covered idle ticks
+            frame = self.sampler.sample(tick, processed_at_s=self.clock())
+            if inside:
+                self._account(episode, tick, frame)
+
+    def _account(self, episode: _Episode, tick: float, frame) -> None:
+        account = episode.account
+        account.ticks += 1
+        if account.truncated:
+            account.after_truncation += 1
+            return
+        if frame is None:
+            account.not_fresh += 1
+            self._truncate_if_started(account, tick, "a stream was stale or missing (see the streams)")
+            return
+        due = [item for item in episode.pending if item[0] <= tick]
+        events = [topic.row(text) for _, topic, text in due if not topic.persistent]
+        if not self.worker.offer(frame.values, episode.task, events):
+            account.dropped_encoder += 1
+            self.dropped_total += 1
+            self._truncate_if_started(account, tick, "the encoder queue was full")
+            return
+        index = account.written
+        account.written += 1
+        if account.first_frame_s is None:
+            account.first_frame_s = tick
+        for _, topic, text in due:
+            if topic.persistent:
+                # Two rows of one kind on the same frame: the later one is what is active.
+                episode.persistent = [row for row in episode.persistent
+                                      if not (row.style == topic.kind and row.timestamp == index / self.config.fps)]
+                episode.persistent.append(topic.row(text, index / self.config.fps))
+        account.language_rows += len(due)
+        episode.pending = [item for item in episode.pending if item[0] > tick]
+
+    @staticmethod
+    def _truncate_if_started(account: EpisodeAccount, tick: float, cause: str) -> None:
+        if account.written:
+            account.truncated_at_s = tick
+            account.truncation_cause = cause
+
+    def _close(self, episode: _Episode) -> None:
+        """The episode's last tick is sampled: hand it to the worker to save (or clear)."""
+        if episode.quality is not None:
+            return
+        episode.quality = self.sampler.finish_episode()
+        episode.account.language_unplaced += len(episode.pending)
+        episode.pending = []
+        if episode.discarded:
+            episode.save = self.worker.call(lambda writer: writer.clear_episode())
+        else:
+            episode.save = self.worker.call(lambda writer: self._save(writer, episode))
+        self._episode = None
+
+    def _save(self, writer: DatasetWriter, episode: _Episode) -> SaveResult | None:
+        """On the worker thread, after the episode's frames."""
+        error, self.worker.error = self.worker.error, None
+        if error is not None:
+            writer.clear_episode()
+            raise error
+        if episode.account.written == 0:
+            return None
+        return writer.save_episode(language_persistent=episode.persistent)
+
+    # -- episodes ---------------------------------------------------------------------------------
+
+    def start_episode(self, task: str) -> int:
+        """Start recording ``task``; returns the index the episode will get when saved."""
+        if not isinstance(task, str) or not task.strip():
+            raise SessionError("start_episode needs a non-empty task, e.g. 'pick up the cube'")
+        with self._lock:
+            if self.state != IDLE:
+                raise SessionError(f"cannot start an episode while {self.state}"
+                                   + ("; stop or discard the current one first" if self.state == RECORDING else ""))
+            now = self.clock()
+            episode = _Episode(task=task, start_s=now)
+            if self.language:
+                by_kind = {t.kind: t for t in self.language}
+                episode.pending = [(now, by_kind[kind], text) for kind, text in self._idle_persistent.items()]
+            self._idle_persistent = {}
+            self._episode = self._last = episode
+            self.state = RECORDING
+            self.message = f"recording episode {self.writer.num_episodes}: {task}"
+            return self.writer.num_episodes
+
+    def stop_episode(self) -> EpisodeOutcome:
+        """End the episode now and save it; blocks until it is on disk (``blocked_s``)."""
+        started = time.perf_counter()
+        with self._lock:
+            episode = self._require_recording("stop")
+            episode.stop_s = self.clock()
+            self.state = SAVING
+        # Ticks up to the stop are sampled once their messages can have arrived.
+        while self.clock() < episode.stop_s + self.settings.sample_delay_s:
+            time.sleep(0.005)
+        with self._lock:
+            self._sample_until(episode.stop_s)
+            self._close(episode)
+        try:
+            result = episode.save.result()
+        except Exception as err:  # noqa: BLE001 - the episode is lost; the session goes on
+            return self._finish(episode, None, f"episode not saved: {err}", started)
+        if result is None:
+            return self._finish(episode, None, "nothing saved: no tick had every stream fresh "
+                                f"({episode.account.not_fresh} not fresh, {episode.account.dropped_encoder} "
+                                "dropped by the encoder queue)", started)
+        self.last_save_s = result.timings.total_s
+        return self._finish(episode, result, f"saved episode {result.episode_index}: {result.length} frames", started)
+
+    def discard_episode(self) -> None:
+        """Drop the episode in progress; nothing of it is written."""
+        with self._lock:
+            episode = self._require_recording("discard")
+            episode.stop_s = self.clock()
+            episode.discarded = True
+            self._close(episode)
+            self.state = IDLE
+            self.message = "episode discarded"
+        episode.save.result()
+
+    def finalize(self) -> EpisodeOutcome | None:
+        """Save an episode in progress, stop the ticker and the worker, close the writer."""
+        outcome = self.stop_episode() if self.state == RECORDING else None
+        self._stop_ticker.set()
+        if self._ticker is not None:
+            self._ticker.join(timeout=5.0)
+        self.worker.close()
+        self.writer.close()
+        self.state = FINALIZED
+        self.message = f"finalized: {self.writer.num_episodes} episodes in {self.settings.root}"
+        return outcome
+
+    def status(self) -> SessionStatus:
+        with self._lock:
+            episode = self._episode or self._last
+            account = episode.account if episode else EpisodeAccount()
+            return SessionStatus(
+                state=self.state, task=episode.task if episode else "", root=str(self.settings.root),
+                episodes=self.writer.num_episodes, frames=account.written, ticks=account.ticks,
+                not_fresh=account.not_fresh, dropped=account.dropped_encoder, truncated=account.truncated,
+                dropped_total=self.dropped_total, queued_frames=self.worker.queued_frames,
+                last_save_s=self.last_save_s, message=self.message)
+
+    def _require_recording(self, verb: str) -> _Episode:
+        if self.state != RECORDING or self._episode is None:
+            raise SessionError(f"cannot {verb} an episode while {self.state}; start one first")
+        return self._episode
+
+    def _finish(self, episode: _Episode, result: SaveResult | None, message: str, started: float) -> EpisodeOutcome:
+        blocked = time.perf_counter() - started
+        path = None
+        if result is not None:
+            path = self.settings.reports / f"episode_{result.episode_index:06d}.json"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_json_atomically(path, {
+                "episode_index": result.episode_index, "task": episode.task, "length": result.length,
+                "account": asdict(episode.account), "quality": episode.quality.to_dict(),
+                "save_timings_s": asdict(result.timings), "stop_blocked_s": blocked,
+            })
+        if episode.account.truncated:
+            message += (f"; TRUNCATED at {episode.account.written} frames: {episode.account.truncation_cause}, "
+                        f"{episode.account.after_truncation} later ticks not recorded")
+        with self._lock:
+            self.state = IDLE
+            self.message = message
+        return EpisodeOutcome(saved=result is not None, message=message, account=episode.account,
+                              quality=episode.quality, result=result, report_path=path, blocked_s=blocked)
+
+
+def _check_compatible(writer: DatasetWriter, config: RecordingConfig, features: dict, language: bool) -> None:
+    info = writer.info
+    problems = []
+    if info.fps != config.fps:
+        problems.append(f"fps {info.fps} (config: {config.fps})")
+    recorded = {f.key: f for f in info.features.user}
+    if set(recorded) != set(features):
+        problems.append(f"features {sorted(recorded)} (config: {sorted(features)})")
+    else:
+        for key, spec in features.items():
+            f = recorded[key]
+            if (f.dtype, list(f.shape), f.names) != (spec["dtype"], spec["shape"], spec["names"]):
+                problems.append(f"{key} as {f.dtype}{list(f.shape)} {f.names} (config: "
+                                f"{spec['dtype']}{spec['shape']} {spec['names']})")
+    if info.features.has_language != language:
+        problems.append("language columns " + ("present" if info.features.has_language else "absent")
+                        + " (config: " + ("on" if language else "off") + ")")
+    if problems:
+        writer.close()
+        raise SessionError(f"{writer.root} was recorded with " + "; ".join(problems)
+                           + "; record into a new folder or use the matching config")

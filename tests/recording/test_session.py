@@ -1,0 +1,174 @@
+"""RecordingSession (the recorder's ROS-free core) on a manual clock, into the real DatasetWriter."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from lerobot_ros.dataset import DatasetReader, LanguageRow, VideoEncoding, say
+from lerobot_ros.recording import load_recording_config
+from lerobot_ros.recording.live_language import load_language_topics
+from lerobot_ros.recording.session import RecordingSession, SessionError, SessionSettings
+
+FPS = 10
+CAMERA = "observation.images.front"
+RAW = {
+    "fps": FPS,
+    "features": [
+        {"key": "observation.state", "topic": "joint_states", "type": "joint_state", "joints": ["a", "b"]},
+        {"key": CAMERA, "topic": "front/image_raw", "type": "image", "height": 16, "width": 16},
+    ],
+}
+X264 = VideoEncoding(codec="libx264", preset="ultrafast")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def image(i: int, height: int = 16, width: int = 16) -> np.ndarray:
+    y, x = np.mgrid[0:height, 0:width]
+    return np.stack([(x * 8 + i * 10) % 256, (y * 8) % 256, np.full_like(x, 40 * (i % 6))], -1).astype(np.uint8)
+
+
+def open_session(tmp_path, clock, language=True, **settings) -> RecordingSession:
+    config = load_recording_config(RAW)
+    topics = load_language_topics(None if language else False, (CAMERA,)) if language is not False else None
+    settings = SessionSettings(root=tmp_path / "ds", video=X264, sample_delay_s=0.0, **settings)
+    return RecordingSession.open(config, settings, topics, clock)
+
+
+def topic(session, kind):
+    return next(t for t in session.language if t.kind == kind)
+
+
+def run_ticks(session, clock, first: int, last: int, skip_image=()):
+    """Ticks first..last: before each, push the state (value = tick) and the image, then sample."""
+    for i in range(first, last + 1):
+        clock.t = 1000.0 + i / FPS - 0.01
+        session.push("observation.state", [float(i), -float(i)])
+        if i not in skip_image:
+            session.push(CAMERA, image(i))
+        clock.t = 1000.0 + i / FPS
+        session.advance()
+
+
+def test_episode_values_timestamps_and_live_language(tmp_path):
+    clock = Clock()
+    session = open_session(tmp_path, clock)
+    session.push_language(topic(session, "plan"), "reach, then grasp")  # idle: active from frame 0
+    session.push_language(topic(session, "say"), "ignored while idle")
+    run_ticks(session, clock, 0, 0)
+    clock.t = 1000.05
+    assert session.start_episode("pick up the cube") == 0
+    run_ticks(session, clock, 1, 2)
+    session.push_language(topic(session, "subtask"), "grasp")  # at 1000.2: lands on tick 3 = frame 2
+    run_ticks(session, clock, 3, 4)
+    session.push_language(topic(session, "say"), "Got it.")
+    session.push_language(topic(session, "user_input"), "careful")
+    run_ticks(session, clock, 5, 7)
+    clock.t = 1000.75
+    outcome = session.stop_episode()
+    assert outcome.saved, outcome.message
+    account = outcome.account
+    assert (account.ticks, account.written, account.not_fresh, account.dropped_encoder) == (7, 7, 0, 0)
+    assert outcome.quality.timestamps_exact and outcome.quality.grid_ticks == 7
+    session.finalize()
+
+    reader = DatasetReader(tmp_path / "ds")
+    columns = reader.episode_columns(0)
+    np.testing.assert_array_equal(columns["observation.state"][:, 0], np.arange(1, 8, dtype=np.float32))
+    np.testing.assert_array_equal(columns["timestamp"], (np.arange(7) / FPS).astype(np.float32))
+    assert reader.episode_tasks(0) == ["pick up the cube"] * 7
+    frames = reader.video_frames(0, CAMERA).astype(int)
+    assert np.abs(frames - np.stack([image(i) for i in range(1, 8)]).astype(int)).mean() < 6
+    language = reader.episode_language(0)
+    assert language.persistent == [
+        LanguageRow(role="assistant", content="reach, then grasp", style="plan", timestamp=0.0),
+        LanguageRow(role="assistant", content="grasp", style="subtask", timestamp=0.2),
+    ]
+    assert language.events == {4: [say("Got it."), LanguageRow(role="user", content="careful", style="interjection")]}
+    report = json.loads(outcome.report_path.read_text())
+    assert outcome.report_path.parent == tmp_path / "ds.quality"
+    assert report["account"]["written"] == 7 and report["quality"]["streams"][CAMERA]["fresh"] == 7
+
+
+def test_a_stale_camera_truncates_the_episode_and_says_so(tmp_path):
+    clock = Clock()
+    session = open_session(tmp_path, clock, language=False)
+    clock.t = 1000.05
+    session.start_episode("t")
+    run_ticks(session, clock, 1, 9, skip_image=(5, 6, 7))  # the camera stalls 0.3 s > max_age 0.2 s
+    clock.t = 1000.95
+    outcome = session.stop_episode()
+    account = outcome.account
+    # Ticks 1-5 written (tick 5 uses the image of tick 4, 0.11 s old); tick 6's newest image is 0.21 s
+    # old: the contiguous part ends there, ticks 7-9 are not recorded although the camera is back.
+    assert account.written == 5 and account.not_fresh == 1 and account.after_truncation == 3
+    assert account.ticks == account.written + account.not_fresh + account.dropped_encoder + account.after_truncation
+    assert account.truncated_at_s == pytest.approx(1000.6) and "TRUNCATED" in outcome.message
+    session.finalize()
+    assert DatasetReader(tmp_path / "ds").episodes[0].length == 5
+
+
+def test_a_full_encoder_queue_drops_frames_and_counts_them_exactly(tmp_path):
+    """A queue of one frame and ticks far faster than real time: the encoder cannot keep up."""
+    raw = {**RAW, "features": [RAW["features"][0], {**RAW["features"][1], "height": 480, "width": 640}]}
+    clock = Clock()
+    settings = SessionSettings(root=tmp_path / "ds", video=VideoEncoding(), sample_delay_s=0.0, max_queued_frames=1)
+    session = RecordingSession.open(load_recording_config(raw), settings, None, clock)
+    clock.t = 1000.05
+    session.start_episode("t")
+    big = image(0, 480, 640)
+    for i in range(1, 41):
+        clock.t = 1000.0 + i / FPS - 0.01
+        session.push("observation.state", [float(i), 0.0])
+        session.push(CAMERA, big)
+        clock.t = 1000.0 + i / FPS
+        session.advance()
+    status = session.status()
+    clock.t = 1004.05
+    outcome = session.stop_episode()
+    account = outcome.account
+    assert account.ticks == 40
+    assert account.dropped_encoder >= 1 and account.dropped_encoder == status.dropped
+    assert account.written + account.dropped_encoder + account.not_fresh + account.after_truncation == 40
+    session.finalize()
+    reader = DatasetReader(tmp_path / "ds")
+    assert reader.episodes[0].length == account.written
+    # The written frames are the consecutive ticks from the first one: state value = tick number.
+    first = round((account.first_frame_s - 1000.0) * FPS)
+    np.testing.assert_array_equal(reader.episode_columns(0)["observation.state"][:, 0],
+                                  np.arange(first, first + account.written, dtype=np.float32))
+
+
+def test_discard_resume_and_state_errors(tmp_path):
+    clock = Clock()
+    session = open_session(tmp_path, clock, language=False)
+    with pytest.raises(SessionError, match="start one first"):
+        session.stop_episode()
+    clock.t = 1000.05
+    session.start_episode("first")
+    with pytest.raises(SessionError, match="while recording"):
+        session.start_episode("again")
+    run_ticks(session, clock, 1, 3)
+    session.discard_episode()
+    clock.t = 1000.35
+    session.start_episode("second")
+    run_ticks(session, clock, 4, 6)
+    clock.t = 1000.65
+    assert session.stop_episode().result.episode_index == 0
+    session.finalize()
+    clock.t = 2000.0
+    again = open_session(tmp_path, clock, language=False)  # resumes: repairs, appends
+    assert again.writer.num_episodes == 1 and again.status().episodes == 1
+    again.finalize()
+    with pytest.raises(SessionError, match="language columns absent"):
+        open_session(tmp_path, clock, language=True)
+    assert DatasetReader(tmp_path / "ds").episode_tasks(0) == ["second"] * 3
