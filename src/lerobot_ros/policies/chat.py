@@ -8,7 +8,7 @@ token sequence as the prefix of the training sample it was trained on:
   dropped (pixels enter through the image features) and every content becomes a text-block list, the
   form SmolVLM's template expects.
 * ``say`` tool calls are written into the assistant text as ``<say>text</say>``, after the message's
-  own text and a newline (``split_plan_and_say`` is the inverse the runtime uses).
+  own text and a newline (``lerobot_ros.runtime.text.split_plan_and_say`` is the inverse).
 * Supervision of a target (assistant) message starts right after the generation prompt
   ``Assistant:`` and runs through its closing ``<end_of_utterance>``: the role header is the prompt,
   not something to predict, and the end token is predicted so generation stops. The newline after
@@ -18,7 +18,6 @@ token sequence as the prefix of the training sample it was trained on:
 from __future__ import annotations
 
 import json
-import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,7 +28,6 @@ from lerobot_ros.policies.recipes.render import RenderedSample
 
 IGNORE_INDEX = -100
 SAY_OPEN, SAY_CLOSE = "<say>", "</say>"
-_SAY = re.compile(re.escape(SAY_OPEN) + r"(.*?)(?:" + re.escape(SAY_CLOSE) + r"|$)", re.DOTALL)
 
 
 def message_text(message: dict) -> str:
@@ -53,15 +51,6 @@ def _say_text(call: dict) -> str:
     if isinstance(arguments, str):  # OpenAI style: arguments as a JSON string
         arguments = json.loads(arguments)
     return arguments["text"]
-
-
-def split_plan_and_say(text: str) -> tuple[str, list[str]]:
-    """Split generated text into (the text outside the say markers, the utterances to speak).
-
-    An utterance whose ``</say>`` was cut off by the token limit is still returned.
-    """
-    said = [s.strip() for s in _SAY.findall(text)]
-    return _SAY.sub("", text).strip(), [s for s in said if s]
 
 
 @dataclass

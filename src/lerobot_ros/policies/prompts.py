@@ -59,7 +59,7 @@ def interjection_messages(task: str, plan: str | None, memory: str | None, inter
     """Ask for the new plan and the spoken reply to what the user just said.
 
     The answer is the new plan text followed by ``<say>reply</say>``; split it with
-    ``lerobot_ros.policies.chat.split_plan_and_say``.
+    ``lerobot_ros.runtime.text.split_plan_and_say``.
     """
     return [*subtask_messages(task, plan, memory), _user(interjection)]
 
