@@ -1,0 +1,123 @@
+"""The policy to train and the sample pipeline that feeds it, from a ``TrainConfig`` and a dataset.
+
+Three ways to get the policy: resume (the last checkpoint's ``pretrained_model``), fine-tune
+(``policy_path``: a checkpoint folder or Hub id, e.g. a community SmolVLA checkpoint), or fresh
+(a ``SmolVLA2Config`` whose features are the dataset's, over the VLM named by ``vlm``). Fresh and
+fine-tuned policies normalize with the dataset's ``meta/stats.json``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from lerobot_ros.dataset import DatasetReader
+from lerobot_ros.training.checkpoint import PRETRAINED
+from lerobot_ros.training.config import TrainConfig
+from lerobot_ros.training.episodes import ACTION, STATE, EpisodeData, load_episode
+from lerobot_ros.training.frames import FrameSource
+from lerobot_ros.training.samples import PolicyDataset, SampleSpec
+from lerobot_ros.training.split import split_episodes
+
+FAST_FOLDER = "fast_tokenizer"
+FAST_FIT_CHUNKS = 4096  # action chunks the FAST BPE is trained on (spread over the dataset)
+
+
+def dataset_stats(reader: DatasetReader) -> dict[str, dict[str, np.ndarray]]:
+    if reader.stats is None or STATE not in reader.stats or ACTION not in reader.stats:
+        raise ValueError(f"{reader.root}: meta/stats.json lacks {STATE!r}/{ACTION!r} statistics; run "
+                         f"`lerobot-ros dataset recompute-stats {reader.root}`")
+    return {key: {"mean": reader.stats[key]["mean"], "std": reader.stats[key]["std"]} for key in (STATE, ACTION)}
+
+
+def fresh_policy_config(config: TrainConfig, reader: DatasetReader):
+    from lerobot_ros.policies.smolvla2 import SmolVLA2Config
+
+    features = reader.info.features
+    cameras = list(features.video_keys)
+    settings = dict(
+        image_features=cameras,
+        image_shapes={k: [3, *features[k].shape[:2]] for k in cameras},
+        state_dim=int(np.prod(features[STATE].shape)),
+        action_dim=int(np.prod(features[ACTION].shape)),
+        fps=reader.info.fps,
+    )
+    if config.vlm is not None:
+        settings["vlm_model_name"] = config.vlm
+    settings.update(config.policy_overrides)
+    return SmolVLA2Config(**settings)
+
+
+def build_policy(config: TrainConfig, reader: DatasetReader, resume_from: Path | None):
+    from lerobot_ros.policies.smolvla2 import SmolVLA2Policy
+
+    if resume_from is not None:
+        return SmolVLA2Policy.from_pretrained(resume_from / PRETRAINED)
+    stats = dataset_stats(reader)
+    if config.policy_path is not None:
+        policy = SmolVLA2Policy.from_pretrained(config.policy_path)
+        policy.set_dataset_stats(stats)
+        return policy
+    return SmolVLA2Policy(fresh_policy_config(config, reader), dataset_stats=stats)
+
+
+@dataclass
+class SamplePipeline:
+    chat: object  # ChatTokenizer
+    spec: SampleSpec
+    train: PolicyDataset
+    val: PolicyDataset | None
+    fast: object | None  # FastActionTokenizer when the FAST loss is on
+
+    def save_extras(self, pretrained_dir: Path) -> None:
+        """What the checkpoint needs beside ``save_pretrained``: the fitted FAST tokenizer."""
+        if self.fast is not None:
+            self.fast.save_pretrained(Path(pretrained_dir) / FAST_FOLDER)
+
+
+def _fast_tokenizer(config: TrainConfig, policy, episodes: list[EpisodeData], stats, resume_from, env):
+    """The FAST tokenizer: the checkpoint's when resuming or fine-tuning, otherwise fitted on the
+    training episodes' normalized action chunks (by rank 0; the other ranks load its file)."""
+    from lerobot_ros.policies.fast import FastActionTokenizer
+
+    from lerobot_ros.training.episodes import action_chunk
+
+    for folder in (resume_from and resume_from / PRETRAINED, config.policy_path):
+        if folder is not None and (Path(folder) / FAST_FOLDER).is_dir():
+            return FastActionTokenizer.from_pretrained(Path(folder) / FAST_FOLDER)
+    fitted = Path(config.output_dir) / FAST_FOLDER
+    if env.is_main:
+        frames = [(ep, f) for ep in episodes for f in range(ep.length)]
+        picks = np.linspace(0, len(frames) - 1, min(FAST_FIT_CHUNKS, len(frames))).round().astype(int)
+        mean, std = stats[ACTION]["mean"], stats[ACTION]["std"]
+        chunks = np.stack([(action_chunk(*frames[i], policy.config.chunk_size)[0] - mean) / std for i in picks])
+        FastActionTokenizer(vocab_size=policy.config.fast_vocab_size).fit(chunks).save_pretrained(fitted)
+    env.barrier()
+    return FastActionTokenizer.from_pretrained(fitted)
+
+
+def build_sample_pipeline(config: TrainConfig, reader: DatasetReader, policy, resume_from: Path | None,
+                          env) -> SamplePipeline:
+    from lerobot_ros.policies.chat import ChatTokenizer
+    from lerobot_ros.policies.recipes import load_recipe, shipped_recipe_path
+
+    recipe = load_recipe(config.recipe or shipped_recipe_path())
+    chat = ChatTokenizer(policy.tokenizer, policy.config.tokenizer_max_length)
+    spec = SampleSpec(tuple(policy.config.image_features), policy.config.chunk_size)
+    train_ids, val_ids = split_episodes(reader.num_episodes, config.val_fraction, config.seed)
+    episodes = {e: load_episode(reader, e) for e in range(reader.num_episodes)}
+    fast = None
+    if policy.config.enable_fast_action_loss:
+        stats = dataset_stats(reader)
+        tokenizer = _fast_tokenizer(config, policy, [episodes[e] for e in train_ids], stats, resume_from, env)
+        fast = (tokenizer, stats[ACTION]["mean"].astype(np.float32), stats[ACTION]["std"].astype(np.float32))
+    frames = FrameSource(reader, config.frame_cache_mb)
+
+    def dataset(ids: list[int]) -> PolicyDataset:
+        return PolicyDataset([episodes[e] for e in ids], frames, recipe, chat, spec, reader.info.fps,
+                             config.max_render_attempts, fast)
+
+    return SamplePipeline(chat, spec, dataset(train_ids), dataset(val_ids) if val_ids else None,
+                          fast[0] if fast else None)

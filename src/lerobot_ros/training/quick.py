@@ -1,0 +1,73 @@
+"""Train a tiny SmolVLA2 on a dataset folder in a minute or two on a CPU: for end-to-end tests and
+``make demo``, which need a real checkpoint of the real model class but cannot download one.
+
+The tiny VLM (``policies/smolvla2/tiny.py``) gets a tokenizer trained on the dataset's own tasks
+and language rows, so its prompts take few tokens.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from lerobot_ros.dataset import DatasetReader
+from lerobot_ros.training.checkpoint import PRETRAINED
+from lerobot_ros.training.config import OptimizerConfig, TrainConfig
+
+TINY_LR = 3e-3  # a tiny model trained for a few hundred steps needs a far larger step than SmolVLA2
+FEATURE_FIELDS = ("image_features", "state_dim", "action_dim", "image_shapes", "fps", "vlm_model_name")
+
+
+def dataset_corpus(root: Path) -> list[str]:
+    """Every task and language text of the dataset, for the tiny tokenizer's training text."""
+    reader = DatasetReader(root)
+    corpus = list(reader.tasks.tasks)
+    for episode in range(reader.num_episodes):
+        language = reader.episode_language(episode)
+        for row in [*language.persistent, *(r for rows in language.events.values() for r in rows)]:
+            if row.content:
+                corpus.append(row.content)
+            for call in row.tool_calls:
+                corpus.append(str(call.get("function", {}).get("arguments", {}).get("text", "")))
+    return corpus
+
+
+def tiny_policy_overrides(vlm_folder: Path, **overrides) -> dict:
+    """The fields where ``tiny_config`` differs from a default SmolVLA2Config (features excluded)."""
+    from lerobot_ros.policies.smolvla2 import SmolVLA2Config, tiny_config
+
+    tiny = tiny_config(vlm_folder, state_dim=1, action_dim=1, cameras=[], **overrides)
+    default = SmolVLA2Config()
+    return {f.name: getattr(tiny, f.name) for f in dataclasses.fields(tiny)
+            if f.name not in FEATURE_FIELDS and getattr(tiny, f.name) != getattr(default, f.name)}
+
+
+def tiny_train_config(dataset: str | Path, output_dir: str | Path, *, steps: int = 300, batch_size: int = 8,
+                      lr: float = TINY_LR, chunk_size: int = 10, **fields) -> TrainConfig:
+    """A ``TrainConfig`` for a tiny model on ``dataset`` (its VLM written to ``output_dir/tiny_vlm``)."""
+    from lerobot_ros.policies.smolvla2 import write_tiny_vlm
+
+    output_dir = Path(output_dir)
+    vlm = write_tiny_vlm(output_dir / "tiny_vlm", corpus=dataset_corpus(Path(dataset)))
+    settings = dict(
+        dataset=str(dataset), output_dir=str(output_dir), vlm=str(vlm),
+        policy_overrides=tiny_policy_overrides(vlm, chunk_size=chunk_size, n_action_steps=chunk_size),
+        steps=steps, batch_size=batch_size, num_workers=0, val_every=max(steps // 2, 1), val_batches=2,
+        log_every=10, save_every=steps, device="cpu", progress=False,
+        optimizer=OptimizerConfig(lr=lr, warmup_steps=steps // 10, decay_steps=steps, decay_lr=lr / 10,
+                                  auto_scale_schedule=False),
+    )
+    settings.update(fields)
+    return TrainConfig(**settings)
+
+
+def train_tiny_checkpoint(dataset: str | Path, output_dir: str | Path, **options) -> Path:
+    """Train a tiny SmolVLA2 on ``dataset``; returns the checkpoint folder ``from_pretrained`` loads.
+
+    ``options`` go to :func:`tiny_train_config` (``steps``, ``batch_size``, ``lr``, ``chunk_size``
+    or any ``TrainConfig`` field).
+    """
+    from lerobot_ros.training.loop import train
+
+    result = train(tiny_train_config(dataset, output_dir, **options))
+    return result.checkpoint / PRETRAINED

@@ -1,0 +1,34 @@
+"""Where the training data comes from: a local LeRobotDataset folder, or a Hub dataset repo id pulled
+once into LeRobot's cache folder (``$HF_LEROBOT_HOME/<repo_id>``, by default
+``~/.cache/huggingface/lerobot/<repo_id>``), the same place LeRobot keeps it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from lerobot_ros.dataset import hub
+from lerobot_ros.dataset.layout import INFO_PATH
+
+
+def lerobot_home() -> Path:
+    if "HF_LEROBOT_HOME" in os.environ:
+        return Path(os.environ["HF_LEROBOT_HOME"]).expanduser()
+    hf_home = Path(os.environ.get("HF_HOME", "~/.cache/huggingface")).expanduser()
+    return hf_home / "lerobot"
+
+
+def resolve_dataset(name: str) -> Path:
+    """The local folder of dataset ``name`` (a path, or a repo id pulled on first use)."""
+    local = Path(name).expanduser()
+    if local.exists():
+        if not (local / INFO_PATH).exists():
+            raise FileNotFoundError(f"{local} is not a LeRobotDataset folder (no {INFO_PATH})")
+        return local
+    cached = lerobot_home() / name
+    if (cached / INFO_PATH).exists():
+        return cached
+    if name.count("/") != 1 or name.startswith((".", "/", "~")):
+        raise FileNotFoundError(f"dataset {name!r}: no such folder, and not a Hub repo id (<owner>/<name>)")
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    return hub.pull(name, cached)
