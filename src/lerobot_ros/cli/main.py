@@ -13,9 +13,9 @@ import sys
 from types import ModuleType
 from typing import Sequence
 
-from . import calibrate, dataset
+from . import calibrate, dataset, train
 
-SUBCOMMANDS: tuple[ModuleType, ...] = (calibrate, dataset)
+SUBCOMMANDS: tuple[ModuleType, ...] = (calibrate, dataset, train)
 
 
 def build_parser() -> argparse.ArgumentParser:
