@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Make control_msgs (FollowJointTrajectory) importable in a venv that has ROS 2 Jazzy from PyPI's
-# ros-jazzy-* wheels, where control_msgs is not available: build interfaces/control_msgs (the official
-# definitions) with colcon into VENV/ros_ws and hook the result into the venv.
+# Make an interface package of interfaces/ importable in a venv that has ROS 2 Jazzy from PyPI's
+# ros-jazzy-* wheels, where it is not available: control_msgs (FollowJointTrajectory, the official
+# definitions; the default) or lerobot_ros_interfaces (the recorder's services and status). Builds
+# interfaces/PACKAGE with colcon into VENV/ros_ws and hooks the result into the venv.
 #
-#   scripts/build_control_msgs.sh VENV
+#   scripts/build_control_msgs.sh VENV [PACKAGE]
 #
 # Does nothing when a system ROS 2 is sourced (there control_msgs comes from apt:
-# ros-$ROS_DISTRO-control-msgs) or when control_msgs already imports and is up to date (about 0.2 s).
+# ros-$ROS_DISTRO-control-msgs, and lerobot_ros_interfaces is built in the colcon workspace) or when
+# the package already imports and is up to date (about 0.2 s).
 #
-# How the result is made visible to every Python started from VENV:
+# How the result is made visible to every Python started from VENV (PACKAGE = control_msgs here):
 #  * VENV/lib/python3.X/site-packages/lerobot_ros_control_msgs.pth adds the install's site-packages;
 #  * VENV/lib/python3.X/site-packages/ros_control_msgs.libs -> VENV/ros_ws/install/control_msgs/lib:
 #    the wheels' ros_wheels_bootstrapper (.pth hook) re-executes every interpreter with LD_LIBRARY_PATH
@@ -19,30 +21,37 @@
 set -euo pipefail
 
 VENV=${1:-.venv}
+PKG=${2:-control_msgs}
 here=$(cd "$(dirname "$0")/.." && pwd)
 self="$here/scripts/$(basename "$0")"
-src="$here/interfaces/control_msgs"
+src="$here/interfaces/$PKG"
+[ -f "$src/package.xml" ] || { echo "build_control_msgs: no interface package at $src" >&2; exit 2; }
 
 if [ -n "${ROS_DISTRO:-}" ]; then
-  echo "build_control_msgs: ROS 2 ${ROS_DISTRO} is sourced; control_msgs comes from ros-${ROS_DISTRO}-control-msgs"
+  echo "build_control_msgs: ROS 2 ${ROS_DISTRO} is sourced; $PKG comes from apt or your colcon workspace"
   exit 0
 fi
 [ -x "$VENV/bin/python" ] || { echo "build_control_msgs: no venv at $VENV" >&2; exit 2; }
 VENV=$(cd "$VENV" && pwd)
 PY="$VENV/bin/python"
 ws="$VENV/ros_ws"
-stamp="$ws/.control_msgs.stamp"
+stamp="$ws/.$PKG.stamp"
+# Every interface of the package, as importable names (control_msgs.action.FollowJointTrajectory, ...).
+interfaces=$(cd "$src" && { find msg srv action -type f 2>/dev/null || true; } | sort | sed -E "s#^([a-z]+)/([A-Za-z0-9]+)\.[a-z]+\$#$PKG.\1.\2#" | tr "\n" " ")
+check="from rclpy.type_support import check_for_type_support as c; import importlib
+for name in '$interfaces'.split():
+    module, _, cls = name.rpartition('.'); c(getattr(importlib.import_module(module), cls))"
 
 # The interpreter must compute LD_LIBRARY_PATH afresh (a parent venv Python may have set the guard).
 unset _ROS_WHEELS_BOOTSTRAP_COMPLETE
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
-want=$(cd "$src" && cat CMakeLists.txt package.xml msg/*.msg action/*.action "$self" | sha256sum | cut -d' ' -f1)
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] \
-   && "$PY" -c "import control_msgs.action" 2>/dev/null; then
+want=$(cd "$src" && cat CMakeLists.txt package.xml $(find msg srv action -type f 2>/dev/null | sort || true) "$self" \
+  | sha256sum | cut -d' ' -f1)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && "$PY" -c "$check" 2>/dev/null; then
   exit 0
 fi
-echo "build_control_msgs: building control_msgs into $ws"
+echo "build_control_msgs: building $PKG into $ws"
 t0=$SECONDS
 
 site=$("$PY" -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
@@ -76,7 +85,7 @@ mkdir -p "$ws"
   export PATH="$VENV/bin:$PATH" VIRTUAL_ENV="$VENV"
   export CMAKE_PREFIX_PATH="$VENV" AMENT_PREFIX_PATH="$VENV"
   "$VENV/bin/colcon" --log-base "$ws/log" build \
-    --base-paths "$here/interfaces" --packages-select control_msgs \
+    --base-paths "$here/interfaces" --packages-select "$PKG" \
     --build-base "$ws/build" --install-base "$ws/install" \
     --event-handlers console_cohesion- summary- status- \
     --cmake-args -DPython3_EXECUTABLE="$PY" -DBUILD_TESTING=OFF -DCMAKE_BUILD_TYPE=Release \
@@ -84,21 +93,20 @@ mkdir -p "$ws"
 )
 
 # 4. Hook the install into the venv.
-prefix="$ws/install/control_msgs"
+prefix="$ws/install/$PKG"
 pkg_init=
-for f in "$prefix"/lib/python3*/site-packages/control_msgs/__init__.py \
-         "$prefix"/local/lib/python3*/dist-packages/control_msgs/__init__.py; do
+for f in "$prefix"/lib/python3*/site-packages/"$PKG"/__init__.py \
+         "$prefix"/local/lib/python3*/dist-packages/"$PKG"/__init__.py; do
   if [ -f "$f" ]; then pkg_init=$f; break; fi
 done
-[ -n "$pkg_init" ] || { echo "build_control_msgs: no control_msgs Python package under $prefix" >&2; exit 1; }
-echo "$(dirname "$(dirname "$pkg_init")")" > "$site/lerobot_ros_control_msgs.pth"
-ln -sfn "$prefix/lib" "$site/ros_control_msgs.libs"
+[ -n "$pkg_init" ] || { echo "build_control_msgs: no $PKG Python package under $prefix" >&2; exit 1; }
+echo "$(dirname "$(dirname "$pkg_init")")" > "$site/lerobot_ros_$PKG.pth"
+ln -sfn "$prefix/lib" "$site/ros_$PKG.libs"
 mkdir -p "$VENV/share/ament_index/resource_index/packages"
-ln -sfn "$prefix/share/control_msgs" "$VENV/share/control_msgs"
-ln -sfn "$prefix/share/ament_index/resource_index/packages/control_msgs" \
-  "$VENV/share/ament_index/resource_index/packages/control_msgs"
+ln -sfn "$prefix/share/$PKG" "$VENV/share/$PKG"
+ln -sfn "$prefix/share/ament_index/resource_index/packages/$PKG" \
+  "$VENV/share/ament_index/resource_index/packages/$PKG"
 
-"$PY" -c "from control_msgs.action import FollowJointTrajectory as F; from rclpy.type_support import check_for_type_support as c; c(F); F.Goal()" \
-  || { echo "build_control_msgs: built, but control_msgs does not import" >&2; exit 1; }
+"$PY" -c "$check" || { echo "build_control_msgs: built, but $PKG does not import" >&2; exit 1; }
 echo "$want" > "$stamp"
-echo "build_control_msgs: control_msgs ready in $((SECONDS - t0)) s"
+echo "build_control_msgs: $PKG ready in $((SECONDS - t0)) s"
