@@ -28,6 +28,7 @@ if [ -z "${ROS_DISTRO:-}" ]; then
   # control_msgs (FollowJointTrajectory) is not on PyPI: build the official definitions into the venv.
   # With a sourced ROS 2 it comes from apt (ros-$ROS_DISTRO-control-msgs) instead.
   "$here/scripts/build_control_msgs.sh" "$VENV"
+  "$here/scripts/build_control_msgs.sh" "$VENV" lerobot_ros_interfaces  # recorder_node's services
 fi
 touch "$VENV/.bootstrapped"
 echo "bootstrap: $VENV ready"

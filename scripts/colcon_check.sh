@@ -32,6 +32,7 @@ if [ -z "${ROS_DISTRO:-}" ]; then
   export AMENT_PREFIX_PATH="$VENV${AMENT_PREFIX_PATH:+:$AMENT_PREFIX_PATH}"
   export CMAKE_PREFIX_PATH="$VENV${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}"
   "$here/scripts/build_control_msgs.sh" "$VENV"
+  "$here/scripts/build_control_msgs.sh" "$VENV" lerobot_ros_interfaces
 fi
 if [ -z "${ROS_DISTRO:-}" ] && ! { [ -x "$VENV/bin/colcon" ] && "$PY" -c "import colcon_ros" 2> /dev/null; }; then
   "$PY" -m pip install -q colcon-common-extensions colcon-ros ros-jazzy-ament-package "setuptools<80" \
