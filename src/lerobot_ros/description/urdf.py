@@ -93,7 +93,7 @@ def table_limits(rtype: RobotType) -> dict[str, tuple[float, float]]:
 
 
 def _fmt(values: Sequence[float]) -> str:
-    return " ".join(f"{v:.6g}" if abs(v) > 1e-12 else "0" for v in values)
+    return " ".join(f"{v:.12g}" if abs(v) > 1e-12 else "0" for v in values)
 
 
 def _along(vector: np.ndarray) -> Vec3:
