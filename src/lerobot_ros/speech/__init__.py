@@ -1,0 +1,1 @@
+"""Speech output for the policy's ``say`` (espeak-ng), independent of ROS."""
