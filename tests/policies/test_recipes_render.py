@@ -81,8 +81,7 @@ def test_the_first_memory_has_no_previous_context():
 
 
 def test_interjection_response_answers_with_the_new_plan_and_a_say_call():
-    sample = render(
-        "user_interjection_response", frame(INTERJECTION_FRAME, with_augmentations=True))
+    sample = render("user_interjection_response", frame(INTERJECTION_FRAME))
     assert sample.messages == [
         {"role": "user", "content": control_prompt(TASK, PLANS[0][1], MEMORIES[1][1])},
         {"role": "user", "content": INTERJECTION},
