@@ -1,0 +1,111 @@
+"""What MoveIt's controller manager would do with config/moveit/so101, done against a real robot_node.
+
+robot_node runs from its shipped parameter file (`--ros-args --params-file config/robot_node.yaml`,
+as bringup.launch.py starts it) on a simulated SO-101. The test reads the action name and joints from
+moveit_controllers.yaml and the targets from the SRDF's named poses, sends arm-only and gripper-only
+FollowJointTrajectory goals (a MoveIt plan for one group names only that group's joints), timed
+with joint_limits.yaml's velocities, and checks that each succeeds and the arm ends at the pose.
+"""
+
+from __future__ import annotations
+
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rclpy
+import yaml
+from control_msgs.action import FollowJointTrajectory
+from rclpy.action import ActionClient
+from rclpy.executors import SingleThreadedExecutor
+from trajectory_msgs.msg import JointTrajectoryPoint
+
+from ros_client import RobotClient
+from ros_processes import NodeProcess
+
+pytestmark = [pytest.mark.slow, pytest.mark.ros]
+
+REPO = Path(__file__).resolve().parents[2]
+MOVEIT = REPO / "config" / "moveit" / "so101"
+CONTROLLERS = yaml.safe_load((MOVEIT / "moveit_controllers.yaml").read_text())["moveit_simple_controller_manager"]
+LIMITS = yaml.safe_load((MOVEIT / "joint_limits.yaml").read_text())
+SRDF = ET.parse(MOVEIT / "so101.srdf").getroot()
+
+
+def named_pose(group: str, name: str) -> dict[str, float]:
+    (state,) = [s for s in SRDF.findall("group_state") if s.get("group") == group and s.get("name") == name]
+    return {j.get("name"): float(j.get("value")) for j in state.findall("joint")}
+
+
+@pytest.fixture(scope="module")
+def robot(ros, tmp_path_factory):
+    node = NodeProcess("lerobot_ros.nodes.robot_node", "robot_node", REPO / "config" / "robot_node.yaml",
+                       tmp_path_factory.mktemp("moveit"))
+    client = RobotClient("moveit_state_client")
+    client.wait_for_state(timeout=30.0)
+    yield node, client
+    client.close()
+    assert node.stop() == 0, node.log()
+
+
+@pytest.fixture(scope="module")
+def controller(robot):
+    (name,) = CONTROLLERS["controller_names"]
+    node = rclpy.create_node("moveit_like_client")
+    client = ActionClient(node, FollowJointTrajectory, f"{name}/{CONTROLLERS[name]['action_ns']}")
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    assert client.wait_for_server(timeout_sec=20.0), f"robot_node serves no {name} action"
+    yield client, executor
+    client.destroy()
+    node.destroy_node()
+
+
+def plan(start: dict[str, float], goal: dict[str, float], points: int = 8) -> FollowJointTrajectory.Goal:
+    """A straight joint-space plan timed at the scaled joint_limits.yaml velocities, as MoveIt's time
+    parameterization would bound it."""
+    names = list(goal)
+    a, b = np.array([start[n] for n in names]), np.array([goal[n] for n in names])
+    speed = np.array([LIMITS["joint_limits"][n]["max_velocity"] for n in names])
+    duration = max(float(np.max(np.abs(b - a) / (speed * LIMITS["default_velocity_scaling_factor"]))), 0.5)
+    msg = FollowJointTrajectory.Goal()
+    msg.trajectory.joint_names = names
+    for s in np.linspace(0.0, 1.0, points):
+        point = JointTrajectoryPoint()
+        point.positions = (a + (b - a) * s).tolist()
+        t = s * duration
+        point.time_from_start.sec, point.time_from_start.nanosec = int(t), int((t % 1) * 1e9)
+        msg.trajectory.points.append(point)
+    return msg
+
+
+def execute(controller, goal: FollowJointTrajectory.Goal, timeout: float = 30.0):
+    client, executor = controller
+    send = client.send_goal_async(goal)
+    executor.spin_until_future_complete(send, timeout_sec=timeout)
+    handle = send.result()
+    assert handle is not None and handle.accepted, "robot_node refused the goal"
+    result = handle.get_result_async()
+    executor.spin_until_future_complete(result, timeout_sec=timeout)
+    assert result.done(), "the goal never finished"
+    return result.result()
+
+
+@pytest.mark.parametrize("group, pose", [("arm", "ready"), ("arm", "rest"), ("gripper", "open"),
+                                         ("arm", "home"), ("gripper", "closed")])
+def test_named_pose_executes_on_robot_node(robot, controller, group, pose):
+    _, state = robot
+    target = named_pose(group, pose)
+    assert set(target) <= set(CONTROLLERS[CONTROLLERS["controller_names"][0]]["joints"])
+    others_before = {n: v for n, v in state.positions().items() if n not in target}
+    result = execute(controller, plan(state.positions(), target))
+    assert result.status == 4, result.result.error_string  # GoalStatus.STATUS_SUCCEEDED
+    assert result.result.error_code == FollowJointTrajectory.Result.SUCCESSFUL
+    time.sleep(0.3)
+    reached = state.positions()
+    for name, value in target.items():
+        assert reached[name] == pytest.approx(value, abs=0.05), name
+    for name, value in others_before.items():  # joints outside the group hold where they were
+        assert reached[name] == pytest.approx(value, abs=0.05), name
