@@ -28,6 +28,8 @@ PARAM_FILES = {
     "gamepad_node.yaml": "lerobot_ros.nodes.gamepad_node",
     "keyboard_node.yaml": "lerobot_ros.nodes.keyboard_node",
     "teleop_node.yaml": "lerobot_ros.nodes.teleop_node",
+    "policy_node.yaml": "lerobot_ros.nodes.policy_node",
+    "say_node.yaml": "lerobot_ros.nodes.say_node",
 }
 
 
