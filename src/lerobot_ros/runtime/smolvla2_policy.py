@@ -1,0 +1,88 @@
+"""SmolVLA2 behind the runtime's :class:`~lerobot_ros.runtime.policy.LanguagePolicy` interface.
+
+Prompts are encoded with the training chat tokenizer (:class:`lerobot_ros.policies.chat.ChatTokenizer`)
+exactly as the recipe's samples are: text questions with the generation prompt (``Assistant:``),
+the action prompt with the subtask turn as its causal target span. So the model sees at run time the
+token sequences it was trained on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from ..policies import prompts
+from ..policies.chat import ChatTokenizer
+from .policy import Observation
+
+LANGUAGE_KEYS = ("observation.language.tokens", "observation.language.attention_mask", "observation.language.causal")
+
+
+@dataclass(frozen=True)
+class TextGeneration:
+    """``select_message`` options (greedy by default: the same text for the same observation)."""
+
+    max_new_tokens: int = 64
+    min_new_tokens: int = 0
+    temperature: float = 0.0
+    top_p: float = 1.0
+
+
+class SmolVLA2LanguagePolicy:
+    """A loaded SmolVLA2Policy, asked questions and actions through chat prompts."""
+
+    def __init__(self, policy, text: TextGeneration = TextGeneration(), chunk_fps: float | None = None):
+        self.policy = policy.eval()
+        self.text = text
+        self.chat = ChatTokenizer(policy.tokenizer, policy.config.tokenizer_max_length)
+        fps = chunk_fps or getattr(policy.config, "fps", None)
+        if not fps:
+            raise ValueError("the checkpoint's config has no fps: give the rate of its action steps (chunk_fps)")
+        self._chunk_fps = float(fps)
+
+    @classmethod
+    def load(cls, name_or_path: str, *, device: str = "cpu", text: TextGeneration = TextGeneration(),
+             chunk_fps: float | None = None) -> SmolVLA2LanguagePolicy:
+        """A checkpoint folder or Hub id (through huggingface_hub's cache)."""
+        from ..policies.smolvla2 import SmolVLA2Policy
+
+        return cls(SmolVLA2Policy.from_pretrained(name_or_path, device=device), text, chunk_fps)
+
+    @property
+    def chunk_fps(self) -> float:
+        return self._chunk_fps
+
+    @property
+    def image_features(self) -> list[str]:
+        return list(self.policy.config.image_features)
+
+    def language_batch(self, messages: Sequence[dict], *, generation: bool) -> dict[str, torch.Tensor]:
+        """The language part of the batch: a text question ends with ``Assistant:``; the action prompt
+        carries the subtask as its (causal) target turn, as in training."""
+        if generation:
+            encoded = self.chat.encode(list(messages), add_generation_prompt=True)
+        else:
+            encoded = self.chat.encode(list(messages), targets=prompts.ACTION_TARGETS)
+        collated = self.chat.collate([encoded])
+        return {key: collated[key] for key in LANGUAGE_KEYS}
+
+    def _batch(self, messages: Sequence[dict], observation: Observation, *, generation: bool) -> dict:
+        batch = self.policy.prepare_observation(dict(observation.images), np.asarray(observation.state))
+        device = batch["observation.state"].device
+        batch.update({k: v.to(device) for k, v in self.language_batch(messages, generation=generation).items()})
+        return batch
+
+    @torch.inference_mode()
+    def generate(self, messages: Sequence[dict], observation: Observation) -> str:
+        t = self.text
+        return self.policy.select_message(self._batch(messages, observation, generation=True),
+                                          max_new_tokens=t.max_new_tokens, min_new_tokens=t.min_new_tokens,
+                                          temperature=t.temperature, top_p=t.top_p)
+
+    @torch.inference_mode()
+    def action_chunk(self, messages: Sequence[dict], observation: Observation) -> np.ndarray:
+        actions = self.policy.predict_action_chunk(self._batch(messages, observation, generation=False))
+        return actions[0].float().cpu().numpy()
