@@ -1,0 +1,104 @@
+"""The SmolVLA2 policy driving an arm: robot_node, a camera_node, policy_node and say_node.
+
+    ros2 launch lerobot_ros policy.launch.py checkpoint:=/path/to/checkpoint port:=/dev/ttyACM0 \
+        calibration_id:=my_arm camera_index_or_path:=/dev/video0
+    ros2 launch lerobot_ros policy.launch.py checkpoint:=/path/to/checkpoint   # simulated arm and camera view
+
+    ros2 topic pub --once /task std_msgs/String "data: 'put the cube in the bowl'"
+    ros2 topic pub -r 5 /heartbeat std_msgs/Empty      # the operator's heartbeat: the arm moves only with it
+    ros2 topic pub --once /user_input std_msgs/String "data: 'not the red one!'"
+    ros2 service call /policy_node/stop std_srvs/srv/Trigger
+
+640x480 images over sensor-data QoS need the shared-memory Fast DDS profile in every process (see
+docs/cameras.md). The camera is named `front`: its images feed observation.images.front.
+"""
+
+from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument
+from launch.conditions import IfCondition
+from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
+from launch_ros.actions import Node
+from launch_ros.substitutions import FindPackageShare
+
+
+def _config(name: str) -> PathJoinSubstitution:
+    return PathJoinSubstitution([FindPackageShare("lerobot_ros"), "config", name])
+
+
+def generate_launch_description():
+    arguments = [
+        DeclareLaunchArgument("checkpoint", description="SmolVLA2 checkpoint: a local folder or a Hub id"),
+        DeclareLaunchArgument("device", default_value="cpu", description="Torch device of the model (cpu, cuda)"),
+        DeclareLaunchArgument("robot_type", default_value="so101_follower",
+                              description="Follower robot type: so100_follower, so101_follower, koch_follower, "
+                                          "omx_follower"),
+        DeclareLaunchArgument("port", default_value="sim", description="Serial port (/dev/ttyACM0) or `sim`"),
+        DeclareLaunchArgument("calibration_id", default_value="",
+                              description="LeRobot calibration id of the follower (--robot.id)"),
+        DeclareLaunchArgument("camera_source", default_value="sim",
+                              description="camera_node source: opencv, or sim (a view of the simulated arm)"),
+        DeclareLaunchArgument("camera_index_or_path", default_value="0",
+                              description="camera_node: OpenCV device index, device path or video file"),
+        DeclareLaunchArgument("heartbeat_timeout_s", default_value="1.0",
+                              description="The arm moves only while `heartbeat` arrives within this time (0 = off)"),
+        DeclareLaunchArgument("speech", default_value="true", description="Also start say_node"),
+        DeclareLaunchArgument("speech_output", default_value="audio",
+                              description="say_node output: audio, wav (files only, no audio device) or both"),
+        DeclareLaunchArgument("wav_dir", default_value="", description="say_node: folder for WAV files"),
+        DeclareLaunchArgument("namespace", default_value="", description="Namespace of the nodes and their topics"),
+    ]
+    namespace = LaunchConfiguration("namespace")
+    robot = Node(
+        package="lerobot_ros",
+        executable="robot_node",
+        name="robot_node",
+        namespace=namespace,
+        parameters=[_config("robot_node.yaml"), {
+            "robot_type": LaunchConfiguration("robot_type"),
+            "port": LaunchConfiguration("port"),
+            "calibration_id": LaunchConfiguration("calibration_id"),
+        }],
+        output="screen",
+        emulate_tty=True,
+    )
+    camera = Node(
+        package="lerobot_ros",
+        executable="camera_node",
+        name="front_camera",
+        namespace=namespace,
+        parameters=[_config("camera_node.yaml"), {
+            "name": "front",
+            "source": LaunchConfiguration("camera_source"),
+            "index_or_path": LaunchConfiguration("camera_index_or_path"),
+        }],
+        output="screen",
+        emulate_tty=True,
+    )
+    policy = Node(
+        package="lerobot_ros",
+        executable="policy_node",
+        name="policy_node",
+        namespace=namespace,
+        parameters=[_config("policy_node.yaml"), {
+            "checkpoint": LaunchConfiguration("checkpoint"),
+            "device": LaunchConfiguration("device"),
+            "robot_type": LaunchConfiguration("robot_type"),
+            "heartbeat_timeout_s": LaunchConfiguration("heartbeat_timeout_s"),
+        }],
+        output="screen",
+        emulate_tty=True,
+    )
+    speech = Node(
+        package="lerobot_ros",
+        executable="say_node",
+        name="say_node",
+        namespace=namespace,
+        parameters=[_config("say_node.yaml"), {
+            "output": LaunchConfiguration("speech_output"),
+            "wav_dir": LaunchConfiguration("wav_dir"),
+        }],
+        condition=IfCondition(LaunchConfiguration("speech")),
+        output="screen",
+        emulate_tty=True,
+    )
+    return LaunchDescription([*arguments, robot, camera, policy, speech])
