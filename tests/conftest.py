@@ -9,6 +9,7 @@ import os
 import pathlib
 
 import pytest
+from oracle_helpers import build_oracle
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
@@ -27,3 +28,9 @@ def normal_scheduling():
     it (SVT-AV1 run as root does that; see lerobot_ros.dataset.video.undo_realtime_scheduling)."""
     yield
     assert os.sched_getscheduler(0) == os.SCHED_OTHER, "this test left the process on real-time scheduling"
+
+
+@pytest.fixture(scope="session")
+def oracle_python() -> pathlib.Path:
+    """Python of the LeRobot 0.6.1 oracle venv (built once, outside the clone)."""
+    return build_oracle()

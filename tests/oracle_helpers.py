@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-ORACLE_DIR = Path(__file__).with_name("oracle")
+REPO = Path(__file__).resolve().parents[1]
+ORACLE_DIR = Path(__file__).parent / "dataset" / "oracle"
 
 
 def build_oracle() -> Path:
