@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 
 import numpy as np
+from transformers import AutoTokenizer
 
 from lerobot_ros.dataset.language import LanguageRow, say
 from lerobot_ros.policies.recipes import FrameLanguage
+from lerobot_ros.policies.smolvla2.tiny import write_tiny_vlm
 
 FPS = 30
 TASK = "pick up the cube and put it in the bowl"
@@ -52,3 +54,9 @@ def frame(frame_index: int, *, with_augmentations: bool = False, timestamp: floa
     return FrameLanguage(
         TASK, t, [r.to_arrow() for r in persistent], [r.to_arrow() for r in event_rows(frame_index)]
     )
+
+
+def tiny_tokenizer(folder):
+    """The tiny SmolVLM tokenizer, written to ``folder`` and loaded the way users load a Hub name."""
+    corpus = [TASK, *TASK_AUGS, INTERJECTION, SPEECH, *(text for _, text in SUBTASKS + MEMORIES + PLANS)]
+    return AutoTokenizer.from_pretrained(write_tiny_vlm(folder, corpus=corpus))
