@@ -19,11 +19,6 @@ from launch_ros.actions import Node
 from launch_ros.substitutions import FindPackageShare
 
 
-def _include(share, file_name: str, arguments: dict, condition=None) -> IncludeLaunchDescription:
-    return IncludeLaunchDescription(PythonLaunchDescriptionSource(PathJoinSubstitution([share, "launch", file_name])),
-                                    launch_arguments=arguments.items(), condition=condition)
-
-
 def _camera(name: str, share, namespace) -> Node:
     source = LaunchConfiguration(f"{name}_camera")
     return Node(
@@ -79,9 +74,14 @@ def generate_launch_description():
         output="screen",
         emulate_tty=True,
     )
-    description = _include(share, "description.launch.py", {"robot_type": robot_type, "namespace": namespace})
-    rviz = _include(share, "rviz.launch.py", {"robot_type": robot_type, "namespace": namespace,
-                                              "publish_description": "false"},
-                    condition=IfCondition(LaunchConfiguration("rviz")))
+    description = IncludeLaunchDescription(
+        PythonLaunchDescriptionSource(PathJoinSubstitution([share, "launch", "description.launch.py"])),
+        launch_arguments={"robot_type": robot_type, "namespace": namespace}.items(),
+    )
+    rviz = IncludeLaunchDescription(
+        PythonLaunchDescriptionSource(PathJoinSubstitution([share, "launch", "rviz.launch.py"])),
+        launch_arguments={"robot_type": robot_type, "namespace": namespace, "publish_description": "false"}.items(),
+        condition=IfCondition(LaunchConfiguration("rviz")),
+    )
     return LaunchDescription([*arguments, robot, _camera("front", share, namespace),
                               _camera("wrist", share, namespace), description, rviz])

@@ -33,20 +33,52 @@ PARAM_FILES = {
 }
 
 
-def _keyword_strings(tree: ast.AST, keyword: str) -> list[str]:
-    return [kw.value.value for node in ast.walk(tree) if isinstance(node, ast.Call) for kw in node.keywords
-            if kw.arg == keyword and isinstance(kw.value, ast.Constant)]
+SHARE_TREES = ("config", "launch", "urdf")  # the folders setup.py installs to share/lerobot_ros
+# Nodes of other ROS packages the launch files start: (package, executable); each is an exec_depend.
+EXTERNAL_EXECUTABLES = {
+    ("robot_state_publisher", "robot_state_publisher"),
+    ("joint_state_publisher_gui", "joint_state_publisher_gui"),
+    ("rviz2", "rviz2"),
+    ("moveit_ros_move_group", "move_group"),
+}
 
 
 def _config_paths(tree: ast.AST) -> list[str]:
-    """Literal [..., "config", "<file>"] path pieces given to PathJoinSubstitution."""
+    """Share-folder files a launch file names: literal [..., "config", ..., "<file>"] pieces given to
+    PathJoinSubstitution (also under launch/ and urdf/), and "config/..."-style string constants."""
     paths = []
     for node in ast.walk(tree):
         if isinstance(node, ast.List):
             parts = [e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
-            if "config" in parts and parts[-1] != "config":
-                paths.append("/".join(parts[parts.index("config"):]))
+            if len(parts) == len(node.elts):  # all literal: a complete path
+                roots = [i for i, part in enumerate(parts) if part in SHARE_TREES]
+                if roots and roots[0] < len(parts) - 1:
+                    paths.append("/".join(parts[roots[0]:]))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if node.value.split("/")[0] in SHARE_TREES and "." in node.value.rsplit("/", 1)[-1]:
+                paths.append(node.value)
     return paths
+
+
+def _node_calls(tree: ast.AST) -> list[dict[str, ast.expr]]:
+    return [{kw.arg: kw.value for kw in n.keywords} for n in ast.walk(tree)
+            if isinstance(n, ast.Call) and getattr(n.func, "id", None) == "Node"]
+
+
+def _declared_arguments(tree: ast.AST) -> dict[str, ast.Call]:
+    return {n.args[0].value: n for n in ast.walk(tree) if isinstance(n, ast.Call)
+            and getattr(n.func, "id", None) == "DeclareLaunchArgument" and isinstance(n.args[0], ast.Constant)}
+
+
+def _string_value(node: ast.expr, tree: ast.AST) -> str | None:
+    """A literal string, or the value of a module-level NAME = "..." constant."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Name):
+        for assign in tree.body:
+            if isinstance(assign, ast.Assign) and any(getattr(t, "id", None) == node.id for t in assign.targets):
+                return _string_value(assign.value, tree)
+    return None
 
 
 def test_there_are_launch_files():
@@ -58,11 +90,64 @@ def test_launch_file_is_consistent_with_the_package(path):
     tree = ast.parse(path.read_text(), filename=str(path))
     functions = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
     assert "generate_launch_description" in functions
-    assert _keyword_strings(tree, "package") and set(_keyword_strings(tree, "package")) == {"lerobot_ros"}
-    for executable in _keyword_strings(tree, "executable"):
-        assert executable in CONSOLE_SCRIPTS, f"{path.name} starts {executable!r}, which setup.py does not install"
+    exec_depends = set(re.findall(r"<exec_depend>([\w-]+)</exec_depend>", (REPO / "package.xml").read_text()))
+    nodes = _node_calls(tree)
+    assert nodes or "IncludeLaunchDescription" in path.read_text(), f"{path.name} starts nothing"
+    for node in nodes:
+        package, executable = node["package"].value, node["executable"].value
+        if package == "lerobot_ros":
+            assert executable in CONSOLE_SCRIPTS, f"{path.name} starts {executable!r}, which setup.py does not install"
+        else:
+            assert (package, executable) in EXTERNAL_EXECUTABLES, f"{path.name} starts {package}/{executable}"
+            assert package in exec_depends, f"{path.name} starts {package}, not an exec_depend in package.xml"
     for config in _config_paths(tree):
         assert (REPO / config).is_file(), f"{path.name} names {config}, which does not exist"
+
+
+@pytest.mark.parametrize("path", LAUNCH_FILES, ids=lambda p: p.name)
+def test_launch_file_declares_what_it_uses_and_what_it_includes_declares(path):
+    """Every LaunchConfiguration is a declared argument; an included launch file declares every
+    argument passed to it; a robot_type choice has its urdf/<robot_type>.urdf."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    declared = _declared_arguments(tree)
+    used = {n.args[0].value for n in ast.walk(tree) if isinstance(n, ast.Call) and n.args
+            and getattr(n.func, "id", None) in ("LaunchConfiguration", "LaunchConfigurationNotEquals")
+            and isinstance(n.args[0], ast.Constant)}
+    assert used <= set(declared), f"{path.name} uses undeclared arguments {sorted(used - set(declared))}"
+    for call in ast.walk(tree):
+        if not (isinstance(call, ast.Call) and getattr(call.func, "id", None) == "IncludeLaunchDescription"):
+            continue
+        pieces = [_string_value(n, tree) for n in ast.walk(call.args[0])]
+        (included,) = [p for p in pieces if p and p.endswith(".launch.py")]
+        target = ast.parse((REPO / "launch" / included.rsplit("/", 1)[-1]).read_text())
+        arguments = next(kw.value for kw in call.keywords if kw.arg == "launch_arguments")
+        passed = [k.value for k in arguments.func.value.keys]  # launch_arguments={...}.items()
+        undeclared = set(passed) - set(_declared_arguments(target))
+        assert not undeclared, f"{path.name} passes {sorted(undeclared)} to {included}, which does not declare them"
+    if "robot_type" in declared:
+        choices = next((kw.value for kw in declared["robot_type"].keywords if kw.arg == "choices"), None)
+        if isinstance(choices, ast.Name):  # a module-level list
+            choices = next(a.value for a in tree.body if isinstance(a, ast.Assign) and a.targets[0].id == choices.id)
+        for choice in [e.value for e in choices.elts] if choices is not None else []:
+            assert (REPO / "urdf" / f"{choice}.urdf").is_file(), f"{path.name}: robot_type {choice} has no URDF"
+
+
+def test_files_the_launch_files_name_are_installed():
+    """setup.py's share_tree (run here on the source tree) installs every file the launch files name."""
+    setup_tree = ast.parse((REPO / "setup.py").read_text())
+    (share_tree,) = [n for n in setup_tree.body if isinstance(n, ast.FunctionDef) and n.name == "share_tree"]
+    namespace: dict = {"os": __import__("os"), "PACKAGE": "lerobot_ros"}
+    exec(compile(ast.Module(body=[share_tree], type_ignores=[]), "setup.py", "exec"), namespace)
+    installed_calls = re.findall(r'share_tree\("(\w+)"\)', (REPO / "setup.py").read_text())
+    cwd = __import__("os").getcwd()
+    try:
+        __import__("os").chdir(REPO)
+        installed = {f for folder in installed_calls for _, files in namespace["share_tree"](folder) for f in files}
+    finally:
+        __import__("os").chdir(cwd)
+    named = {c for path in LAUNCH_FILES for c in _config_paths(ast.parse(path.read_text()))}
+    named |= {f"launch/{p.name}" for p in LAUNCH_FILES} | {f"urdf/{p.name}" for p in (REPO / "urdf").glob("*.urdf")}
+    assert named and named <= installed, f"not installed: {sorted(named - installed)}"
 
 
 @pytest.mark.parametrize("file_name", sorted(PARAM_FILES))
