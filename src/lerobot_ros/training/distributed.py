@@ -32,13 +32,16 @@ class Distributed:
         if self.enabled:
             dist.barrier()
 
-    def mean(self, values: torch.Tensor) -> torch.Tensor:
-        """Element-wise mean of ``values`` over the processes."""
+    def sum(self, values: torch.Tensor) -> torch.Tensor:
+        """Element-wise sum of ``values`` over the processes."""
         if self.enabled:
             values = values.clone()
             dist.all_reduce(values, op=dist.ReduceOp.SUM)
-            values /= self.world_size
         return values
+
+    def mean(self, values: torch.Tensor) -> torch.Tensor:
+        """Element-wise mean of ``values`` over the processes."""
+        return self.sum(values) / self.world_size
 
     def close(self) -> None:
         if self.enabled and dist.is_initialized():

@@ -78,6 +78,9 @@ class _Run:
         if env.enabled:
             ids = [env.device.index] if env.device.type == "cuda" else None
             self.model = DistributedDataParallel(self.policy, device_ids=ids)
+        if config.val_batches < env.world_size:
+            raise ValueError(f"val_batches ({config.val_batches}) must be at least the number of processes "
+                             f"({env.world_size}): each process validates its share of the batches")
         self.layout = BatchLayout(config.batch_size, config.grad_accum_steps, env.world_size, env.rank)
         self.log = RunLog(self.output_dir, self.start_step if self.resume_from else None) if env.is_main else None
 
@@ -131,25 +134,29 @@ class _Run:
 
     @torch.no_grad()
     def validate(self) -> dict[str, float] | None:
+        """Mean loss over ``val_batches`` fixed micro-batches of held-out episodes, with fixed noise.
+
+        Micro-batch ``k`` (its samples and its seed depend on ``k`` only) runs on rank
+        ``k % world_size``, so the number does not depend on the number of processes.
+        """
         if self.pipeline.val is None:
             return None
         self.model.eval()
-        layout = BatchLayout(self.config.batch_size, 1, self.env.world_size, self.env.rank)
-        sampler = StepSampler(len(self.pipeline.val), layout, self.config.seed + VAL_SEED_OFFSET)
-        indices = [i for k in range(self.config.val_batches) for i in sampler.step_indices(k)[0]]
-        loader = self._loader(self.pipeline.val, indices, workers=0)
+        seed = self.config.seed + VAL_SEED_OFFSET
+        sampler = StepSampler(len(self.pipeline.val), BatchLayout(self.config.batch_size, 1, 1, 0), seed)
+        mine = list(range(self.env.rank, self.config.val_batches, self.env.world_size))
         sums: dict[str, float] = defaultdict(float)
-        for k, batch in enumerate(loader):
-            torch.manual_seed(micro_seed(self.config.seed + VAL_SEED_OFFSET, k, self.env.rank))
+        for k in mine:
+            loader = self._loader(self.pipeline.val, sampler.step_indices(k)[0], workers=0)
+            torch.manual_seed(micro_seed(seed, k, 0))
             with self._autocast():
-                loss, parts = self.policy(to_device(batch, self.env.device))
+                loss, parts = self.policy(to_device(next(iter(loader)), self.env.device))
             sums["loss"] += float(loss)
             for key, value in parts.items():
                 sums[key] += float(value)
-        keys = sorted(sums)
-        means = self.env.mean(torch.tensor([sums[k] / self.config.val_batches for k in keys],
-                                           dtype=torch.float64, device=self.env.device))
-        return dict(zip(keys, means.tolist()))
+        keys = sorted(set(sums) | {"loss"})
+        totals = self.env.sum(torch.tensor([sums[k] for k in keys], dtype=torch.float64, device=self.env.device))
+        return dict(zip(keys, (totals / self.config.val_batches).tolist()))
 
     def save(self, step: int) -> None:
         if self.env.is_main:
