@@ -116,11 +116,12 @@ class FastActionTokenizer:
 
     def encode(self, chunk: np.ndarray) -> list[int]:
         """FAST ids of one normalized chunk (chunk, dim); coefficients outside the fitted range clip."""
+        bpe = self._fitted()
         chunk = np.asarray(chunk, dtype=np.float64)
         expected = (self.config.chunk_size, self.config.action_dim)
         if chunk.shape != expected:
             raise ValueError(f"encode needs one chunk shaped {expected} (as fitted), got {chunk.shape}")
-        return self._fitted().encode(self._text(self._coefficients(chunk))).ids
+        return bpe.encode(self._text(self._coefficients(chunk))).ids
 
     def decode(self, ids: Sequence[int], chunk: int, dim: int, *, strict: bool = False) -> np.ndarray:
         """The normalized chunk (chunk, dim) that ``ids`` encode.
