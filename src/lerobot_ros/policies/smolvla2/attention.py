@@ -1,0 +1,66 @@
+"""Attention primitives shared by the backbone, the action expert and text generation.
+
+SmolVLA builds its attention from two per-token vectors (big_vision's ``make_att_2d_masks``):
+a padding mask, and an "att" flag that opens a new causal block. It applies its own RoPE
+(wavelength 10 000, halves rotated, computed in float32) rather than the text config's, so the
+rotary tables here follow SmolVLA, not transformers' Llama rotary embedding.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F  # noqa: N812
+from torch import Tensor
+
+ROPE_WAVELENGTH = 10_000.0
+
+
+def make_att_2d_masks(pad_masks: Tensor, att_masks: Tensor) -> Tensor:
+    """(B, L) padding and block flags -> (B, L, L) bool: query i sees key j iff cumsum(att)[j] <= cumsum(att)[i]."""
+    if pad_masks.ndim != 2 or att_masks.ndim != 2:
+        raise ValueError(f"masks must be (batch, length), got {tuple(pad_masks.shape)} and {tuple(att_masks.shape)}")
+    blocks = torch.cumsum(att_masks.to(torch.int64), dim=1)
+    visible = blocks[:, None, :] <= blocks[:, :, None]
+    return visible & (pad_masks[:, None, :] & pad_masks[:, :, None])
+
+
+def additive_bias(mask: Tensor, dtype: torch.dtype) -> Tensor:
+    """(B, Lq, Lk) bool -> (B, 1, Lq, Lk) additive bias: 0 where visible, the dtype's minimum elsewhere.
+
+    A finite minimum (not -inf) keeps fully masked rows (padding queries) finite, as SmolVLA does.
+    """
+    bias = torch.zeros(mask.shape, dtype=dtype, device=mask.device)
+    bias.masked_fill_(~mask, torch.finfo(dtype).min)
+    return bias[:, None]
+
+
+class Rope:
+    """Cos/sin tables for integer positions (B, L), computed once and applied to every layer."""
+
+    def __init__(self, positions: Tensor, head_dim: int):
+        half = head_dim // 2
+        exponents = (2.0 / head_dim) * torch.arange(half, dtype=torch.float32, device=positions.device)
+        angles = positions[..., None].to(torch.float32) / (ROPE_WAVELENGTH**exponents)
+        self.cos = torch.cos(angles)[..., None, :]  # (B, L, 1, half)
+        self.sin = torch.sin(angles)[..., None, :]
+
+    def apply(self, x: Tensor) -> Tensor:
+        """Rotate (B, L, H, D) by the table, in float32, back to x's dtype."""
+        x32 = x.to(torch.float32)
+        x1, x2 = x32.chunk(2, dim=-1)
+        rotated = torch.cat((x1 * self.cos - x2 * self.sin, x2 * self.cos + x1 * self.sin), dim=-1)
+        return rotated.to(x.dtype)
+
+
+def attend(query: Tensor, key: Tensor, value: Tensor, bias: Tensor) -> Tensor:
+    """Grouped-query attention. query (B, Lq, H, D), key/value (B, Lk, KV, D) -> (B, Lq, H*D)."""
+    batch, length = query.shape[:2]
+    q = query.transpose(1, 2)
+    k = key.transpose(1, 2).to(q.dtype)
+    v = value.transpose(1, 2).to(q.dtype)
+    groups = q.shape[1] // k.shape[1]
+    if groups > 1:
+        k = k.repeat_interleave(groups, dim=1)
+        v = v.repeat_interleave(groups, dim=1)
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias.to(q.dtype))
+    return out.transpose(1, 2).reshape(batch, length, -1)
