@@ -61,6 +61,7 @@ setup(
             "gamepad_node = lerobot_ros.nodes.gamepad_node:main",
             "keyboard_node = lerobot_ros.nodes.keyboard_node:main",
             "teleop_node = lerobot_ros.nodes.teleop_node:main",
+            "recorder_node = lerobot_ros.nodes.recorder_node:main",
             "policy_node = lerobot_ros.nodes.policy_node:main",
             "say_node = lerobot_ros.nodes.say_node:main",
             "lerobot-ros = lerobot_ros.cli.main:main",
