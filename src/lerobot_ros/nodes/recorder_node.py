@@ -1,0 +1,254 @@
+"""recorder_node: records ROS topics into a LeRobotDataset v3.0 folder, episode by episode.
+
+A thin adapter over :class:`lerobot_ros.recording.session.RecordingSession` (docs/recording.md):
+subscriptions from the recording YAML push converted messages into the session, whose ticker
+samples the fps grid and whose worker encodes in the background.
+
+* Features: sensor_msgs/JointState, trajectory_msgs/JointTrajectory, sensor_msgs/Image and
+  CompressedImage, and numeric topics (any message with ``data``: std_msgs Float32/Float64 and their
+  MultiArrays; the type is read from the ROS graph once a publisher appears). Best-effort QoS, which
+  matches both best-effort (camera_node) and reliable publishers.
+* Language: std_msgs/String topics of the YAML's ``language`` section.
+* ``recording/events`` (std_msgs/String from keyboard_node): ``next_episode`` saves the episode and
+  starts the next with the same task, ``rerecord_episode`` discards it and starts again,
+  ``stop_recording`` saves it and finalizes.
+* Services: ``~/start_episode`` (lerobot_ros_interfaces/StartEpisode: the task), ``~/stop_episode``,
+  ``~/discard_episode``, ``~/finalize`` (std_srvs/Trigger). ``~/status``
+  (lerobot_ros_interfaces/RecorderStatus, transient local) on every change and once a second.
+
+On SIGINT/SIGTERM an episode in progress is saved, then the dataset is closed.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Callable
+
+import yaml
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+from rclpy.executors import MultiThreadedExecutor
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from sensor_msgs.msg import CompressedImage, Image, JointState
+from std_msgs.msg import String
+from std_srvs.srv import Trigger
+from trajectory_msgs.msg import JointTrajectory
+
+from lerobot_ros.dataset import FileLimits, VideoEncoding
+from lerobot_ros.recording.config import FeatureConfig, RecordingConfigError, load_recording_config
+from lerobot_ros.recording.live_language import load_language_topics
+from lerobot_ros.recording.message_values import MessageValueError, feature_value, header_time_s
+from lerobot_ros.recording.session import FINALIZED, RecordingSession, SessionError, SessionSettings
+from lerobot_ros.teleop.output import NEXT_EPISODE, RERECORD_EPISODE, STOP_RECORDING
+from lerobot_ros_interfaces.msg import RecorderStatus
+from lerobot_ros_interfaces.srv import StartEpisode
+
+from .log_bridge import bridge_core_logging
+from .parameters import Param, declare
+from .runner import run_node
+
+PARAMS = (
+    Param("config", "", "Recording YAML: fps, features (topic -> dataset feature) and language topics "
+          "(docs/recording.md)"),
+    Param("root", "", "Dataset folder: created when missing, resumed (repaired first) when it holds a dataset"),
+    Param("robot_type", "", "robot_type written to info.json (e.g. so_follower); empty leaves it null"),
+    Param("codec", "libsvtav1", "Video codec (LeRobot's default libsvtav1; libx264 encodes several times faster)",
+          choices=("libsvtav1", "libx264", "h264", "libx265")),
+    Param("crf", 30, "Video quality (constant rate factor; lower is better and larger)", min=0, max=63),
+    Param("max_queued_frames", 60, "Frames that may wait for the encoder; when full, a frame is dropped, "
+          "counted, and ends the episode's contiguous part", min=1),
+    Param("sample_delay_s", 0.05, "A tick is sampled this long after its time, so messages stamped "
+          "before it can arrive", min=0.0, max=2.0),
+    Param("data_files_size_in_mb", 100.0, "Data parquet shard size before a new file (LeRobot's default)", min=0.001),
+    Param("video_files_size_in_mb", 200.0, "mp4 shard size before a new file (LeRobot's default)", min=0.001),
+    Param("status_period_s", 1.0, "Period of ~/status besides the updates on every change", min=0.05),
+    Param("events_topic", "recording/events", "std_msgs/String recording events (keyboard_node); empty: none"),
+)
+
+SENSOR_QOS = qos_profile_sensor_data  # best effort: matches camera_node and reliable publishers alike
+JOINT_QOS = QoSProfile(depth=50, reliability=ReliabilityPolicy.BEST_EFFORT)
+STATUS_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+MESSAGE_TYPES = {"joint_state": JointState, "joint_trajectory": JointTrajectory, "image": Image,
+                 "compressed_image": CompressedImage}
+
+
+def open_session(p: dict) -> RecordingSession:
+    """The session the parameters describe (the dataset created or resumed)."""
+    if not p["config"] or not p["root"]:
+        raise ValueError("set both parameters `config` (the recording YAML) and `root` (the dataset folder)")
+    path = Path(p["config"]).expanduser()
+    if not path.is_file():
+        raise ValueError(f"recording config {path} does not exist")
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    config = load_recording_config(path)
+    camera_keys = tuple(f.key for f in config.features if f.is_image)
+    language = load_language_topics(raw.get("language"), camera_keys)
+    settings = SessionSettings(
+        root=Path(p["root"]).expanduser(), robot_type=p["robot_type"] or None,
+        video=VideoEncoding(codec=p["codec"], crf=p["crf"]), max_queued_frames=p["max_queued_frames"],
+        sample_delay_s=p["sample_delay_s"],
+        limits=FileLimits(data_files_size_in_mb=p["data_files_size_in_mb"],
+                          video_files_size_in_mb=p["video_files_size_in_mb"]))
+    return RecordingSession.open(config, settings, language)
+
+
+class RecorderNode(Node):
+    def __init__(self, event_handler: Callable[[str], None] | None = None, **kwargs):
+        """``event_handler`` replaces the node's own handling of recording events (the record CLI)."""
+        super().__init__("recorder_node", **kwargs)
+        bridge_core_logging(self)
+        self.p = declare(self, PARAMS)
+        self.session = open_session(self.p)
+        self.finished = threading.Event()
+        self.bad_messages = 0
+        self._task = ""
+        self._event_handler = event_handler or self.follow_event
+        control = MutuallyExclusiveCallbackGroup()  # services and events: one at a time, apart from data
+        self._pending_numeric: list[FeatureConfig] = []
+        for feature in self.session.config.features:
+            if feature.type in MESSAGE_TYPES:
+                self._subscribe(feature, MESSAGE_TYPES[feature.type])
+            else:
+                self._pending_numeric.append(feature)
+        for topic in self.session.language or ():
+            self.create_subscription(String, topic.topic, lambda msg, t=topic: self.session.push_language(t, msg.data), 50)
+        if self.p["events_topic"]:
+            self.create_subscription(String, self.p["events_topic"], lambda msg: self._event_handler(msg.data), 10,
+                                     callback_group=control)
+        self.status_pub = self.create_publisher(RecorderStatus, "~/status", STATUS_QOS)
+        self.create_service(StartEpisode, "~/start_episode", self._on_start, callback_group=control)
+        self.create_service(Trigger, "~/stop_episode", self._on_stop, callback_group=control)
+        self.create_service(Trigger, "~/discard_episode", self._on_discard, callback_group=control)
+        self.create_service(Trigger, "~/finalize", self._on_finalize, callback_group=control)
+        self.create_timer(self.p["status_period_s"], self.publish_status)
+        if self._pending_numeric:
+            self.create_timer(0.2, self._resolve_numeric_topics)
+        self.get_logger().info(
+            f"recording {len(self.session.config.features)} features at {self.session.config.fps} fps into "
+            f"{self.session.settings.root} ({self.session.writer.num_episodes} episodes already)")
+
+    # -- subscriptions ----------------------------------------------------------------------------
+
+    def _subscribe(self, feature: FeatureConfig, msg_type) -> None:
+        qos = SENSOR_QOS if feature.is_image else JOINT_QOS
+        self.create_subscription(msg_type, feature.topic, lambda msg, f=feature: self._on_message(f, msg), qos)
+
+    def _resolve_numeric_topics(self) -> None:
+        """Subscribe numeric features once their topic's type is known from the graph."""
+        types = dict(self.get_topic_names_and_types())
+        for feature in list(self._pending_numeric):
+            name = self.resolve_topic_name(feature.topic)
+            if name in types:
+                package, _, kind = types[name][0].split("/")
+                module = __import__(f"{package}.msg", fromlist=[kind])
+                self._subscribe(feature, getattr(module, kind))
+                self._pending_numeric.remove(feature)
+                self.get_logger().info(f"{feature.key}: subscribed {name} ({types[name][0]})")
+
+    def _on_message(self, feature: FeatureConfig, msg) -> None:
+        try:
+            value = feature_value(feature, msg)
+        except MessageValueError as err:
+            self.bad_messages += 1
+            self.get_logger().error(str(err), throttle_duration_sec=5.0)
+            return
+        self.session.push(feature.key, value, header_time_s(msg))
+
+    # -- episodes ---------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.session.start_ticker()
+        self.publish_status()
+
+    def start_episode(self, task: str) -> tuple[bool, str, int]:
+        try:
+            index = self.session.start_episode(task)
+        except SessionError as err:
+            return False, str(err), -1
+        self._task = task
+        self.publish_status()
+        self.get_logger().info(f"episode {index} started: {task}")
+        return True, f"recording episode {index}: {task}", index
+
+    def stop_episode(self) -> tuple[bool, str]:
+        try:
+            outcome = self.session.stop_episode()
+        except SessionError as err:
+            return False, str(err)
+        log = self.get_logger().info if outcome.saved and not outcome.account.truncated else self.get_logger().warning
+        log(f"{outcome.message}\n{outcome.quality.summary()}")
+        self.publish_status()
+        return outcome.saved, outcome.message
+
+    def discard_episode(self) -> tuple[bool, str]:
+        try:
+            self.session.discard_episode()
+        except SessionError as err:
+            return False, str(err)
+        self.publish_status()
+        return True, "episode discarded"
+
+    def finalize(self) -> tuple[bool, str]:
+        if self.session.state == FINALIZED:
+            return False, "already finalized"
+        outcome = self.session.finalize()
+        self.publish_status()
+        return True, self.session.message + (f" (last episode: {outcome.message})" if outcome else "")
+
+    def follow_event(self, event: str) -> None:
+        """keyboard_node's keys when no session driver runs: see the module docstring."""
+        state = self.session.state
+        if event == NEXT_EPISODE:
+            if state == "recording":
+                self.stop_episode()
+            if self._task and self.session.state == "idle":
+                self.start_episode(self._task)
+        elif event == RERECORD_EPISODE and state == "recording":
+            self.discard_episode()
+            self.start_episode(self._task)
+        elif event == STOP_RECORDING:
+            self.finalize()
+        else:
+            self.get_logger().info(f"recording event {event!r} ignored while {state}")
+
+    def _on_start(self, request, response):
+        response.success, response.message, response.episode_index = self.start_episode(request.task)
+        return response
+
+    def _on_stop(self, request, response):
+        response.success, response.message = self.stop_episode()
+        return response
+
+    def _on_discard(self, request, response):
+        response.success, response.message = self.discard_episode()
+        return response
+
+    def _on_finalize(self, request, response):
+        response.success, response.message = self.finalize()
+        return response
+
+    def publish_status(self) -> None:
+        s = self.session.status()
+        msg = RecorderStatus(state=s.state, task=s.task, root=s.root, episodes=s.episodes, ticks=s.ticks,
+                             frames=s.frames, not_fresh=s.not_fresh, dropped=s.dropped, truncated=s.truncated,
+                             dropped_total=s.dropped_total, queued_frames=s.queued_frames,
+                             last_save_s=s.last_save_s, message=s.message)
+        msg.stamp = self.get_clock().now().to_msg()
+        self.status_pub.publish(msg)
+
+    def shutdown(self) -> None:
+        if self.session.state != FINALIZED:
+            outcome = self.session.finalize()
+            if outcome is not None:
+                self.get_logger().info(f"on shutdown: {outcome.message}")
+        self.get_logger().info(f"closed {self.session.settings.root} with {self.session.writer.num_episodes} episodes")
+
+
+def main(args=None) -> None:
+    run_node(RecorderNode, "recorder_node", (ValueError, RecordingConfigError, SessionError, FileExistsError), args,
+             make_executor=lambda: MultiThreadedExecutor(num_threads=4))
+
+
+if __name__ == "__main__":
+    main()
