@@ -106,29 +106,6 @@ def test_launch_file_is_consistent_with_the_package(path):
 
 
 @pytest.mark.parametrize("path", LAUNCH_FILES, ids=lambda p: p.name)
-def test_launch_file_gives_our_nodes_real_parameters_of_the_right_type(path):
-    """launch_ros YAML-parses a substituted parameter value, so `index_or_path:=0` or a numeric
-    calibration id would reach a string parameter as an integer and the node would die at startup;
-    string parameters taken from launch arguments go through ParameterValue(value_type=str)."""
-    tree = ast.parse(path.read_text(), filename=str(path))
-    for node in _node_calls(tree):
-        if node["package"].value != "lerobot_ros" or "parameters" not in node:
-            continue
-        module = importlib.import_module(CONSOLE_SCRIPTS[node["executable"].value])
-        params = {p.name: p for p in module.PARAMS}
-        for entry in [e for e in node["parameters"].elts if isinstance(e, ast.Dict)]:
-            for key, value in zip(entry.keys, entry.values):
-                assert key.value in params, f"{path.name}: {key.value!r} is not a parameter of {module.__name__}"
-                if isinstance(value, ast.Constant):
-                    params[key.value].validate(value.value)
-                elif isinstance(params[key.value].default, str):
-                    typed = (isinstance(value, ast.Call) and getattr(value.func, "id", None) == "ParameterValue"
-                             and any(kw.arg == "value_type" and getattr(kw.value, "id", None) == "str"
-                                     for kw in value.keywords))
-                    assert typed, f"{path.name}: {key.value} needs ParameterValue(..., value_type=str)"
-
-
-@pytest.mark.parametrize("path", LAUNCH_FILES, ids=lambda p: p.name)
 def test_launch_file_declares_what_it_uses_and_what_it_includes_declares(path):
     """Every LaunchConfiguration is a declared argument; an included launch file declares every
     argument passed to it; a robot_type choice has its urdf/<robot_type>.urdf."""
