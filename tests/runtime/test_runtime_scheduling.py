@@ -203,6 +203,15 @@ def test_a_question_is_answered_per_camera_seeing_only_that_camera_and_before_ac
                              (WRIST, "how many cubes are there?", '{"count": 1}')]
 
 
+def test_by_default_a_question_is_answered_once_seeing_every_camera():
+    rt, policy, out, _ = make(vqa_cameras=())
+    rt.ask("where is the cube?")
+    rt.run_next_job()
+    assert not rt.run_next_job()
+    assert [sorted(obs.images) for _, _, obs in policy.calls] == [[FRONT, WRIST]]
+    assert out.of("vqa") == [("", "where is the cube?", '{"count": 1}')]
+
+
 def test_a_stale_heartbeat_holds_the_arm_and_drops_its_actions():
     rt, _, out, clock = make(heartbeat_timeout_s=0.5)
     rt.set_task("tidy up")

@@ -29,7 +29,7 @@ from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
 from ..robots.loop import FixedRateLoop
 from ..robots.tables import ROBOT_TYPES, robot_type
-from ..runtime.policy import Observation
+from ..runtime.policy import LanguagePolicy, Observation
 from ..runtime.runtime import HierarchicalRuntime, RuntimeConfig
 from ..runtime.schedule import ActionSchedule
 from ..runtime.smolvla2_policy import SmolVLA2LanguagePolicy, TextGeneration
@@ -48,7 +48,8 @@ PARAMS = [
     Param("controller_name", "arm_controller", "Action chunks go to <controller_name>/joint_trajectory"),
     Param("joint_states_topic", "joint_states", "The follower's joint_states"),
     Param("cameras", ["front"], "Camera names: images from <name>/image_raw feed observation.images.<name>"),
-    Param("vqa_cameras", "", "Cameras a question is answered for, comma separated; empty = every camera"),
+    Param("vqa_cameras", "", "Empty: a question gets one answer, seeing every camera (as the shipped recipe "
+          "trains); camera names, comma separated: one answer per camera, seeing only that camera"),
     Param("control_rate_hz", 50.0, "Rate at which trajectories are dispatched", min=1.0, max=500.0),
     Param("subtask_rate_hz", 1.0, "How often the subtask is generated", min=0.01, max=50.0),
     Param("refill_s", 0.5, "Compute the next action chunk when fewer seconds of actions than this remain", min=0.0),
@@ -88,20 +89,22 @@ def duration(seconds: float) -> Duration:
 
 
 class PolicyNode(Node):
-    def __init__(self, **kwargs):
+    """``policy``: a loaded policy to run instead of ``checkpoint`` (embedding, benchmarks)."""
+
+    def __init__(self, policy: LanguagePolicy | None = None, **kwargs):
         super().__init__("policy_node", **kwargs)
         bridge_core_logging(self)
         self.p = p = declare(self, PARAMS)
-        if not p["checkpoint"]:
+        if policy is None and not p["checkpoint"]:
             raise ValueError("parameter checkpoint is empty: give a checkpoint folder or a Hub id")
         self.joint_names = [p["joint_prefix"] + n for n in robot_type(p["robot_type"]).joint_names]
         self.features = {f"observation.images.{name}": name for name in p["cameras"]}
-        vqa = [c.strip() for c in p["vqa_cameras"].split(",") if c.strip()] or list(p["cameras"])
+        vqa = [c.strip() for c in p["vqa_cameras"].split(",") if c.strip()]
         unknown = sorted(set(vqa) - set(p["cameras"]))
         if unknown:
             raise ValueError(f"vqa_cameras names {', '.join(unknown)}, which are not in cameras {p['cameras']}")
 
-        self.policy = SmolVLA2LanguagePolicy.load(
+        self.policy = policy or SmolVLA2LanguagePolicy.load(
             p["checkpoint"], device=p["device"], chunk_fps=p["chunk_fps"] or None,
             text=TextGeneration(max_new_tokens=p["max_new_tokens"], temperature=p["temperature"], top_p=p["top_p"]))
         missing = sorted(set(self.policy.image_features) - set(self.features))

@@ -34,6 +34,10 @@ class LanguagePolicy(Protocol):
     def chunk_fps(self) -> float:
         """Rate of the action chunk's steps (the training dataset's fps)."""
 
+    @property
+    def image_features(self) -> list[str]:
+        """The image features (``observation.images.<camera>``) the policy needs."""
+
     def generate(self, messages: Sequence[dict], observation: Observation) -> str:
         """The assistant's reply to ``messages`` (HF chat dicts), seeing ``observation``."""
 

@@ -60,7 +60,10 @@ class RuntimeConfig:
     max_step_rad: float = math.inf  # largest change of any joint per action step
     memory: bool = True  # update the memory when a subtask ends
     start_on_task: bool = True  # a new task starts the session
-    vqa_cameras: tuple[str, ...] = ()  # image features a question is answered for, one answer each
+    # Empty: a question is answered once, seeing every camera (as the shipped recipe trains VQA: the
+    # chat tokenizer drops image blocks and training feeds all cameras). Image features: one answer
+    # per camera, the model seeing only that camera (LeRobot's ask_vqa_<camera>).
+    vqa_cameras: tuple[str, ...] = ()
     max_text_chars: int = 400
 
     def __post_init__(self) -> None:
@@ -86,7 +89,8 @@ class RuntimeOutputs(Protocol):
 
     def say(self, text: str) -> None: ...
 
-    def vqa_answer(self, camera: str, question: str, answer: str) -> None: ...
+    def vqa_answer(self, camera: str, question: str, answer: str) -> None:
+        """``camera``: the image feature the answer is about; empty when the model saw every camera."""
 
     def trajectory(self, window: ActionSchedule, now_s: float) -> None:
         """Follow ``window`` (targets at absolute monotonic times, all after ``now_s``)."""
@@ -119,7 +123,7 @@ class RuntimeDiagnostics:
 @dataclass(frozen=True)
 class _Question:
     text: str
-    camera: str
+    camera: str | None  # None: every camera
 
 
 class HierarchicalRuntime:
@@ -227,14 +231,13 @@ class HierarchicalRuntime:
         self._wake.set()
 
     def ask(self, question: str) -> None:
-        """A question about the scene, answered once per camera of ``vqa_cameras``."""
+        """A question about the scene: one answer, or one per camera of ``vqa_cameras``."""
         question = " ".join(question.split())
         if not question:
             raise ValueError("the question is empty")
-        if not self.config.vqa_cameras:
-            raise ValueError("no camera to answer questions about (vqa_cameras is empty)")
+        cameras = self.config.vqa_cameras or (None,)
         with self._lock:
-            self._questions.extend(_Question(question, camera) for camera in self.config.vqa_cameras)
+            self._questions.extend(_Question(question, camera) for camera in cameras)
         self._wake.set()
 
     # -- the control thread ---------------------------------------------------------------------------
@@ -403,17 +406,19 @@ class HierarchicalRuntime:
             self.outputs.say(speech)
 
     def _answer(self, question: _Question, observation: Observation) -> None:
-        if question.camera not in observation.images:
-            raise ValueError(f"question for camera {question.camera!r}, but the observation has only "
-                             f"{', '.join(sorted(observation.images))}")
-        only_camera = Observation({question.camera: observation.images[question.camera]}, observation.state,
-                                  observation.stamp_s)
-        raw = self._generate(prompts.vqa_messages(question.text), only_camera)
+        seen = observation
+        if question.camera is not None:
+            if question.camera not in observation.images:
+                raise ValueError(f"question for camera {question.camera!r}, but the observation has only "
+                                 f"{', '.join(sorted(observation.images))}")
+            seen = Observation({question.camera: observation.images[question.camera]}, observation.state,
+                               observation.stamp_s)
+        raw = self._generate(prompts.vqa_messages(question.text), seen)
         checked = check_line(raw, 4 * self.config.max_text_chars)
         if not checked.ok:
             self._reject("vqa", checked.rejection, raw)
             return
-        self.outputs.vqa_answer(question.camera, question.text, checked.text)
+        self.outputs.vqa_answer(question.camera or "", question.text, checked.text)
 
     def _act(self, observation: Observation) -> None:
         task, plan, memory, subtask, epoch = self._language()
