@@ -16,6 +16,7 @@ from launch.conditions import IfCondition, LaunchConfigurationNotEquals
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
+from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
 
@@ -28,8 +29,8 @@ def _camera(name: str, share, namespace) -> Node:
         namespace=namespace,
         parameters=[PathJoinSubstitution([share, "config", "camera_node.yaml"]), {
             "name": name,
-            "source": LaunchConfiguration("camera_source"),
-            "index_or_path": source,
+            "source": ParameterValue(LaunchConfiguration("camera_source"), value_type=str),
+            "index_or_path": ParameterValue(source, value_type=str),
         }],
         condition=LaunchConfigurationNotEquals(f"{name}_camera", "none"),
         output="screen",
@@ -68,8 +69,8 @@ def generate_launch_description():
         namespace=namespace,
         parameters=[LaunchConfiguration("robot_params_file"), {
             "robot_type": robot_type,
-            "port": LaunchConfiguration("port"),
-            "calibration_id": LaunchConfiguration("calibration_id"),
+            "port": ParameterValue(LaunchConfiguration("port"), value_type=str),
+            "calibration_id": ParameterValue(LaunchConfiguration("calibration_id"), value_type=str),
         }],
         output="screen",
         emulate_tty=True,

@@ -13,6 +13,7 @@ from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
+from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
 
@@ -34,9 +35,9 @@ def generate_launch_description():
         name=[LaunchConfiguration("name"), "_camera"],
         namespace=LaunchConfiguration("namespace"),
         parameters=[LaunchConfiguration("params_file"), {
-            "name": LaunchConfiguration("name"),
-            "source": LaunchConfiguration("source"),
-            "index_or_path": LaunchConfiguration("index_or_path"),
+            "name": ParameterValue(LaunchConfiguration("name"), value_type=str),
+            "source": ParameterValue(LaunchConfiguration("source"), value_type=str),
+            "index_or_path": ParameterValue(LaunchConfiguration("index_or_path"), value_type=str),
         }],
         output="screen",
         emulate_tty=True,

@@ -7,6 +7,7 @@ from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
+from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
 
@@ -30,9 +31,9 @@ def generate_launch_description():
         name="robot_node",
         namespace=LaunchConfiguration("namespace"),
         parameters=[LaunchConfiguration("params_file"), {
-            "robot_type": LaunchConfiguration("robot_type"),
-            "port": LaunchConfiguration("port"),
-            "calibration_id": LaunchConfiguration("calibration_id"),
+            "robot_type": ParameterValue(LaunchConfiguration("robot_type"), value_type=str),
+            "port": ParameterValue(LaunchConfiguration("port"), value_type=str),
+            "calibration_id": ParameterValue(LaunchConfiguration("calibration_id"), value_type=str),
         }],
         output="screen",
         emulate_tty=True,

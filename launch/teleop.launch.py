@@ -15,6 +15,7 @@ from launch.actions import DeclareLaunchArgument
 from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
+from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
 
@@ -50,9 +51,9 @@ def generate_launch_description():
         name="robot_node",
         namespace=namespace,
         parameters=[_config("robot_node.yaml"), {
-            "robot_type": LaunchConfiguration("follower_type"),
-            "port": LaunchConfiguration("follower_port"),
-            "calibration_id": LaunchConfiguration("follower_calibration_id"),
+            "robot_type": ParameterValue(LaunchConfiguration("follower_type"), value_type=str),
+            "port": ParameterValue(LaunchConfiguration("follower_port"), value_type=str),
+            "calibration_id": ParameterValue(LaunchConfiguration("follower_calibration_id"), value_type=str),
         }],
         output="screen",
         emulate_tty=True,
@@ -63,12 +64,12 @@ def generate_launch_description():
         name="teleop_node",
         namespace=namespace,
         parameters=[_config("teleop_node.yaml"), {
-            "follower_type": LaunchConfiguration("follower_type"),
-            "follower_port": LaunchConfiguration("follower_port"),
-            "follower_calibration_id": LaunchConfiguration("follower_calibration_id"),
-            "leader_type": LaunchConfiguration("leader_type"),
-            "leader_port": LaunchConfiguration("leader_port"),
-            "leader_calibration_id": LaunchConfiguration("leader_calibration_id"),
+            "follower_type": ParameterValue(LaunchConfiguration("follower_type"), value_type=str),
+            "follower_port": ParameterValue(LaunchConfiguration("follower_port"), value_type=str),
+            "follower_calibration_id": ParameterValue(LaunchConfiguration("follower_calibration_id"), value_type=str),
+            "leader_type": ParameterValue(LaunchConfiguration("leader_type"), value_type=str),
+            "leader_port": ParameterValue(LaunchConfiguration("leader_port"), value_type=str),
+            "leader_calibration_id": ParameterValue(LaunchConfiguration("leader_calibration_id"), value_type=str),
         }],
         output="screen",
         emulate_tty=True,
@@ -80,8 +81,8 @@ def generate_launch_description():
         namespace=namespace,
         parameters=[_config("camera_node.yaml"), {
             "name": "front",
-            "source": LaunchConfiguration("camera_source"),
-            "index_or_path": LaunchConfiguration("camera_index_or_path"),
+            "source": ParameterValue(LaunchConfiguration("camera_source"), value_type=str),
+            "index_or_path": ParameterValue(LaunchConfiguration("camera_index_or_path"), value_type=str),
         }],
         condition=IfCondition(LaunchConfiguration("camera")),
         output="screen",

@@ -105,6 +105,45 @@ def test_launch_file_is_consistent_with_the_package(path):
         assert (REPO / config).is_file(), f"{path.name} names {config}, which does not exist"
 
 
+def _launch_argument(value: ast.expr, tree: ast.AST) -> str | None:
+    """The argument a parameter value substitutes: LaunchConfiguration("x"), or a name bound to one."""
+    if isinstance(value, ast.Name):
+        bound = [a.value for a in ast.walk(tree) if isinstance(a, ast.Assign)
+                 and any(getattr(t, "id", None) == value.id for t in a.targets)]
+        value = bound[0] if bound else value
+    if isinstance(value, ast.Call) and getattr(value.func, "id", None) == "LaunchConfiguration":
+        return value.args[0].value if isinstance(value.args[0], ast.Constant) else "<computed>"
+    return None
+
+
+@pytest.mark.parametrize("path", LAUNCH_FILES, ids=lambda p: p.name)
+def test_launch_file_gives_our_nodes_real_parameters_of_the_right_type(path):
+    """launch_ros YAML-parses a substituted parameter value: a default of "0" reaches a string
+    parameter as an integer (camera_node dies: "expecting type 'STRING'") and "" as None (launch
+    raises TypeError). Such string parameters go through ParameterValue(value_type=str)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    declared = _declared_arguments(tree)
+    for node in _node_calls(tree):
+        if node["package"].value != "lerobot_ros" or "parameters" not in node:
+            continue
+        module = importlib.import_module(CONSOLE_SCRIPTS[node["executable"].value])
+        params = {p.name: p for p in module.PARAMS}
+        for entry in [e for e in node["parameters"].elts if isinstance(e, ast.Dict)]:
+            for key, value in zip(entry.keys, entry.values):
+                assert key.value in params, f"{path.name}: {key.value!r} is not a parameter of {module.__name__}"
+                if isinstance(value, ast.Constant):
+                    params[key.value].validate(value.value)
+                    continue
+                argument = _launch_argument(value, tree)
+                if argument is None or not isinstance(params[key.value].default, str):
+                    continue
+                default = next((kw.value for kw in declared[argument].keywords if kw.arg == "default_value"), None)
+                if isinstance(default, ast.Constant):
+                    assert isinstance(yaml.safe_load(default.value), str), (
+                        f"{path.name}: {key.value}:={default.value!r} would not reach {module.__name__} as a "
+                        "string: wrap it in ParameterValue(..., value_type=str)")
+
+
 @pytest.mark.parametrize("path", LAUNCH_FILES, ids=lambda p: p.name)
 def test_launch_file_declares_what_it_uses_and_what_it_includes_declares(path):
     """Every LaunchConfiguration is a declared argument; an included launch file declares every
