@@ -130,3 +130,32 @@ def test_collate_pads_on_the_right(tokenizer, chat):
     assert (batch["text_labels"][0] == IGNORE_INDEX).all()
     assert torch.equal(batch["text_labels"][1], long.text_labels)
     assert batch["predict_actions"].tolist() == [False, True]
+
+
+# The template in SmolVLM/SmolVLM2 Hub checkpoints (chat_template.json): block-list content only.
+HUB_SMOLVLM_TEMPLATE = (
+    "<|im_start|>{% for message in messages %}{{message['role'] | capitalize}}"
+    "{% if message['content'][0]['type'] == 'image' %}{{':'}}{% else %}{{': '}}{% endif %}"
+    "{% for line in message['content'] %}{% if line['type'] == 'text' %}{{line['text']}}"
+    "{% elif line['type'] == 'image' %}{{ '<image>' }}{% endif %}{% endfor %}<end_of_utterance>\n{% endfor %}"
+    "{% if add_generation_prompt %}{{ 'Assistant:' }}{% endif %}"
+)
+
+
+@pytest.mark.parametrize("template", ["hub", "transformers"])
+def test_checkpoint_templates_give_the_same_tokens(tmp_path, chat, template):
+    from transformers.models.smolvlm.processing_smolvlm import DEFAULT_CHAT_TEMPLATE
+
+    other = tiny_tokenizer(tmp_path)
+    other.chat_template = HUB_SMOLVLM_TEMPLATE if template == "hub" else DEFAULT_CHAT_TEMPLATE
+    other_chat = ChatTokenizer(other, max_length=256)
+    for frame_index in (0, 60, INTERJECTION_FRAME, 150):
+        for component in RECIPE.components:
+            sample = render_component(component, frame(frame_index), frame_index, "r")
+            if sample is None:
+                continue
+            mine, theirs = chat.encode_sample(sample), other_chat.encode_sample(sample)
+            assert torch.equal(mine.tokens, theirs.tokens) and torch.equal(mine.text_labels, theirs.text_labels)
+    question = prompts.vqa_messages("where is the cube?")
+    assert torch.equal(chat.encode(question, add_generation_prompt=True).tokens,
+                       other_chat.encode(question, add_generation_prompt=True).tokens)
