@@ -1,8 +1,10 @@
 """Launch files and parameter files, checked without a launch runtime (none is installable here).
 
 Each launch file must parse, define generate_launch_description, start only executables this
-package installs, and name only config files that exist; each parameter file must name real
-parameters of its node with values they accept. A slow test starts each node from its shipped
+package installs (or those of packages package.xml lists as exec_depends), name only files that
+exist and setup.py installs, read only declared arguments, pass included launch files only
+arguments they declare, and give our nodes real parameters of the right type; each parameter file
+must name real parameters of its node with values they accept. A slow test starts each node from its shipped
 parameter file with ``--ros-args --params-file``, as a launch file would.
 """
 
