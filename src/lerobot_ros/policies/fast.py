@@ -17,6 +17,7 @@ a folder (``fast_tokenizer/`` inside a checkpoint).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -33,12 +34,17 @@ _CHAR_BASE = 0xE000  # Unicode private use area: 6400 code points, none of them 
 _CHAR_LIMIT = 6400
 
 
+@functools.lru_cache(maxsize=8)
 def dct_matrix(n: int) -> np.ndarray:
-    """The orthonormal DCT-II matrix (n, n): ``coefficients = D @ x``, ``x = D.T @ coefficients``."""
+    """The orthonormal DCT-II matrix (n, n): ``coefficients = D @ x``, ``x = D.T @ coefficients``.
+
+    Cached (one chunk length per policy) and read-only.
+    """
     k = np.arange(n)[:, None]
     i = np.arange(n)[None, :]
     matrix = np.sqrt(2.0 / n) * np.cos(np.pi * (i + 0.5) * k / n)
     matrix[0] /= np.sqrt(2.0)
+    matrix.setflags(write=False)
     return matrix
 
 

@@ -15,10 +15,6 @@ class Recipe:
     components: tuple[RecipeComponent, ...]
     source: str = "<dict>"
 
-    @property
-    def is_blend(self) -> bool:
-        return len(self.components) > 1 or self.components[0].name != self.name
-
     def component(self, name: str) -> RecipeComponent:
         for component in self.components:
             if component.name == name:
