@@ -71,7 +71,8 @@ class Camera:
 
 @dataclass(frozen=True)
 class Description:
-    """A robot's links and joints. Link masses (kg) feed the inertias; radius draws the arm links."""
+    """A robot's links and joints. Link masses (kg) feed the inertias of every link but the root (the
+    root's mass only marks its shapes as colliding); link_radius draws the arm links."""
 
     name: str
     robot_type: RobotType
@@ -138,7 +139,8 @@ class _Link:
             self.parts.append((kind, tuple(size), xyz, rpy, mass))
 
     def finish(self, fallback_mass: float) -> None:
-        """Inertial of the heaviest part (a point-like box when the link has no shape of its own)."""
+        """The link's whole mass with the shape (and so the centre and inertia) of its heaviest part; a
+        1 cm box of ``fallback_mass`` when it has no massive shape of its own."""
         kind, size, xyz, rpy, mass = max(self.parts, key=lambda p: p[4], default=(
             "box", (0.01, 0.01, 0.01), ZERO, ZERO, fallback_mass))
         mass = sum(p[4] for p in self.parts) or fallback_mass
@@ -168,12 +170,13 @@ def build(desc: Description) -> str:
     link_names = [desc.root] + [j.child for j in joints]
     links = {name: _Link(ET.SubElement(robot, "link", name=name)) for name in link_names}
 
-    for j in desc.joints:  # arm links: a cylinder from the parent's origin to this joint
+    # arm links: a cylinder from the link's origin to each revolute child joint, sharing the link's mass
+    segments = [j for j in desc.joints if j.kind == "revolute" and np.linalg.norm(j.xyz) > 1e-3]
+    for j in segments:
         offset = np.array(j.xyz)
-        length = float(np.linalg.norm(offset))
-        if length > 1e-3 and j.kind == "revolute":
-            links[j.parent].add("cylinder", (desc.link_radius, length), tuple(offset / 2), _along(offset),
-                                desc.masses.get(j.parent, 0.0), "arm")
+        share = desc.masses.get(j.parent, 0.0) / sum(s.parent == j.parent for s in segments)
+        links[j.parent].add("cylinder", (desc.link_radius, float(np.linalg.norm(offset))), tuple(offset / 2),
+                            _along(offset), share, "arm")
     for name, size in desc.leaf_boxes.items():
         links[name].add("box", size, ZERO, ZERO, desc.masses.get(name, 0.0), "arm")
     for s in desc.shapes:
@@ -181,7 +184,8 @@ def build(desc: Description) -> str:
     for cam in desc.cameras:
         links[f"{cam.name}_camera_link"].add("box", (0.02, 0.03, 0.02), ZERO, ZERO, 0.01, "camera", collide=False)
     for name, link in links.items():
-        if not name.endswith(("_optical_frame", "tool0")):  # frames, not bodies
+        # tool and optical frames are not bodies; KDL (robot_state_publisher) warns about a root inertia
+        if name != desc.root and not name.endswith(("_optical_frame", "tool0")):
             link.finish(desc.masses.get(name, 0.01))
 
     for j in joints:
@@ -193,7 +197,7 @@ def build(desc: Description) -> str:
             continue
         ET.SubElement(element, "axis", xyz=_fmt(j.axis))
         source = j.mimic[0] if j.mimic else j.name
-        effort, velocity = SERVO_LIMITS[models.get(source, "sts3215")]
+        effort, velocity = SERVO_LIMITS[models[source]]
         if j.kind == "revolute":
             lo, hi = limits[source]
             if j.mimic:
