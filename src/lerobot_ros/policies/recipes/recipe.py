@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lerobot_ros.policies.recipes.frame import FrameLanguage
-from lerobot_ros.policies.recipes.render import RenderedSample, render_component, sample_draws
+from lerobot_ros.policies.recipes.render import RenderedSample, blend_draw, render_component
 from lerobot_ros.policies.recipes.schema import RecipeComponent
 
 
@@ -24,7 +24,7 @@ class Recipe:
 
     def choose(self, sample_index: int) -> RecipeComponent:
         """The weighted draw for ``sample_index`` over all components (before VQA routing)."""
-        return _weighted(self.components, sample_draws(sample_index)[0])
+        return _weighted(self.components, blend_draw(sample_index))
 
     def render(self, frame: FrameLanguage, sample_index: int) -> RenderedSample | None:
         """Render the sample, or None when the chosen component supervises nothing at this frame.
@@ -36,7 +36,7 @@ class Recipe:
         (say, memory_update away from a memory change) gives None and the loader takes another
         sample.
         """
-        draw = sample_draws(sample_index)[0]
+        draw = blend_draw(sample_index)
         routed = []
         for component in self.components:
             if component.route == "vqa":
@@ -50,10 +50,11 @@ class Recipe:
 
 
 def _weighted(components, draw: float) -> RecipeComponent:
-    total = sum(c.weight for c in components)
-    edge = 0.0
+    """The component where ``draw`` (in [0, 1)) falls on the cumulative weights, as LeRobot does."""
+    point = draw * sum(c.weight for c in components)
+    cumulative = 0.0
     for component in components:
-        edge += component.weight / total
-        if draw < edge:
+        cumulative += component.weight
+        if point < cumulative:
             return component
-    return components[-1]  # draw within rounding of 1.0
+    return components[-1]  # point within rounding of the total

@@ -35,22 +35,30 @@ class RenderedSample:
     images: list[str] = field(default_factory=list)
 
 
-def sample_draws(sample_index: int) -> tuple[float, float]:
-    """Two independent uniform numbers in [0, 1) from ``blake2b(str(sample_index))``.
+def blend_draw(sample_index: int) -> float:
+    """A uniform number in [0, 1) from ``blake2b(str(sample_index))`` (8-byte digest, as LeRobot).
 
-    The first picks the blend component, the second the task phrasing; a sample index always
-    renders the same way, in every worker and every run.
+    It picks the blend component: a sample index always renders the same way, in every worker and
+    every run, and the same index picks the same component as LeRobot's renderer.
     """
-    digest = hashlib.blake2b(str(sample_index).encode()).digest()
-    return (int.from_bytes(digest[:8], "big") / 2**64, int.from_bytes(digest[8:16], "big") / 2**64)
+    return _digest(str(sample_index)) / 2**64
 
 
-def task_phrasing(frame: FrameLanguage, persistent: list[LanguageRow], draw: float) -> str:
-    """The task itself or one of its ``task_aug`` rephrasings, all equally likely."""
+def task_phrasing(frame: FrameLanguage, persistent: list[LanguageRow], sample_index: int) -> str:
+    """The task itself or one of its ``task_aug`` rephrasings (user rows), all equally likely.
+
+    Keyed on ``blake2b("task_aug:<index>")`` like LeRobot, independent of the blend draw. Unlike
+    LeRobot 0.6.1, which picks only among the rephrasings when there are any, the canonical task
+    stays in the pool: it is what the runtime prompts with.
+    """
     options = [frame.task]
-    options += [r.content for r in persistent if r.style == "task_aug" and r.content]
+    options += [r.content for r in persistent if r.style == "task_aug" and r.role == "user" and r.content]
     options += [t for t in frame.task_augmentations if t]
-    return options[min(int(draw * len(options)), len(options) - 1)]
+    return options[_digest(f"task_aug:{sample_index}") % len(options)]
+
+
+def _digest(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
 
 
 def render_component(
@@ -73,7 +81,7 @@ def render_component(
             rows[name] = resolve(binding, t, persistent, events, name)
         return rows[name]
 
-    task = task_phrasing(frame, persistent, sample_draws(sample_index)[1])
+    task = task_phrasing(frame, persistent, sample_index)
 
     def fill(text: str) -> str:
         def one(match) -> str:

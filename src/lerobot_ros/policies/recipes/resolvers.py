@@ -5,9 +5,9 @@ A binding is written in the recipe as a call, for example ``active_at(t, style=s
 
 * ``active_at(t, style=...)``: the persistent row in force at ``t`` (the latest one whose timestamp
   is at or before ``t``).
-* ``emitted_at(t, ...)``: a row that fired at this frame: an event row of this frame, or a
-  persistent row whose timestamp lies within ``EMITTED_AT_TOLERANCE_S`` of ``t`` (persistent rows
-  carry continuous timestamps, events are stored on their exact frame).
+* ``emitted_at(t, ...)``: a row that fired at this frame: for a persistent ``style=``, a persistent
+  row whose timestamp lies within ``EMITTED_AT_TOLERANCE_S`` of ``t`` (persistent rows carry
+  continuous timestamps); otherwise an event row of this frame (events sit on their exact frame).
 * ``nth_prev(style=..., offset=n)`` / ``nth_next(style=..., offset=n)``: the persistent row ``n``
   places before / after the one in force at ``t`` in timestamp order. With ``at=<binding>`` (our
   addition) the step starts from the row in force at the timestamp of the row that other binding
@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from lerobot_ros.dataset.language import LanguageRow
+from lerobot_ros.dataset.language import PERSISTENT_STYLES, LanguageRow
 
 EMITTED_AT_TOLERANCE_S = 0.1
 # Timestamps are stored as float32: a row "at" t may differ from the frame time by rounding.
@@ -138,11 +138,13 @@ def resolve(
 ) -> LanguageRow | None:
     """The row ``binding`` selects at time ``t`` (seconds from the episode start), or None."""
     if binding.resolver == "emitted_at":
-        found = [r for r in events if binding.matches(r)]
-        found += [
-            r for r in persistent
-            if binding.matches(r) and abs(r.timestamp - t) <= EMITTED_AT_TOLERANCE_S + _TIME_EPS_S
-        ]
+        if binding.style in PERSISTENT_STYLES:
+            found = [
+                r for r in persistent
+                if binding.matches(r) and abs(r.timestamp - t) <= EMITTED_AT_TOLERANCE_S + _TIME_EPS_S
+            ]
+        else:  # event styles and speech atoms (style None) live in this frame's events
+            found = [r for r in events if binding.matches(r)]
         return _single(found, binding, t, name)
     ordered = sorted((r for r in persistent if binding.matches(r)), key=lambda r: r.timestamp)
     started = [i for i, r in enumerate(ordered) if r.timestamp <= t + _TIME_EPS_S]
