@@ -112,6 +112,7 @@ class VLMWithExpert(nn.Module):
         self.text_hidden_size = text_config.hidden_size
         self.num_key_value_heads = text_config.num_key_value_heads
         self.stride = self.num_vlm_layers // len(self.lm_expert.layers)
+        self._positions: dict[tuple, Tensor] = {}
 
     # --- structure --------------------------------------------------------------------------------
 
@@ -138,17 +139,38 @@ class VLMWithExpert(nn.Module):
     def embed_images(self, pixels: Tensor) -> Tensor:
         """(B, 3, H, W) in [-1, 1] -> (B, tokens, text hidden): SigLIP tower, then pixel-shuffle connector.
 
-        Images here are never patch-masked, so patch positions are simply 0..N-1; computing them
-        directly keeps this free of host synchronisation (CUDA-graph friendly).
+        Images here are never patch-masked, so the patch positions depend only on the grid size and
+        are computed once per size, outside the call (no host synchronisation: CUDA-graph friendly).
         """
         vision = self.vision_model
         patches = vision.embeddings.patch_embedding(pixels.to(vision.embeddings.patch_embedding.weight.dtype))
+        rows, cols = patches.shape[2:]
         patches = patches.flatten(2).transpose(1, 2)
-        positions = torch.arange(patches.shape[1], device=patches.device)
+        positions = self._patch_positions(rows, cols, patches.device)
         hidden = patches + vision.embeddings.position_embedding(positions)[None]
         hidden = vision.encoder(inputs_embeds=hidden, attention_mask=None).last_hidden_state
         hidden = vision.post_layernorm(hidden)
         return self.vlm.model.connector(hidden)
+
+    def _patch_positions(self, rows: int, cols: int, device) -> Tensor:
+        """Position-embedding rows of an unmasked rows x cols patch grid, as transformers 4.57 computed them.
+
+        SmolVLA checkpoints were trained with transformers 4.5x, whose SmolVLM vision embeddings
+        bucketize ``i / n * (1 - 1e-6)`` (float32 for a float32 model) against ``k / per_side``: every
+        coordinate after the first lands one bucket low (0, 0, 1, 2, ...). transformers 5 clamps
+        instead and yields 0, 1, 2, ...; following 5.x would silently shift every patch of a
+        community checkpoint, so the 4.57 ids are reproduced here (in float32, whatever the dtype).
+        """
+        key = (rows, cols, str(device))
+        cached = self._positions.get(key)
+        if cached is None:
+            per_side = self.vision_model.embeddings.num_patches_per_side
+            boundaries = torch.arange(1 / per_side, 1.0, 1 / per_side)
+            coords_h = torch.bucketize(torch.arange(rows, dtype=torch.float32) / rows * (1 - 1e-6), boundaries, right=True)
+            coords_w = torch.bucketize(torch.arange(cols, dtype=torch.float32) / cols * (1 - 1e-6), boundaries, right=True)
+            cached = (coords_h[:, None] * per_side + coords_w[None, :]).flatten().to(device)
+            self._positions[key] = cached
+        return cached
 
     def embed_tokens(self, tokens: Tensor) -> Tensor:
         return self.text_model.embed_tokens(tokens)
