@@ -13,9 +13,9 @@ import sys
 from types import ModuleType
 from typing import Sequence
 
-from . import calibrate, dataset, train
+from . import calibrate, dataset, record, train
 
-SUBCOMMANDS: tuple[ModuleType, ...] = (calibrate, dataset, train)
+SUBCOMMANDS: tuple[ModuleType, ...] = (calibrate, dataset, record, train)
 
 
 def build_parser() -> argparse.ArgumentParser:
