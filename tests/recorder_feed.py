@@ -106,10 +106,14 @@ class RecorderFeed:
             deadline += self.period_s
             self._stop.wait(max(0.0, deadline - time.monotonic()))
 
-    def say(self, topic: str, text: str) -> None:
+    def prepare(self, topic: str) -> None:
+        """Create the String publisher for ``topic`` ahead of time (matching takes a moment)."""
         if topic not in self.string_pubs:
             self.string_pubs[topic] = self.node.create_publisher(String, topic, 10)
             time.sleep(0.5)  # let the recorder's subscription match before the first message
+
+    def say(self, topic: str, text: str) -> None:
+        self.prepare(topic)
         self.string_pubs[topic].publish(String(data=text))
 
     def call(self, name: str, task: str | None = None, timeout_s: float = 60.0):

@@ -1,0 +1,98 @@
+"""SIGKILL recorder_node at seeded random moments (idle, recording, in the middle of a save): after
+repair the folder holds every episode whose stop_episode had answered, bit for bit, the next
+recorder_node resumes it, and LeRobot 0.6.1 loads the result."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import signal
+import time
+
+import numpy as np
+import pytest
+from recorder_feed import CAMERA, RecorderFeed, recorder_params
+from ros_processes import NodeProcess, wait_for
+
+from lerobot_ros.dataset import DatasetReader, repair
+from oracle_helpers import lerobot_view
+
+pytestmark = [pytest.mark.slow, pytest.mark.ros]
+
+TRIALS = 20
+
+
+def _digest(reader: DatasetReader, episode: int) -> str:
+    """sha256 over the episode's parquet values (every column) and its decoded camera frames."""
+    digest = hashlib.sha256()
+    for key, values in sorted(reader.episode_columns(episode).items()):
+        digest.update(key.encode() + np.ascontiguousarray(values).tobytes())
+    digest.update(np.ascontiguousarray(reader.video_frames(episode, CAMERA)).tobytes())
+    digest.update("|".join(reader.episode_tasks(episode)).encode())
+    return digest.hexdigest()
+
+
+def _fresh_status(feed: RecorderFeed, since_ns: int, timeout_s: float = 60.0):
+    """The first status the newly started node published (its stamp is after ``since_ns``)."""
+    def fresh():
+        status = feed.status()
+        return status is not None and status.stamp.sec * 1_000_000_000 + status.stamp.nanosec > since_ns
+    assert wait_for(fresh, timeout_s), "the restarted recorder_node published no status"
+    return feed.status()
+
+
+def test_sigkill_at_random_moments_keeps_every_finished_episode(ros, tmp_path, oracle_python):
+    root = tmp_path / "ds"
+    rng = random.Random(20261129)
+    feed = RecorderFeed()
+    params = recorder_params(tmp_path, root, data_files_size_in_mb=0.02, video_files_size_in_mb=0.05)
+    finished: dict[int, str] = {}  # episode index -> digest, taken when stop_episode answered
+    moments, repaired = [], []
+    try:
+        for trial in range(TRIALS):
+            started_ns = time.time_ns()
+            node = NodeProcess("lerobot_ros.nodes.recorder_node", "recorder_node", params, tmp_path)
+            status = _fresh_status(feed, started_ns)
+            assert status.state == "idle" and status.episodes == len(finished), (status, node.log())
+            for _ in range(rng.randint(0, 2)):  # complete episodes
+                assert feed.call("start_episode", f"task {trial % 3}").success, node.log()
+                time.sleep(rng.uniform(0.3, 0.8))
+                stopped = feed.call("stop_episode")
+                assert stopped.success, stopped.message
+                finished[len(finished)] = _digest(DatasetReader(root), len(finished))
+            moment = rng.choice(["idle", "recording", "saving"])
+            pending = None
+            if moment != "idle":
+                assert feed.call("start_episode", "killed").success
+                time.sleep(rng.uniform(0.2, 0.7))
+            if moment == "saving":
+                pending = feed.call_async("stop_episode")
+            time.sleep(rng.uniform(0.0, 0.25))
+            node.stop(signal.SIGKILL)
+            moments.append(moment)
+
+            report = repair(root)
+            repaired.append(report.changed)
+            reader = DatasetReader(root)
+            answered = pending is not None and pending.done() and pending.result().success
+            assert len(finished) <= reader.num_episodes <= len(finished) + (moment == "saving")
+            if answered:
+                assert reader.num_episodes == len(finished) + 1, "an episode whose save had answered was lost"
+            for episode, digest in finished.items():
+                assert _digest(reader, episode) == digest, f"trial {trial}: episode {episode} changed ({report})"
+            for episode in range(len(finished), reader.num_episodes):  # committed, answer not received
+                state = reader.episode_columns(episode)["observation.state"]
+                np.testing.assert_array_equal(state[:, 0], -state[:, 1])
+                finished[episode] = _digest(reader, episode)
+            assert not repair(root).changed
+    finally:
+        feed.close()
+    assert {"idle", "recording", "saving"} <= set(moments)
+    assert any(repaired), "no kill left anything for repair to cut (staging, tails, a half-written save)"
+    assert len(finished) >= 10, finished
+
+    columns, meta = lerobot_view(oracle_python, root, tmp_path / "view")
+    reader = DatasetReader(root)
+    assert meta["num_episodes"] == len(finished) and meta["num_frames"] == reader.num_frames
+    ours = np.concatenate([reader.episode_columns(e)["observation.state"] for e in range(len(finished))])
+    np.testing.assert_array_equal(columns["observation.state"], ours)
