@@ -6,7 +6,9 @@ import threading
 import time
 
 import rclpy
+from control_msgs.action import FollowJointTrajectory
 from diagnostic_msgs.msg import DiagnosticArray
+from rclpy.action import ActionClient
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from sensor_msgs.msg import JointState
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
@@ -70,16 +72,49 @@ class RobotClient:
         return (len(stamps) - 1) / (stamps[-1] - stamps[0]), periods
 
     def send(self, names: list[str], points: list[tuple[list[float], float]]) -> None:
-        msg = JointTrajectory()
-        msg.joint_names = names
-        for positions, t in points:
-            p = JointTrajectoryPoint()
-            p.positions = [float(v) for v in positions]
-            p.time_from_start.sec = int(t)
-            p.time_from_start.nanosec = int((t - int(t)) * 1e9)
-            msg.points.append(p)
-        self.trajectory_pub.publish(msg)
+        self.trajectory_pub.publish(trajectory_goal(names, points).trajectory)
 
     def close(self) -> None:
         self.executor.shutdown()
+        self.node.destroy_node()
+
+
+def trajectory_goal(names: list[str], points: list[tuple[list[float], float]]) -> FollowJointTrajectory.Goal:
+    """A FollowJointTrajectory goal through (positions, time_from_start seconds) points."""
+    goal = FollowJointTrajectory.Goal()
+    goal.trajectory.joint_names = list(names)
+    for positions, t in points:
+        point = JointTrajectoryPoint()
+        point.positions = [float(v) for v in positions]
+        point.time_from_start.sec, point.time_from_start.nanosec = int(t), int((t % 1) * 1e9)
+        goal.trajectory.points.append(point)
+    return goal
+
+
+class TrajectoryActionClient:
+    """A FollowJointTrajectory client (what MoveIt's controller manager is): send a goal, wait for the result."""
+
+    def __init__(self, action: str, name: str = "fjt_client"):
+        self.node = rclpy.create_node(name)
+        self.client = ActionClient(self.node, FollowJointTrajectory, action)
+        self.executor = SingleThreadedExecutor()
+        self.executor.add_node(self.node)
+
+    def wait_for_server(self, timeout: float = 20.0) -> bool:
+        return self.client.wait_for_server(timeout_sec=timeout)
+
+    def run(self, goal: FollowJointTrajectory.Goal, timeout: float = 20.0):
+        """The goal's result (status and result) and the feedback messages received meanwhile."""
+        feedback = []
+        send = self.client.send_goal_async(goal, feedback_callback=lambda msg: feedback.append(msg.feedback))
+        self.executor.spin_until_future_complete(send, timeout_sec=timeout)
+        handle = send.result()
+        assert handle is not None and handle.accepted, "the goal was not accepted"
+        result = handle.get_result_async()
+        self.executor.spin_until_future_complete(result, timeout_sec=timeout)
+        assert result.done(), "the goal never finished"
+        return result.result(), feedback
+
+    def close(self) -> None:
+        self.client.destroy()
         self.node.destroy_node()

@@ -5,14 +5,10 @@ from __future__ import annotations
 import time
 
 import pytest
-import rclpy
 from control_msgs.action import FollowJointTrajectory
-from rclpy.action import ActionClient
-from rclpy.executors import SingleThreadedExecutor
-from trajectory_msgs.msg import JointTrajectoryPoint
 
 from lerobot_ros.robots.tables import robot_type
-from ros_client import RobotClient
+from ros_client import RobotClient, TrajectoryActionClient, trajectory_goal
 from ros_processes import NodeProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.ros]
@@ -34,38 +30,14 @@ def so101(ros, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def action_client(so101):
-    node = rclpy.create_node("fjt_client")
-    client = ActionClient(node, FollowJointTrajectory, ACTION)
-    executor = SingleThreadedExecutor()
-    executor.add_node(node)
-    assert client.wait_for_server(timeout_sec=20.0), "no follow_joint_trajectory server"
-    yield client, executor
-    client.destroy()
-    node.destroy_node()
+    client = TrajectoryActionClient(ACTION)
+    assert client.wait_for_server(), "no follow_joint_trajectory server"
+    yield client
+    client.close()
 
 
 def _goal(points: list[tuple[list[float], float]]) -> FollowJointTrajectory.Goal:
-    goal = FollowJointTrajectory.Goal()
-    goal.trajectory.joint_names = list(JOINTS)
-    for positions, t in points:
-        point = JointTrajectoryPoint()
-        point.positions = positions
-        point.time_from_start.sec, point.time_from_start.nanosec = int(t), int((t % 1) * 1e9)
-        goal.trajectory.points.append(point)
-    return goal
-
-
-def _run(action_client, goal, timeout: float = 20.0):
-    client, executor = action_client
-    feedback = []
-    send = client.send_goal_async(goal, feedback_callback=lambda msg: feedback.append(msg.feedback))
-    executor.spin_until_future_complete(send, timeout_sec=timeout)
-    handle = send.result()
-    assert handle.accepted
-    result = handle.get_result_async()
-    executor.spin_until_future_complete(result, timeout_sec=timeout)
-    assert result.done(), "the goal never finished"
-    return result.result(), feedback
+    return trajectory_goal(JOINTS, points)
 
 
 def test_goal_succeeds_and_the_arm_ends_at_the_last_point(so101, action_client):
@@ -73,7 +45,7 @@ def test_goal_succeeds_and_the_arm_ends_at_the_last_point(so101, action_client):
     start = [state.positions()[j] for j in JOINTS]
     middle = [p + 0.15 for p in start]
     end = [start[0] + 0.3, start[1] - 0.2, start[2] + 0.2, start[3], start[4] + 0.4, start[5] + 0.3]
-    result, feedback = _run(action_client, _goal([(start, 0.0), (middle, 0.6), (end, 1.2)]))
+    result, feedback = action_client.run(_goal([(start, 0.0), (middle, 0.6), (end, 1.2)]))
     assert result.status == 4, result.result.error_string  # GoalStatus.STATUS_SUCCEEDED
     assert result.result.error_code == FollowJointTrajectory.Result.SUCCESSFUL
     assert len(feedback) > 10 and list(feedback[-1].joint_names) == JOINTS
@@ -88,7 +60,7 @@ def test_out_of_limit_goal_is_rejected_with_a_reason_and_the_arm_stays(so101, ac
     start = [before[j] for j in JOINTS]
     too_far = list(start)
     too_far[1] = 3.0  # shoulder_lift is limited to +-1.745 rad
-    result, _ = _run(action_client, _goal([(too_far, 1.0)]))
+    result, _ = action_client.run(_goal([(too_far, 1.0)]))
     assert result.status == 6  # GoalStatus.STATUS_ABORTED
     assert result.result.error_code == FollowJointTrajectory.Result.INVALID_GOAL
     assert "shoulder_lift" in result.result.error_string and "limit" in result.result.error_string
@@ -100,7 +72,7 @@ def test_out_of_limit_goal_is_rejected_with_a_reason_and_the_arm_stays(so101, ac
 def test_unknown_joint_is_rejected_naming_it(so101, action_client):
     goal = _goal([([0.0] * 6, 1.0)])
     goal.trajectory.joint_names = list(JOINTS[:5]) + ["elbow_twist"]
-    result, _ = _run(action_client, goal)
+    result, _ = action_client.run(goal)
     assert result.status == 6
     assert result.result.error_code == FollowJointTrajectory.Result.INVALID_JOINTS
     assert "elbow_twist" in result.result.error_string

@@ -15,14 +15,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import rclpy
 import yaml
 from control_msgs.action import FollowJointTrajectory
-from rclpy.action import ActionClient
-from rclpy.executors import SingleThreadedExecutor
-from trajectory_msgs.msg import JointTrajectoryPoint
 
-from ros_client import RobotClient
+from ros_client import RobotClient, TrajectoryActionClient, trajectory_goal
 from ros_processes import NodeProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.ros]
@@ -53,14 +49,10 @@ def robot(ros, tmp_path_factory):
 @pytest.fixture(scope="module")
 def controller(robot):
     (name,) = CONTROLLERS["controller_names"]
-    node = rclpy.create_node("moveit_like_client")
-    client = ActionClient(node, FollowJointTrajectory, f"{name}/{CONTROLLERS[name]['action_ns']}")
-    executor = SingleThreadedExecutor()
-    executor.add_node(node)
-    assert client.wait_for_server(timeout_sec=20.0), f"robot_node serves no {name} action"
-    yield client, executor
-    client.destroy()
-    node.destroy_node()
+    client = TrajectoryActionClient(f"{name}/{CONTROLLERS[name]['action_ns']}", "moveit_like_client")
+    assert client.wait_for_server(), f"robot_node serves no {name} action"
+    yield client
+    client.close()
 
 
 def plan(start: dict[str, float], goal: dict[str, float], points: int = 8) -> FollowJointTrajectory.Goal:
@@ -70,27 +62,7 @@ def plan(start: dict[str, float], goal: dict[str, float], points: int = 8) -> Fo
     a, b = np.array([start[n] for n in names]), np.array([goal[n] for n in names])
     speed = np.array([LIMITS["joint_limits"][n]["max_velocity"] for n in names])
     duration = max(float(np.max(np.abs(b - a) / (speed * LIMITS["default_velocity_scaling_factor"]))), 0.5)
-    msg = FollowJointTrajectory.Goal()
-    msg.trajectory.joint_names = names
-    for s in np.linspace(0.0, 1.0, points):
-        point = JointTrajectoryPoint()
-        point.positions = (a + (b - a) * s).tolist()
-        t = s * duration
-        point.time_from_start.sec, point.time_from_start.nanosec = int(t), int((t % 1) * 1e9)
-        msg.trajectory.points.append(point)
-    return msg
-
-
-def execute(controller, goal: FollowJointTrajectory.Goal, timeout: float = 30.0):
-    client, executor = controller
-    send = client.send_goal_async(goal)
-    executor.spin_until_future_complete(send, timeout_sec=timeout)
-    handle = send.result()
-    assert handle is not None and handle.accepted, "robot_node refused the goal"
-    result = handle.get_result_async()
-    executor.spin_until_future_complete(result, timeout_sec=timeout)
-    assert result.done(), "the goal never finished"
-    return result.result()
+    return trajectory_goal(names, [((a + (b - a) * s).tolist(), s * duration) for s in np.linspace(0.0, 1.0, points)])
 
 
 @pytest.mark.parametrize("group, pose", [("arm", "ready"), ("arm", "rest"), ("gripper", "open"),
@@ -100,7 +72,7 @@ def test_named_pose_executes_on_robot_node(robot, controller, group, pose):
     target = named_pose(group, pose)
     assert set(target) <= set(CONTROLLERS[CONTROLLERS["controller_names"][0]]["joints"])
     others_before = {n: v for n, v in state.positions().items() if n not in target}
-    result = execute(controller, plan(state.positions(), target))
+    result, _ = controller.run(plan(state.positions(), target), timeout=30.0)
     assert result.status == 4, result.result.error_string  # GoalStatus.STATUS_SUCCEEDED
     assert result.result.error_code == FollowJointTrajectory.Result.SUCCESSFUL
     time.sleep(0.3)
