@@ -77,7 +77,8 @@ class _Run:
         self.model = self.policy
         if env.enabled:
             ids = [env.device.index] if env.device.type == "cuda" else None
-            self.model = DistributedDataParallel(self.policy, device_ids=ids)
+            # A micro-batch of text-only samples leaves the action expert without gradients.
+            self.model = DistributedDataParallel(self.policy, device_ids=ids, find_unused_parameters=True)
         if config.val_batches < env.world_size:
             raise ValueError(f"val_batches ({config.val_batches}) must be at least the number of processes "
                              f"({env.world_size}): each process validates its share of the batches")
@@ -108,9 +109,9 @@ class _Run:
 
     # --- steps ------------------------------------------------------------------------------------
 
-    def _train_step(self, step: int, batches) -> tuple[torch.Tensor, dict[str, float]]:
+    def _train_step(self, step: int, batches) -> dict[str, float]:
+        """One optimizer step over ``grad_accum_steps`` micro-batches; the mean loss parts."""
         self.model.train()
-        total = torch.zeros((), device=self.env.device)
         parts: dict[str, float] = defaultdict(float)
         accum = self.config.grad_accum_steps
         for a in range(accum):
@@ -121,8 +122,7 @@ class _Run:
                 with self._autocast():
                     loss, loss_parts = self.model(batch)
                 (loss / accum).backward()
-            total += loss.detach().float() / accum
-            for key, value in loss_parts.items():
+            for key, value in {"loss": float(loss.detach()), **loss_parts}.items():
                 parts[key] += float(value) / accum
         grad_norm = torch.nn.utils.clip_grad_norm_(self.optimizer.param_groups[0]["params"],
                                                    self.optim_config.grad_clip_norm)
@@ -130,7 +130,7 @@ class _Run:
         self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)
         parts["grad_norm"] = float(grad_norm)
-        return total, parts
+        return parts
 
     @torch.no_grad()
     def validate(self) -> dict[str, float] | None:
@@ -151,8 +151,7 @@ class _Run:
             torch.manual_seed(micro_seed(seed, k, 0))
             with self._autocast():
                 loss, parts = self.policy(to_device(next(iter(loader)), self.env.device))
-            sums["loss"] += float(loss)
-            for key, value in parts.items():
+            for key, value in {"loss": float(loss), **parts}.items():
                 sums[key] += float(value)
         keys = sorted(set(sums) | {"loss"})
         totals = self.env.sum(torch.tensor([sums[k] for k in keys], dtype=torch.float64, device=self.env.device))
@@ -176,22 +175,18 @@ class _Run:
         bar = tqdm(total=config.steps, initial=self.start_step, disable=not (env.is_main and config.progress),
                    desc="train", unit="step", dynamic_ncols=True)
         window: dict[str, float] = defaultdict(float)
-        window_loss = torch.zeros((), device=env.device)
         window_steps, window_start, run_start = 0, time.perf_counter(), time.perf_counter()
         for step in range(self.start_step, config.steps):
-            loss, parts = self._train_step(step, batches)
-            window_loss += loss
-            for key, value in parts.items():
+            for key, value in self._train_step(step, batches).items():
                 window[key] += value
             window_steps += 1
             done = step + 1
             if done % config.log_every == 0 or done == config.steps:
                 elapsed = time.perf_counter() - window_start
                 keys = sorted(window)
-                means = env.mean(torch.cat([window_loss.reshape(1).double(),
-                                            torch.tensor([window[k] for k in keys], dtype=torch.float64,
-                                                         device=env.device)]) / window_steps).tolist()
-                record = {"step": done, "split": "train", "loss": means[0], **dict(zip(keys, means[1:])),
+                means = env.mean(torch.tensor([window[k] / window_steps for k in keys], dtype=torch.float64,
+                                              device=env.device)).tolist()
+                record = {"step": done, "split": "train", **dict(zip(keys, means)),
                           "lr": self.scheduler.get_last_lr()[0],
                           "samples_per_s": window_steps * self.layout.global_batch / elapsed,
                           "elapsed_s": time.perf_counter() - run_start}
@@ -199,7 +194,6 @@ class _Run:
                     self.log.write(record)
                     bar.set_postfix(loss=f"{record['loss']:.4f}", lr=f"{record['lr']:.2e}")
                 window.clear()
-                window_loss.zero_()
                 window_steps = 0
             if done % config.val_every == 0 or done == config.steps:
                 val = self.validate()

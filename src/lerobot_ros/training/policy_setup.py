@@ -58,7 +58,7 @@ def build_policy(config: TrainConfig, reader: DatasetReader, resume_from: Path |
     stats = dataset_stats(reader)
     if config.policy_path is not None:
         policy = SmolVLA2Policy.from_pretrained(config.policy_path)
-        policy.set_dataset_stats(stats)
+        policy.set_stats(stats)
         return policy
     return SmolVLA2Policy(fresh_policy_config(config, reader), dataset_stats=stats)
 
@@ -77,7 +77,7 @@ class SamplePipeline:
             self.fast.save_pretrained(Path(pretrained_dir) / FAST_FOLDER)
 
 
-def _fast_tokenizer(config: TrainConfig, policy, episodes: list[EpisodeData], stats, resume_from, env):
+def _fast_tokenizer(config: TrainConfig, policy, episodes: list[EpisodeData], mean, std, resume_from, env):
     """The FAST tokenizer: the checkpoint's when resuming or fine-tuning, otherwise fitted on the
     training episodes' normalized action chunks (by rank 0; the other ranks load its file)."""
     from lerobot_ros.policies.fast import FastActionTokenizer
@@ -91,7 +91,6 @@ def _fast_tokenizer(config: TrainConfig, policy, episodes: list[EpisodeData], st
     if env.is_main:
         frames = [(ep, f) for ep in episodes for f in range(ep.length)]
         picks = np.linspace(0, len(frames) - 1, min(FAST_FIT_CHUNKS, len(frames))).round().astype(int)
-        mean, std = stats[ACTION]["mean"], stats[ACTION]["std"]
         chunks = np.stack([(action_chunk(*frames[i], policy.config.chunk_size)[0] - mean) / std for i in picks])
         FastActionTokenizer(vocab_size=policy.config.fast_vocab_size).fit(chunks).save_pretrained(fitted)
     env.barrier()
@@ -110,9 +109,12 @@ def build_sample_pipeline(config: TrainConfig, reader: DatasetReader, policy, re
     episodes = {e: load_episode(reader, e) for e in range(reader.num_episodes)}
     fast = None
     if policy.config.enable_fast_action_loss:
-        stats = dataset_stats(reader)
-        tokenizer = _fast_tokenizer(config, policy, [episodes[e] for e in train_ids], stats, resume_from, env)
-        fast = (tokenizer, stats[ACTION]["mean"].astype(np.float32), stats[ACTION]["std"].astype(np.float32))
+        # The policy's own action normalization, (x - mean) / (std + eps), so FAST sees what it sees.
+        stats = policy.stats()[ACTION]
+        mean = stats["mean"].cpu().numpy().astype(np.float32)
+        std = (stats["std"].cpu() + policy.normalizer.eps).numpy().astype(np.float32)
+        tokenizer = _fast_tokenizer(config, policy, [episodes[e] for e in train_ids], mean, std, resume_from, env)
+        fast = (tokenizer, mean, std)
     frames = FrameSource(reader, config.frame_cache_mb)
 
     def dataset(ids: list[int]) -> PolicyDataset:
