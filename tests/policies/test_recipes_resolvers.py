@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from recipe_helpers import FPS, INTERJECTION_FRAME, SPEECH, WRIST, event_rows, persistent_rows
 
@@ -29,10 +30,14 @@ def test_active_at_before_the_first_row_is_none():
 
 
 def test_emitted_at_finds_persistent_rows_within_a_tenth_of_a_second():
-    for t in (2.0 - EMITTED_AT_TOLERANCE_S, 1.95, 2.0, 2.05, 2.0 + EMITTED_AT_TOLERANCE_S):
+    for t in (2.0 - EMITTED_AT_TOLERANCE_S + 1e-9, 1.95, 2.0, 2.05, 2.0 + EMITTED_AT_TOLERANCE_S - 1e-9):
         assert content("emitted_at(t, style=memory)", t) == "the cube is reached", t
-    for t in (1.85, 2.15, 3.0):
+    for t in (1.85, 2.0 - EMITTED_AT_TOLERANCE_S - 1e-6, 2.15, 3.0):
         assert content("emitted_at(t, style=memory)", t) is None, t
+    # At 30 fps, with float32 frame times as stored: frame 57 is 0.10000002 s early (out), frame 63
+    # 0.0999999 s late (in), as in LeRobot.
+    fired = [i for i in range(50, 70) if content("emitted_at(t, style=memory)", float(np.float32(i / FPS)))]
+    assert fired == list(range(58, 64))
 
 
 def test_emitted_at_finds_events_only_on_their_own_frame():

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from lerobot_ros.dataset.language import PERSISTENT_STYLES, LanguageRow
 
 EMITTED_AT_TOLERANCE_S = 0.1
-# Timestamps are stored as float32: a row "at" t may differ from the frame time by rounding.
+# Timestamps are stored as float32 and callers often pass frame_index / fps (float64): a row that
+# starts "at" t may sit a rounding error after it and must still be in force at t.
 _TIME_EPS_S = 1e-4
 
 RESOLVERS = ("active_at", "emitted_at", "nth_prev", "nth_next")
@@ -141,7 +142,7 @@ def resolve(
         if binding.style in PERSISTENT_STYLES:
             found = [
                 r for r in persistent
-                if binding.matches(r) and abs(r.timestamp - t) <= EMITTED_AT_TOLERANCE_S + _TIME_EPS_S
+                if binding.matches(r) and abs(r.timestamp - t) <= EMITTED_AT_TOLERANCE_S
             ]
         else:  # event styles and speech atoms (style None) live in this frame's events
             found = [r for r in events if binding.matches(r)]
