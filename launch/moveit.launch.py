@@ -48,6 +48,8 @@ def generate_launch_description():
         DeclareLaunchArgument("calibration_id", default_value="", description="LeRobot calibration id of the arm"),
         DeclareLaunchArgument("front_camera", default_value="none",
                               description="Front camera (OpenCV index or path), `none` for no camera"),
+        DeclareLaunchArgument("camera_source", default_value="opencv",
+                              description="Front camera source: opencv, or sim (a view of the simulated arm)"),
         DeclareLaunchArgument("rviz", default_value="true", description="Start RViz with the MotionPlanning panel"),
     ]
     description = {
@@ -86,7 +88,7 @@ def generate_launch_description():
             "port": LaunchConfiguration("port"),
             "calibration_id": LaunchConfiguration("calibration_id"),
             "front_camera": LaunchConfiguration("front_camera"),
-            "camera_source": "sim",
+            "camera_source": LaunchConfiguration("camera_source"),
         }.items(),
         condition=IfCondition(LaunchConfiguration("bringup")),
     )
