@@ -1,0 +1,364 @@
+"""rosbag2 bags -> LeRobotDataset v3.0, with the recorder's config and sync rules.
+
+The work is split so that the dataset stays crash-safe and the result deterministic however many
+processes run:
+
+1. **plan** (parent): open every bag, check that each configured topic exists with a type that can
+   fill its feature and that nothing is of an unknown type, and cut the bags into ``EpisodeSpan``s
+   (``bag_episodes``). Bad input fails here, before anything is written.
+2. **encode** (workers, ``encode_span``): for one span, read its messages in log-time order, push
+   them into a ``CausalSampler`` (time = bag log time, i.e. receive time, or the header stamp where
+   the feature says ``time_source: header``), sample the fps grid, and stream the frames into an
+   ``EpisodeBuffer`` whose video segments go to ``<root>/.staging/convert-<n>``. Nothing a worker
+   does touches the committed dataset.
+3. **commit** (parent): take the spans' results strictly in plan order and commit each episode with
+   ``DatasetWriter.save_encoded_episode`` (the writer's crash-safe write order), then rewrite the
+   quality report file. A crash or an error loses at most the uncommitted episodes; the episodes
+   committed before stay, and ``DatasetWriter.resume`` (``--append``) continues the folder.
+
+Sync, as live (docs/datasets.md "Recording: causal sampling"): a frame is written at a tick only
+when every stream's latest message at or before it is fresh (``max_age_s``). Ticks dropped between
+written frames would make ``frame_index / fps`` lie about time, so by default the episode is split
+there into consecutive episodes with the same task (``split_on_gaps=False`` keeps it whole and the
+report says ``timestamps_exact: false``). Language ``String`` topics become ``language_persistent``
+rows (subtask/plan/memory, timed from the episode's first frame; the one active at the start gets
+time 0) and ``language_events`` rows on the first frame at or after the message.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from lerobot_ros.dataset.atomic import write_json_atomically
+from lerobot_ros.dataset.episode_buffer import EpisodeBuffer, FinishedEpisode
+from lerobot_ros.dataset.features import FeatureSet
+from lerobot_ros.dataset.language import LanguageRow
+from lerobot_ros.dataset.layout import STAGING_DIR
+from lerobot_ros.dataset.video import VideoEncoding
+from lerobot_ros.dataset.writer import DatasetWriter
+from lerobot_ros.recording.bag_episodes import (
+    STRING_TYPE,
+    EpisodeSpan,
+    TimeRange,
+    range_spans,
+    task_topic_spans,
+    whole_bag,
+)
+from lerobot_ros.recording.bags import DEFAULT_DISTRO, BagError, BagSource, OpenBag
+from lerobot_ros.recording.config import FeatureConfig, RecordingConfig
+from lerobot_ros.recording.live_language import LanguageTopic
+from lerobot_ros.recording.message_values import (
+    MessageValueError,
+    check_message_type,
+    feature_value,
+    header_time_s,
+)
+from lerobot_ros.recording.quality import QualityReport
+from lerobot_ros.recording.sampler import CausalSampler, grid
+
+
+class ConvertError(ValueError):
+    """Conversion stopped; the message names the bag, the problem and what was kept."""
+
+
+@dataclass(frozen=True)
+class ConvertOptions:
+    """How to convert. Exactly one episode source: ``task`` (one episode per bag), ``task_topic``
+    or ``ranges``."""
+
+    config: RecordingConfig
+    language: tuple[LanguageTopic, ...] | None = None  # None: no language columns
+    task: str | None = None
+    task_topic: str | None = None
+    ranges: tuple[TimeRange, ...] = ()
+    distro: str = DEFAULT_DISTRO
+    msg_files: tuple[Path, ...] = ()
+    recover_truncated: bool = False
+    workers: int = 1
+    video: VideoEncoding = field(default_factory=VideoEncoding)
+    robot_type: str | None = None
+    header_lag_s: float = 0.5  # header-time features: how far a log time may trail the stamp
+    split_on_gaps: bool = True
+    append: bool = False  # continue an existing dataset (DatasetWriter.resume)
+    report_path: Path | None = None  # default: <root>.convert_report.json next to the dataset
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        sources = [self.task is not None, self.task_topic is not None, bool(self.ranges)]
+        if sum(sources) != 1:
+            raise ValueError("give exactly one episode source: a task (one episode per bag), a task "
+                             "topic, or time ranges")
+        if self.workers < 1:
+            raise ValueError(f"workers must be at least 1, got {self.workers}")
+
+
+@dataclass
+class EncodedEpisode:
+    """One episode encoded by a worker, ready for ``save_encoded_episode``."""
+
+    finished: FinishedEpisode
+    persistent: list[LanguageRow]
+    first_tick_s: float  # from the span's start
+
+
+@dataclass
+class SpanResult:
+    index: int
+    span: EpisodeSpan
+    episodes: list[EncodedEpisode]
+    report: QualityReport
+    events_dropped: int  # language events after the last written frame
+
+
+@dataclass
+class ConvertSummary:
+    root: Path
+    report_path: Path
+    episodes: int
+    frames: int
+    entries: list[dict]
+
+
+@dataclass(frozen=True)
+class _Job:
+    index: int
+    span: EpisodeSpan
+    config: RecordingConfig
+    language: tuple[LanguageTopic, ...]
+    features: FeatureSet
+    encoding: VideoEncoding
+    staging: Path
+    header_lag_s: float
+    split_on_gaps: bool
+
+
+def convert(bags: Sequence[str | Path], root: str | Path, options: ConvertOptions) -> ConvertSummary:
+    """Convert ``bags`` (in the order given) into the dataset at ``root``."""
+    root = Path(root)
+    spans = plan(bags, options)
+    if not spans:
+        raise ConvertError("no episodes found in the bags (the task topic had no non-empty message?)")
+    writer = _open_writer(root, options)
+    report_path = options.report_path or root.parent / f"{root.name}.convert_report.json"
+    entries = _previous_entries(report_path) if options.append else []
+    jobs = [_Job(i, span, options.config, options.language or (), writer.info.features, writer.encoding,
+                 root / STAGING_DIR / f"convert-{i:06d}", options.header_lag_s, options.split_on_gaps)
+            for i, span in enumerate(spans)]
+    total_ticks = sum(math.ceil((s.stop_ns - s.start_ns) * 1e-9 * options.config.fps) for s in spans)
+    saved = frames = 0
+    bar = tqdm(total=total_ticks, unit="tick", desc="convert", disable=not options.progress)
+    try:
+        for result in _results(jobs, options.workers):
+            for part, episode in enumerate(result.episodes):
+                committed = writer.save_encoded_episode(episode.finished, episode.persistent)
+                saved, frames = saved + 1, frames + committed.length
+                entries.append(_entry(result, part, committed.episode_index, committed.length, episode))
+            if not result.episodes:
+                entries.append(_entry(result, None, None, 0, None))
+            write_json_atomically(report_path, {"dataset": str(root), "episodes": entries})
+            bar.write(f"{result.span.label} ({result.span.task!r}): {len(result.episodes)} episode(s)\n"
+                      f"{result.report.summary()}")
+            bar.update(result.report.grid_ticks)
+    except (ConvertError, BagError, MessageValueError, ValueError) as err:
+        raise ConvertError(f"{err}\n{saved} episode(s) converted before this are saved in {root}; fix the "
+                           "input and continue with --append on the remaining bags") from None
+    finally:
+        bar.close()
+        writer.close()
+    return ConvertSummary(root, report_path, saved, frames, entries)
+
+
+def plan(bags: Sequence[str | Path], options: ConvertOptions) -> list[EpisodeSpan]:
+    """Check every bag against the config and cut it into episode spans (nothing is written)."""
+    spans: list[EpisodeSpan] = []
+    for path in bags:
+        source = BagSource(Path(path), options.distro, tuple(options.msg_files), options.recover_truncated)
+        with source.open() as bag:
+            _check_topics(bag, options)
+            if options.task is not None:
+                spans += whole_bag(bag, options.task)
+            elif options.task_topic is not None:
+                spans += task_topic_spans(bag, options.task_topic)
+            else:
+                spans += range_spans(bag, options.ranges)
+    return spans
+
+
+def _check_topics(bag: OpenBag, options: ConvertOptions) -> None:
+    for feature in options.config.features:
+        msgtype = bag.require_topic(feature.topic, f"feature {feature.key}")
+        check_message_type(feature, msgtype)
+        bag.require_known_type(feature.topic)
+    for topic in options.language or ():
+        name = bag_topic(topic.topic)
+        if name in bag.topics and bag.topics[name] != STRING_TYPE:
+            raise BagError(f"bag {bag.path}: language topic {name} ({topic.kind}) carries {bag.topics[name]}, "
+                           f"not {STRING_TYPE}")
+
+
+def bag_topic(name: str) -> str:
+    """Language topics are configured relative to the recorder's namespace; in a bag they are absolute."""
+    return name if name.startswith("/") else f"/{name}"
+
+
+def _open_writer(root: Path, options: ConvertOptions) -> DatasetWriter:
+    if options.append:
+        writer = DatasetWriter.resume(root)
+        have = {f.key: {"dtype": f.dtype, "shape": list(f.shape), "names": f.names}
+                for f in writer.info.features.user if not f.is_language}
+        if have != options.config.dataset_features():
+            writer.close()
+            raise ConvertError(f"{root}: its features differ from the config's; --append needs the same config")
+        return writer
+    return DatasetWriter.create(root, options.config.fps, options.config.dataset_features(),
+                                robot_type=options.robot_type, video=options.video,
+                                language=options.language is not None)
+
+
+def _results(jobs: list[_Job], workers: int) -> Iterator[SpanResult]:
+    """Span results in plan order: in this process, or from a pool of spawned workers."""
+    if workers == 1 or len(jobs) == 1:
+        yield from map(encode_span, jobs)
+        return
+    # spawn, not fork: the parent may hold encoder and reader threads that a fork would copy mid-state.
+    with multiprocessing.get_context("spawn").Pool(min(workers, len(jobs))) as pool:
+        yield from pool.imap(encode_span, jobs)
+
+
+def encode_span(job: _Job) -> SpanResult:
+    """Read, sample and encode one span (runs in a worker). Errors name the span."""
+    try:
+        with job.span.bag.open() as bag:
+            return _SpanEncoder(job, bag).run()
+    except (BagError, MessageValueError, ValueError) as err:
+        raise ConvertError(f"{job.span.label}: {err}") from None
+
+
+class _SpanEncoder:
+    """The sampling loop of one span, with times in seconds from the span's start."""
+
+    def __init__(self, job: _Job, bag: OpenBag):
+        self.job, self.bag = job, bag
+        self.sampler = CausalSampler(job.config)
+        self.features: dict[str, list[FeatureConfig]] = {}
+        for feature in job.config.features:
+            self.features.setdefault(feature.topic, []).append(feature)
+        self.language = {bag_topic(t.topic): t for t in job.language if bag_topic(t.topic) in bag.topics}
+        uses_header = any(f.time_source == "header" for f in job.config.features)
+        self.lag_s = job.header_lag_s if uses_header else 0.0
+        self.pending_events: list[tuple[float, LanguageRow]] = []
+        self.persistent: list[tuple[float, LanguageTopic, str]] = []
+        self.parts: list[tuple[EpisodeBuffer, float, float]] = []  # buffer, first tick, last tick
+        self.gaps_seen = 0
+
+    def run(self) -> SpanResult:
+        span, job = self.job.span, self.job
+        lookback_ns = math.ceil(max(f.max_age_s for f in job.config.features) * 1e9)
+        ticks = grid(0.0, (span.stop_ns - span.start_ns) * 1e-9, job.config.fps)
+        tick = next(ticks, None)
+        topics = [*self.features, *self.language]
+        self._persistent_before_span()
+        try:
+            for topic, log_ns, msg in self.bag.messages(topics, span.start_ns - lookback_ns,
+                                                         span.stop_ns + math.ceil(self.lag_s * 1e9)):
+                log_s = (log_ns - span.start_ns) * 1e-9
+                while tick is not None and tick + self.lag_s < log_s:
+                    self._sample(tick)
+                    tick = next(ticks, None)
+                self._push(topic, log_ns, log_s, msg)
+            while tick is not None:
+                self._sample(tick)
+                tick = next(ticks, None)
+            episodes = [EncodedEpisode(buffer.finish(), self._persistent_rows(first, last), first)
+                        for buffer, first, last in self.parts]
+        except BaseException:
+            for buffer, _, _ in self.parts:
+                buffer.discard()
+            raise
+        return SpanResult(job.index, span, episodes, self.sampler.finish_episode(), len(self.pending_events))
+
+    def _persistent_before_span(self) -> None:
+        """Subtask, plan and memory messages from the bag's start: the latest of each kind before the
+        span is still active at its first frame."""
+        topics = [topic for topic, language in self.language.items() if language.persistent]
+        span = self.job.span
+        for topic, log_ns, msg in self.bag.messages(topics, None, span.start_ns) if topics else ():
+            self.persistent.append(((log_ns - span.start_ns) * 1e-9, self.language[topic], msg.data))
+
+    def _push(self, topic: str, log_ns: int, log_s: float, msg: object) -> None:
+        if topic in self.language:
+            if self.job.span.start_ns <= log_ns < self.job.span.stop_ns:
+                language = self.language[topic]
+                if language.persistent:
+                    self.persistent.append((log_s, language, msg.data))
+                else:
+                    self.pending_events.append((log_s, language.row(msg.data)))
+            return
+        for feature in self.features[topic]:
+            self.sampler.push(feature.key, self._time_s(feature, log_s, msg), feature_value(feature, msg))
+
+    def _time_s(self, feature: FeatureConfig, log_s: float, msg: object) -> float:
+        if feature.time_source != "header":
+            return log_s
+        stamp = header_time_s(msg)
+        if stamp is None:
+            raise MessageValueError(f"feature {feature.key!r}: time_source header, but {feature.topic} "
+                                    "messages have no header; use time_source: receive")
+        return stamp - self.job.span.start_ns * 1e-9
+
+    def _sample(self, tick: float) -> None:
+        frame = self.sampler.sample(tick)
+        if frame is None:
+            return
+        gaps = self.sampler.report.gap_ticks
+        if not self.parts or (self.job.split_on_gaps and gaps > self.gaps_seen):
+            staging = self.job.staging / f"part-{len(self.parts)}"
+            self.parts.append((EpisodeBuffer(self.job.features, self.job.config.fps, staging, self.job.encoding),
+                               tick, tick))
+        self.gaps_seen = gaps
+        buffer, first, _ = self.parts[-1]
+        events = [row for t, row in self.pending_events if t <= tick]
+        self.pending_events = [(t, row) for t, row in self.pending_events if t > tick]
+        buffer.add(frame.values, self.job.span.task, events)
+        self.parts[-1] = (buffer, first, tick)
+
+    def _persistent_rows(self, first: float, last: float) -> list[LanguageRow]:
+        """The rows active in [first, last]: the latest of each kind at or before the first frame
+        (time 0), then every later one, timed from the first frame."""
+        active: dict[str, LanguageRow] = {}
+        later = []
+        for t, topic, text in sorted(self.persistent, key=lambda m: m[0]):
+            if t <= first:
+                active[topic.kind] = topic.row(text, 0.0)
+            elif t <= last:
+                later.append(topic.row(text, t - first))
+        return [*active.values(), *later]
+
+
+def _entry(result: SpanResult, part: int | None, episode_index: int | None, length: int,
+           episode: EncodedEpisode | None) -> dict:
+    span = result.span
+    return {
+        "episode_index": episode_index,
+        "bag": str(span.bag.path),
+        "span_start_ns": span.start_ns,
+        "span_stop_ns": span.stop_ns,
+        "task": span.task,
+        "part": part,
+        "frames": length,
+        "first_tick_s": None if episode is None else episode.first_tick_s,
+        "language_events_dropped": result.events_dropped,
+        "quality": result.report.to_dict(),
+        **({} if episode is not None else {"skipped": "no tick had every stream fresh; see quality"}),
+    }
+
+
+def _previous_entries(path: Path) -> list[dict]:
+    return json.loads(path.read_text(encoding="utf-8"))["episodes"] if path.exists() else []
