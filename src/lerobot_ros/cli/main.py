@@ -13,9 +13,9 @@ import sys
 from types import ModuleType
 from typing import Sequence
 
-from . import calibrate, dataset, record, train
+from . import calibrate, convert, dataset, record, train
 
-SUBCOMMANDS: tuple[ModuleType, ...] = (calibrate, dataset, record, train)
+SUBCOMMANDS: tuple[ModuleType, ...] = (calibrate, dataset, record, train, convert)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,84 @@
+"""Convert rosbag2 bags (sqlite3 or MCAP; no ROS install needed) into a LeRobotDataset v3.0.
+
+The same recording YAML as the recorder node maps topics to features (and String topics to
+language rows); the same causal sync puts them on the fps grid, with the bag's log time as the
+receive time. Episodes come from one of: --task (one episode per bag), --task-topic (each String
+message starts an episode with that task; an empty one ends it), or time ranges (--range
+START_S:END_S:TASK, repeatable, or --ranges FILE.yaml|csv), in seconds from each bag's start.
+Bags are encoded in parallel (--workers) and committed in the order given; a per-episode quality
+report is printed and saved to OUT.convert_report.json.
+
+examples:
+  lerobot-ros convert session.mcap --config recording.yaml --out ~/datasets/pick --task "pick the cube"
+  lerobot-ros convert bags/*/ --config recording.yaml --out ~/datasets/pick --task-topic /task --workers 4
+  lerobot-ros convert long_bag/ --config recording.yaml --out ~/datasets/pick --range 0:20:pick --range 25:40:place
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+NAME = "convert"
+HELP = "convert rosbag2 bags (sqlite3, MCAP) into a LeRobot dataset"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("bags", type=Path, nargs="+", help="rosbag2 folders or .mcap files, in episode order")
+    parser.add_argument("--config", required=True, type=Path, help="recording YAML (fps, features, language)")
+    parser.add_argument("--out", required=True, type=Path, help="dataset folder (must not exist unless --append)")
+    episodes = parser.add_mutually_exclusive_group(required=True)
+    episodes.add_argument("--task", help="one episode per bag, with this task")
+    episodes.add_argument("--task-topic", help="std_msgs/String topic whose messages start episodes")
+    episodes.add_argument("--range", dest="ranges", action="append", metavar="START_S:END_S:TASK",
+                          help="an episode from START_S to END_S seconds after each bag's start (repeatable)")
+    episodes.add_argument("--ranges", dest="ranges_file", type=Path, metavar="FILE",
+                          help="YAML list or CSV of start_s, end_s, task[, bag]")
+    parser.add_argument("--distro", default="jazzy", help="ROS distro of the standard message types (default jazzy)")
+    parser.add_argument("--msg", dest="msg_files", type=Path, action="append", default=[],
+                        metavar="PKG/msg/NAME.msg", help="definition of a custom message type (repeatable)")
+    parser.add_argument("--workers", type=int, default=1, help="processes encoding episodes in parallel")
+    parser.add_argument("--codec", default="libsvtav1", help="video encoder (libsvtav1, LeRobot's default, or libx264)")
+    parser.add_argument("--robot-type", default=None)
+    parser.add_argument("--header-lag-s", type=float, default=0.5,
+                        help="time_source header: how long after its stamp a message may be logged")
+    parser.add_argument("--keep-gaps", action="store_true",
+                        help="keep episodes whole across dropped ticks (default: split them there)")
+    parser.add_argument("--recover-truncated", action="store_true",
+                        help="convert the readable part of a truncated MCAP instead of refusing it")
+    parser.add_argument("--append", action="store_true", help="add episodes to an existing dataset")
+    parser.add_argument("--report", type=Path, default=None, help="quality report JSON (default OUT.convert_report.json)")
+    parser.add_argument("--no-progress", action="store_true")
+
+
+def run(args: argparse.Namespace) -> int:
+    import yaml
+
+    from ..dataset import VideoEncoding
+    from ..dataset.info import DatasetNotFoundError
+    from ..recording.bag_episodes import load_ranges, parse_range
+    from ..recording.config import RecordingConfigError, load_recording_config
+    from ..recording.convert import ConvertError, ConvertOptions, convert
+    from ..recording.live_language import load_language_topics
+
+    try:
+        raw = yaml.safe_load(args.config.read_text(encoding="utf-8"))
+        config = load_recording_config(args.config)
+        cameras = tuple(f.key for f in config.features if f.is_image)
+        ranges = (tuple(parse_range(r) for r in args.ranges or ())
+                  or tuple(load_ranges(args.ranges_file) if args.ranges_file else ()))
+        options = ConvertOptions(
+            config=config, language=load_language_topics(raw.get("language"), cameras),
+            task=args.task, task_topic=args.task_topic, ranges=ranges, distro=args.distro,
+            msg_files=tuple(args.msg_files), recover_truncated=args.recover_truncated,
+            workers=args.workers, video=VideoEncoding(codec=args.codec), robot_type=args.robot_type,
+            header_lag_s=args.header_lag_s, split_on_gaps=not args.keep_gaps, append=args.append,
+            report_path=args.report, progress=not args.no_progress)
+        summary = convert(args.bags, args.out, options)
+    except (OSError, RecordingConfigError, ConvertError, DatasetNotFoundError, FileExistsError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"{summary.episodes} episodes, {summary.frames} frames written to {summary.root}; "
+          f"quality report: {summary.report_path}")
+    return 0
