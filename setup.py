@@ -44,6 +44,7 @@ setup(
         "huggingface_hub>=0.20",  # lerobot-ros dataset push/pull
         "tqdm",
         "rosbags",  # lerobot-ros convert: rosbag2 (sqlite3, MCAP) without a ROS install
+        "mcap",  # lerobot-ros convert --recover-truncated: reading an MCAP cut short
     ],
     # gamepad_node reads pads through pygame's bundled SDL (ROS installs: rosdep's python3-pygame).
     extras_require={
