@@ -1,0 +1,12 @@
+"""docs/recording.md shows the parameters recorder_node really declares."""
+
+from pathlib import Path
+
+from lerobot_ros.nodes.parameters import markdown_table
+from lerobot_ros.nodes.recorder_node import PARAMS
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "recording.md"
+
+
+def test_parameter_table_is_current():
+    assert markdown_table(PARAMS) in DOC.read_text(), "regenerate the table in docs/recording.md with markdown_table"
