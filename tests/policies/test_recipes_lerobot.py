@@ -1,8 +1,8 @@
 """Our renderer against LeRobot 0.6.1's (the oracle venv): same recipe, rows and sample indices ->
 the same messages, streams and targets, sample by sample.
 
-The recipe here uses only what LeRobot 0.6.1 knows (no ``route:``, no ``at=``, a target in every
-component), and the episode has no ``task_aug`` rows (we keep the canonical task among the
+The recipe (recipe_oracle/blend_lerobot_0_6_1.yaml) uses only what LeRobot 0.6.1 knows (no
+``route:``, no ``at=``, a target in every component), and the episode has no ``task_aug`` rows (we keep the canonical task among the
 phrasings, LeRobot does not). The two VQA pairs sit on different frames: LeRobot resolves every
 default binding eagerly, so two cameras' answers on one frame make its default ``vqa`` binding
 ambiguous for every component, where ours resolves only the bindings a component uses.
@@ -16,52 +16,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from recipe_helpers import FPS, FRONT, TASK, VQA_FRAME, WRIST, event_rows, persistent_rows
 
-from lerobot_ros.policies.recipes import FrameLanguage, recipe_from_dict
+from lerobot_ros.policies.recipes import FrameLanguage, load_recipe
 
 ORACLE_SCRIPT = Path(__file__).parent / "recipe_oracle" / "render_with_lerobot.py"
+RECIPE_PATH = Path(__file__).parent / "recipe_oracle" / "blend_lerobot_0_6_1.yaml"
 WRIST_VQA_FRAME = VQA_FRAME + 10
-
-
-def turn(role, content, stream="high_level", **extra):
-    return {"role": role, "content": content, "stream": stream, **extra}
-
-
-def vqa(camera: str, weight: float) -> dict:
-    return {"weight": weight,
-            "bindings": {"vqa_query": f"emitted_at(t, style=vqa, role=user, camera={camera})",
-                         "vqa": f"emitted_at(t, style=vqa, role=assistant, camera={camera})"},
-            "messages": [turn("user", [{"type": "image", "feature": camera}, {"type": "text", "text": "${vqa_query}"}],
-                              if_present="vqa_query"),
-                         turn("assistant", "${vqa}", target=True, if_present="vqa")]}
-
-
-RECIPE = {"blend": {
-    "high_level_subtask": {"weight": 0.2, "messages": [
-        turn("user", "${task}"), turn("assistant", "${subtask}", target=True, if_present="subtask")]},
-    "action_execution": {"weight": 0.3, "messages": [
-        turn("user", "${task}\nPlan: ${plan}\nMemory: ${memory}", "low_level"),
-        turn("assistant", "${subtask}", "low_level", target=True, if_present="subtask")]},
-    "next_subtask": {"weight": 0.1,
-                     "bindings": {"upcoming": "nth_next(style=subtask, offset=1)"},
-                     "messages": [turn("user", "${task}\nCurrent subtask: ${subtask}"),
-                                  turn("assistant", "${upcoming}", target=True, if_present="upcoming")]},
-    "memory_update": {"weight": 0.15,
-                      "bindings": {"prior_memory": "nth_prev(style=memory, offset=1)",
-                                   "current_memory": "emitted_at(t, style=memory)",
-                                   "completed_subtask": "nth_prev(style=subtask, offset=1)"},
-                      "messages": [turn("user", "${task}", if_present="current_memory"),
-                                   turn("assistant", "Previous memory: ${prior_memory}", if_present="prior_memory"),
-                                   turn("user", "Completed subtask: ${completed_subtask}", if_present="completed_subtask"),
-                                   turn("assistant", "${current_memory}", target=True, if_present="current_memory")]},
-    "user_interjection_response": {"weight": 0.1, "messages": [
-        turn("user", "${task}", if_present="interjection"),
-        turn("user", "${interjection}", if_present="interjection"),
-        turn("assistant", "${plan}", tool_calls_from="speech", target=True, if_present="speech")]},
-    "ask_vqa_top": vqa(FRONT, 0.075),
-    "ask_vqa_wrist": vqa(WRIST, 0.075),
-}}
 
 
 def events(frame_index: int) -> list[dict]:
@@ -87,14 +49,15 @@ def test_renders_like_lerobot(tmp_path, oracle_python):
          "task": TASK}
         for i in range(180) for k in range(40 if events(i) else 3)  # event frames: every component drawn
     ]
-    (tmp_path / "cases.json").write_text(json.dumps({"recipe": RECIPE, "cases": cases}))
+    recipe = yaml.safe_load(RECIPE_PATH.read_text())
+    (tmp_path / "cases.json").write_text(json.dumps({"recipe": recipe, "cases": cases}))
     result = subprocess.run([str(oracle_python), str(ORACLE_SCRIPT), str(tmp_path / "cases.json"),
                              str(tmp_path / "out.json")], capture_output=True, text=True, timeout=600,
                             env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr[-4000:]
-    theirs = json.loads((tmp_path / "out.json").read_text())
+    theirs = json.loads((tmp_path / "out.json").read_text())["results"]
 
-    ours = recipe_from_dict(RECIPE, name="oracle")
+    ours = load_recipe(RECIPE_PATH)
     rendered_count = 0
     for case, expected in zip(cases, theirs):
         frame = FrameLanguage(case["task"], case["t"], case["persistent"], case["events"])
