@@ -284,10 +284,15 @@ class RecordingSession:
         episode.account.language_unplaced += len(episode.pending)
         episode.pending = []
         if episode.discarded:
-            episode.save = self.worker.call(lambda writer: writer.clear_episode())
+            episode.save = self.worker.call(self._clear)
         else:
             episode.save = self.worker.call(lambda writer: self._save(writer, episode))
         self._episode = None
+
+    def _clear(self, writer: DatasetWriter) -> None:
+        """On the worker thread: drop the episode's frames, and a failure they caused with them."""
+        self.worker.error = None
+        writer.clear_episode()
 
     def _save(self, writer: DatasetWriter, episode: _Episode) -> SaveResult | None:
         """On the worker thread, after the episode's frames."""
