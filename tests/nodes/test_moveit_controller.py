@@ -55,14 +55,23 @@ def controller(robot):
     client.close()
 
 
-def plan(start: dict[str, float], goal: dict[str, float], points: int = 8) -> FollowJointTrajectory.Goal:
-    """A straight joint-space plan timed at the scaled joint_limits.yaml velocities, as MoveIt's time
-    parameterization would bound it."""
+def plan(start: dict[str, float], goal: dict[str, float], points: int = 10) -> FollowJointTrajectory.Goal:
+    """A straight joint-space plan with positions, velocities and accelerations, as MoveIt sends them:
+    a cosine speed profile (at rest at both ends) whose peak speed is the scaled joint_limits.yaml
+    velocity of the slowest-to-arrive joint."""
     names = list(goal)
     a, b = np.array([start[n] for n in names]), np.array([goal[n] for n in names])
     speed = np.array([LIMITS["joint_limits"][n]["max_velocity"] for n in names])
-    duration = max(float(np.max(np.abs(b - a) / (speed * LIMITS["default_velocity_scaling_factor"]))), 0.5)
-    return trajectory_goal(names, [((a + (b - a) * s).tolist(), s * duration) for s in np.linspace(0.0, 1.0, points)])
+    duration = max(float(np.max(np.abs(b - a) * np.pi / 2 / (speed * LIMITS["default_velocity_scaling_factor"]))),
+                   0.5)
+    phases = np.linspace(0.0, 1.0, points)
+    msg = trajectory_goal(names, [((a + (b - a) * (1 - np.cos(np.pi * u)) / 2).tolist(), u * duration)
+                                  for u in phases])
+    for point, u in zip(msg.trajectory.points, phases):
+        point.velocities = ((b - a) * np.pi / (2 * duration) * np.sin(np.pi * u)).tolist()
+        point.accelerations = ((b - a) * np.pi ** 2 / (2 * duration ** 2) * np.cos(np.pi * u)).tolist()
+    msg.trajectory.points[-1].velocities = [0.0] * len(names)  # exactly at rest (sin(pi) is 1e-16)
+    return msg
 
 
 @pytest.mark.parametrize("group, pose", [("arm", "ready"), ("arm", "rest"), ("gripper", "open"),
