@@ -35,6 +35,7 @@ stored. Rows that find no written frame (the episode ended first) are counted as
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -50,6 +51,7 @@ from lerobot_ros.recording.quality import QualityReport
 from lerobot_ros.recording.sampler import CausalSampler
 
 IDLE, RECORDING, SAVING, FINALIZED = "idle", "recording", "saving", "finalized"
+_log = logging.getLogger(__name__)
 
 
 class SessionError(RuntimeError):
@@ -222,7 +224,10 @@ class RecordingSession:
 
     def _run_ticker(self) -> None:
         while not self._stop_ticker.is_set():
-            self.advance()
+            try:
+                self.advance()
+            except Exception:  # noqa: BLE001 - the ticker must outlive a bad tick; say it loudly
+                _log.exception("sampling the grid failed")
             wake = self.tick_time(self._next_tick) + self.settings.sample_delay_s
             self._stop_ticker.wait(max(0.0, wake - self.clock()))
 
