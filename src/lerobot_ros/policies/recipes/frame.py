@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from lerobot_ros.dataset.language import LanguageRow
@@ -36,8 +37,10 @@ class FrameLanguage:
         """The frame ``frame_index`` of an episode read with ``DatasetReader.episode_language``."""
         return cls(task, timestamp, language.persistent, language.events.get(frame_index, []))
 
+    @cached_property
     def rows(self) -> tuple[list[LanguageRow], list[LanguageRow]]:
-        """(persistent, events) as ``LanguageRow`` objects, tool calls parsed."""
+        """(persistent, events) as ``LanguageRow`` objects, tool calls parsed (converted once: a
+        blend with ``route: vqa`` renders several components of the same frame)."""
         return [_as_row(r) for r in self.persistent], [_as_row(r) for r in self.events]
 
 

@@ -65,7 +65,7 @@ def render_component(
     component: RecipeComponent, frame: FrameLanguage, sample_index: int, recipe_name: str
 ) -> RenderedSample | None:
     """Render ``component`` at ``frame``; None when no kept turn is supervised."""
-    persistent, events = frame.rows()
+    persistent, events = frame.rows
     rows: dict[str, LanguageRow | None] = {}
 
     def row(name: str) -> LanguageRow | None:
