@@ -106,7 +106,7 @@ class ChatTokenizer:
         supervised = [False] * len(ids)
         last_supervised = 0
         for index in sorted(set(targets)):
-            first, end = self._target_span(messages, index, text, ids, offsets)
+            first, end = self._target_span(messages, index, text, ids, offsets, add_generation_prompt)
             for j in range(first, end):
                 supervised[j] = True
             last_supervised = max(last_supervised, end)
@@ -136,12 +136,14 @@ class ChatTokenizer:
         """Encode a recipe-rendered training sample."""
         return self.encode(sample.messages, targets=sample.targets, streams=sample.streams)
 
-    def _target_span(self, messages, index, text, ids, offsets) -> tuple[int, int]:
+    def _target_span(self, messages, index, text, ids, offsets, generation_prompt: bool) -> tuple[int, int]:
         """Token range [first, end) of the supervised part of ``messages[index]``."""
         if not 0 <= index < len(messages) or messages[index]["role"] != "assistant":
             raise ValueError(f"target {index} must index an assistant message of the {len(messages)} given")
         prompt = self.render(messages[:index], add_generation_prompt=True)
-        through = self.render(messages[: index + 1])
+        # The usual target is the last message: then the whole text is what runs through it.
+        last = index == len(messages) - 1 and not generation_prompt
+        through = text if last else self.render(messages[: index + 1])
         if not (text.startswith(through) and through.startswith(prompt)):
             raise ValueError(
                 "the chat template does not render a conversation as the concatenation of its turns; "
