@@ -159,8 +159,9 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             ours = run_ours(cameras, args.seconds, args.codec, pathlib.Path(tmp) / "ours")
             theirs = lerobot_in_its_venv(cameras, args.seconds, args.codec, pathlib.Path(tmp) / "lerobot")
-        print(f"| {cameras} | {ours['written']}/{ours['ticks']} | {ours['lost']}"
-              f"{' (truncated)' if ours['truncated'] else ''} | {ours['blocked_s']:.2f} s | "
+        cause = (f" (truncated: {ours['dropped_encoder']} dropped by the encoder queue, {ours['not_fresh']} not fresh)"
+                 if ours["truncated"] else "")
+        print(f"| {cameras} | {ours['written']}/{ours['ticks']} | {ours['lost']}{cause} | {ours['blocked_s']:.2f} s | "
               f"{theirs['written']}/{theirs['ticks']} | {theirs['late']} | {theirs['blocked_s']:.2f} s | "
               f"{theirs['blocked_s'] / max(ours['blocked_s'], 1e-9):.1f}x |", flush=True)
 
