@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 
 import numpy as np
-from transformers import AutoTokenizer
 
 from lerobot_ros.dataset.language import LanguageRow, say
 from lerobot_ros.policies.recipes import FrameLanguage
-from lerobot_ros.policies.smolvla2.tiny import write_tiny_vlm
 
 FPS = 30
 TASK = "pick up the cube and put it in the bowl"
@@ -58,5 +56,9 @@ def frame(frame_index: int, *, with_augmentations: bool = False, timestamp: floa
 
 def tiny_tokenizer(folder):
     """The tiny SmolVLM tokenizer, written to ``folder`` and loaded the way users load a Hub name."""
+    from transformers import AutoTokenizer  # imported here: the recipe-only tests need no transformers
+
+    from lerobot_ros.policies.smolvla2.tiny import write_tiny_vlm
+
     corpus = [TASK, *TASK_AUGS, INTERJECTION, SPEECH, *(text for _, text in SUBTASKS + MEMORIES + PLANS)]
     return AutoTokenizer.from_pretrained(write_tiny_vlm(folder, corpus=corpus))
