@@ -105,8 +105,9 @@ def main() -> None:
     # FAST on smooth normalized chunks (50 x 6).
     rng = np.random.default_rng(0)
     t = np.linspace(0, 1, 50)[None, :, None]
-    chunks = (rng.uniform(0.5, 2, (args.chunks, 1, 6)) * np.sin(2 * np.pi * (rng.uniform(0.2, 1.5, (args.chunks, 1, 6)) * t
-              + rng.uniform(0, 1, (args.chunks, 1, 6)))) + rng.normal(0, 0.02, (args.chunks, 50, 6)))
+    shape = (args.chunks, 1, 6)
+    phase = rng.uniform(0.2, 1.5, shape) * t + rng.uniform(0, 1, shape)
+    chunks = rng.uniform(0.5, 2, shape) * np.sin(2 * np.pi * phase) + rng.normal(0, 0.02, (args.chunks, 50, 6))
     start = time.perf_counter()
     fast = FastActionTokenizer().fit(chunks)
     fit_s = time.perf_counter() - start

@@ -20,7 +20,8 @@ INTERJECTION_FRAME = 90  # t = 3.0 s, when the second plan starts
 INTERJECTION = "use the blue bowl instead"
 SPEECH = "Okay, I will use the blue bowl."
 VQA_FRAME = 150  # t = 5.0 s: a question on each camera
-VQA_TOP = ("where is the cube?", json.dumps({"detections": [{"label": "cube", "bbox_format": "xyxy", "bbox": [1, 2, 30, 40]}]}))
+VQA_TOP = ("where is the cube?",
+           json.dumps({"detections": [{"label": "cube", "bbox_format": "xyxy", "bbox": [1, 2, 30, 40]}]}))
 VQA_WRIST = ("how many cubes are in the gripper?", json.dumps({"label": "cube", "count": 1, "note": ""}))
 
 

@@ -104,7 +104,8 @@ def test_too_long_chats_fail_loudly_unless_only_the_tail_after_the_targets_is_cu
     messages = prompts.action_messages("stack the blocks", "plan", "memory", "grasp the red block")
     full = ChatTokenizer(tokenizer, 256).encode(messages, targets=[1])
     length = len(full.tokens)
-    with pytest.raises(ValueError, match=f"chat of {length} tokens exceeds max_length=10 .a supervised span would be cut"):
+    expected = f"chat of {length} tokens exceeds max_length=10 .a supervised span would be cut"
+    with pytest.raises(ValueError, match=expected):
         ChatTokenizer(tokenizer, 10).encode(messages, targets=[1])
     with pytest.raises(ValueError, match="the prompt would be cut"):
         ChatTokenizer(tokenizer, 10).encode(messages[:1], add_generation_prompt=True)
@@ -120,9 +121,10 @@ def test_collate_pads_on_the_right(tokenizer, chat):
     short = chat.encode(prompts.vqa_messages("what is on the table?"), add_generation_prompt=True)
     batch = chat.collate([short, long])
     n, m = len(short.tokens), len(long.tokens)
-    assert batch["observation.language.tokens"].shape == (2, m) and batch["observation.language.tokens"].dtype == torch.long
-    assert torch.equal(batch["observation.language.tokens"][0, :n], short.tokens)
-    assert (batch["observation.language.tokens"][0, n:] == tokenizer.pad_token_id).all()
+    tokens = batch["observation.language.tokens"]
+    assert tokens.shape == (2, m) and tokens.dtype == torch.long
+    assert torch.equal(tokens[0, :n], short.tokens)
+    assert (tokens[0, n:] == tokenizer.pad_token_id).all()
     assert batch["observation.language.attention_mask"].sum(1).tolist() == [n, m]
     assert batch["observation.language.attention_mask"].dtype == torch.bool
     assert torch.equal(batch["observation.language.causal"][1], long.causal)

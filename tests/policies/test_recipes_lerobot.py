@@ -2,10 +2,11 @@
 the same messages, streams and targets, sample by sample.
 
 The recipe (recipe_oracle/blend_lerobot_0_6_1.yaml) uses only what LeRobot 0.6.1 knows (no
-``route:``, no ``at=``, a target in every component), and the episode has no ``task_aug`` rows (we keep the canonical task among the
-phrasings, LeRobot does not). The two VQA pairs sit on different frames: LeRobot resolves every
-default binding eagerly, so two cameras' answers on one frame make its default ``vqa`` binding
-ambiguous for every component, where ours resolves only the bindings a component uses.
+``route:``, no ``at=``, a target in every component), and the episode has no ``task_aug`` rows (we
+keep the canonical task among the phrasings, LeRobot does not). The two VQA pairs sit on different
+frames: LeRobot resolves every default binding eagerly, so two cameras' answers on one frame make
+its default ``vqa`` binding ambiguous for every component, where ours resolves only the bindings a
+component uses.
 """
 
 from __future__ import annotations

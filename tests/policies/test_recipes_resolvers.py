@@ -42,7 +42,8 @@ def test_emitted_at_finds_persistent_rows_within_a_tenth_of_a_second():
 
 def test_emitted_at_finds_events_only_on_their_own_frame():
     at_frame = event_rows(INTERJECTION_FRAME)
-    assert content("emitted_at(t, style=interjection)", INTERJECTION_FRAME / FPS, at_frame) == "use the blue bowl instead"
+    found = content("emitted_at(t, style=interjection)", INTERJECTION_FRAME / FPS, at_frame)
+    assert found == "use the blue bowl instead"
     # The next frame carries no event rows: nothing fires there, whatever the time.
     assert content("emitted_at(t, style=interjection)", (INTERJECTION_FRAME + 1) / FPS, []) is None
 
@@ -59,7 +60,8 @@ def test_tool_name_role_and_camera_filters():
 
 def test_more_than_one_match_is_an_ambiguity_error():
     # Two cameras' answers on one frame: the default vqa binding (no camera) cannot choose.
-    with pytest.raises(AmbiguousBindingError, match=r"binding 'vqa' = emitted_at\(t, style=vqa, role=assistant\) matches 2"):
+    expected = r"binding 'vqa' = emitted_at\(t, style=vqa, role=assistant\) matches 2"
+    with pytest.raises(AmbiguousBindingError, match=expected):
         resolve(DEFAULT_BINDINGS["vqa"], 5.0, [], event_rows(150), "vqa")
     # Two speech atoms on one frame.
     with pytest.raises(AmbiguousBindingError, match="matches 2 rows"):

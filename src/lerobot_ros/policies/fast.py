@@ -143,7 +143,8 @@ class FastActionTokenizer:
         values = np.array([ord(c) - _CHAR_BASE for c in "".join(tokens)], dtype=np.int64)
         if values.size != chunk * dim:
             if strict:
-                raise ValueError(f"FAST ids describe {values.size} coefficients, a ({chunk}, {dim}) chunk needs {chunk * dim}")
+                raise ValueError(
+                    f"FAST ids describe {values.size} coefficients, a ({chunk}, {dim}) chunk needs {chunk * dim}")
             values = np.concatenate([values, np.full(max(chunk * dim - values.size, 0), -self.config.min_coefficient)])
             values = values[: chunk * dim]
         coefficients = (values + self.config.min_coefficient).reshape(chunk, dim) / self.config.scale

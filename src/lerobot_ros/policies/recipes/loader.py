@@ -106,7 +106,8 @@ def _component(data: object, name: str, source: str, *, in_blend: bool) -> Recip
             if anchor is None:
                 raise RecipeError(f"{where}: bindings.{key}: at={binding.at} names no binding; known: {sorted(known)}")
             if anchor.at is not None:
-                raise RecipeError(f"{where}: bindings.{key}: at={binding.at} must name a binding without at= of its own")
+                raise RecipeError(
+                    f"{where}: bindings.{key}: at={binding.at} must name a binding without at= of its own")
     if not any(t.target or t.stream == "low_level" for t in messages):
         raise RecipeError(
             f"{where}: field 'messages' supervises nothing: mark a turn 'target: true' (text loss) or "
@@ -174,7 +175,8 @@ def _content(data: object, where: str) -> str | tuple[ImageBlock | TextBlock, ..
                 raise RecipeError(f"{at}: a text block needs 'text: <string>'")
             blocks.append(TextBlock(block["text"]))
         else:
-            raise RecipeError(f"{at}: a block must be {{type: image, feature: ...}} or {{type: text, text: ...}}, got {block!r}")
+            raise RecipeError(
+                f"{at}: a block must be {{type: image, feature: ...}} or {{type: text, text: ...}}, got {block!r}")
     return tuple(blocks)
 
 

@@ -117,7 +117,8 @@ def _message(turn: MessageTurn, fill, row) -> dict | None:
         message["content"] = fill(turn.content)
     elif turn.content is not None:
         message["content"] = [
-            {"type": "image", "feature": b.feature} if isinstance(b, ImageBlock) else {"type": "text", "text": fill(b.text)}
+            {"type": "image", "feature": b.feature} if isinstance(b, ImageBlock)
+            else {"type": "text", "text": fill(b.text)}
             for b in turn.content
         ]
     if turn.tool_calls_from is not None:
