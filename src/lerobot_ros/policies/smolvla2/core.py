@@ -59,7 +59,9 @@ class FlowMatchingVLA(nn.Module):
         self.action_time_mlp_out = nn.Linear(expert, expert)
         if config.add_image_special_tokens and image_special_ids is None:
             raise ValueError("add_image_special_tokens needs the tokenizer's <fake_token_around_image> and <global-img> ids")
-        self.image_special_ids = image_special_ids
+        # [<fake_token_around_image>, <global-img>] before each image, the first again after it.
+        ids = torch.tensor(image_special_ids if image_special_ids else (), dtype=torch.long)
+        self.register_buffer("image_start_ids", ids, persistent=False)
 
     @property
     def dtype(self) -> torch.dtype:
@@ -94,14 +96,15 @@ class FlowMatchingVLA(nn.Module):
 
         for image, image_mask in zip(images, image_masks):
             if self.config.add_image_special_tokens:
-                start = torch.tensor(self.image_special_ids, device=device)
-                self._add_special(add, start, batch)
+                self._add_special(add, self.image_start_ids, batch)
             image_emb = self.vlm_with_expert.embed_images(image)
-            image_emb = image_emb * torch.tensor(image_emb.shape[-1] ** 0.5, dtype=image_emb.dtype, device=device)
+            # sqrt(dim) rounded to the embedding dtype, as SmolVLA scales; a host scalar, no device copy.
+            scale = float(torch.tensor(image_emb.shape[-1] ** 0.5, dtype=image_emb.dtype))
+            image_emb = image_emb * scale
             count = image_emb.shape[1]
             add(image_emb, image_mask[:, None].expand(batch, count), torch.zeros(batch, count, dtype=torch.bool, device=device))
             if self.config.add_image_special_tokens:
-                self._add_special(add, torch.tensor(self.image_special_ids[:1], device=device), batch)
+                self._add_special(add, self.image_start_ids[:1], batch)
         lang_start = sum(e.shape[1] for e in embs)
         lang_att = causal.bool() if causal is not None else torch.zeros_like(token_mask, dtype=torch.bool)
         add(self._embed_text(tokens), token_mask.bool(), lang_att)

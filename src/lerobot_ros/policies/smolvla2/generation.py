@@ -1,8 +1,8 @@
 """Autoregressive text from the language head: token choice and the decoding loops.
 
 Two loops produce the same tokens. ``decode_with_cache`` runs the prompt once and then one token
-per step against preallocated keys/values (fixed shapes: the write slot and the visibility row
-are tensors, so a CUDA graph can replay the step). ``decode_without_cache`` re-runs the whole
+per step against preallocated keys/values (``TextDecoder``: fixed shapes, the write slot and the
+visibility row are tensors, so a CUDA graph replays the step). ``decode_without_cache`` re-runs the whole
 sequence every step, as LeRobot's SmolVLA2 ``select_message`` did; it is the reference the cached
 loop is tested and benchmarked against.
 """
@@ -88,38 +88,95 @@ def _prompt_mask(prefix: Prefix) -> tuple[Tensor, Tensor]:
     return positions, additive_bias(make_att_2d_masks(prefix.pad, prefix.att), prefix.embeddings.dtype)
 
 
-def decode_with_cache(model: FlowMatchingVLA, prefix: Prefix, options: SamplingOptions, **choice) -> list[int]:
-    """Prompt once into a preallocated cache, then one token per step (batch of one, no padding)."""
-    backbone = model.vlm_with_expert
-    head_dim = backbone.head_dim
-    embeddings = prefix.embeddings
-    device, dtype = embeddings.device, embeddings.dtype
-    prompt_len = embeddings.shape[1]
-    capacity = prompt_len + options.max_new_tokens
-    cache = backbone.new_text_cache(1, capacity, dtype, device)
-    positions, bias = _prompt_mask(prefix)
+class TextDecoder:
+    """Preallocated keys/values and fixed-shape step inputs for cached decoding of one sequence.
 
-    def keep(index: int, key: Tensor, value: Tensor) -> None:
-        cache.keys[index][:, :prompt_len] = key
-        cache.values[index][:, :prompt_len] = value
+    ``capacity`` bounds prompt plus generated tokens. With ``cuda_graph`` the one-token step is
+    captured once as a CUDA graph and replayed (a decoder is reused across messages, so the
+    capture is paid once); the step's inputs are tensors updated in place, never new shapes.
+    """
 
-    hidden = backbone.vlm_forward(embeddings, bias, Rope(positions, head_dim), kv_sink=keep)
-    first_logits = backbone.lm_logits(hidden[:, -1])[0]
-    slot = torch.zeros(1, dtype=torch.long, device=device)
-    position = torch.zeros(1, 1, dtype=torch.long, device=device)
-    first_position = int(prefix.pad.sum())  # masked (empty-camera) tokens take no position
-    visible = torch.full((1, 1, 1, capacity), torch.finfo(dtype).min, dtype=dtype, device=device)
-    visible[..., :prompt_len].masked_fill_(prefix.pad[:, None, None], 0.0)
+    def __init__(self, model: FlowMatchingVLA, capacity: int, dtype: torch.dtype, device, cuda_graph: bool = False):
+        self.model = model
+        self.capacity = capacity
+        backbone = model.vlm_with_expert
+        self.cache = backbone.new_text_cache(1, capacity, dtype, device)
+        self.token = torch.zeros(1, 1, dtype=torch.long, device=device)
+        self.slot = torch.zeros(1, dtype=torch.long, device=device)
+        self.position = torch.zeros(1, 1, dtype=torch.long, device=device)
+        self.visible = torch.full((1, 1, 1, capacity), torch.finfo(dtype).min, dtype=dtype, device=device)
+        self.cuda_graph = cuda_graph and torch.device(device).type == "cuda"
+        self.graph: torch.cuda.CUDAGraph | None = None
+        self.logits: Tensor | None = None
+
+    def prompt(self, prefix: Prefix) -> Tensor:
+        """Run the prompt, keep its keys/values in slots [0, P); logits for the first new token."""
+        backbone = self.model.vlm_with_expert
+        prompt_len = prefix.embeddings.shape[1]
+        if prompt_len >= self.capacity:
+            raise ValueError(f"prompt of {prompt_len} tokens does not fit a decoder of capacity {self.capacity}")
+        positions, bias = _prompt_mask(prefix)
+
+        def keep(index: int, key: Tensor, value: Tensor) -> None:
+            self.cache.keys[index][:, :prompt_len] = key
+            self.cache.values[index][:, :prompt_len] = value
+
+        hidden = backbone.vlm_forward(prefix.embeddings, bias, Rope(positions, backbone.head_dim), kv_sink=keep)
+        self.visible.fill_(torch.finfo(self.visible.dtype).min)
+        self.visible[..., :prompt_len].masked_fill_(prefix.pad[:, None, None], 0.0)
+        self.next_slot = prompt_len
+        self.next_position = int(prefix.pad.sum())  # masked (empty-camera) tokens take no position
+        return backbone.lm_logits(hidden[:, -1])[0]
+
+    def _step(self) -> Tensor:
+        backbone = self.model.vlm_with_expert
+        new = self.model._embed_text(self.token).to(self.visible.dtype)
+        out = backbone.vlm_decode(new, self.visible, Rope(self.position, backbone.head_dim), self.cache, self.slot)
+        return backbone.lm_logits(out[:, -1])[0]
+
+    def step(self, token: Tensor) -> Tensor:
+        """Append ``token`` at the next slot; logits for the token after it."""
+        if self.next_slot >= self.capacity:
+            raise ValueError(f"decoder capacity {self.capacity} exhausted")
+        self.token.copy_(token.view(1, 1))
+        self.slot.fill_(self.next_slot)
+        self.position.fill_(self.next_position)
+        self.visible.index_fill_(3, self.slot, 0.0)
+        self.next_slot += 1
+        self.next_position += 1
+        if not self.cuda_graph:
+            return self._step()
+        if self.graph is None:
+            self._capture()
+        self.graph.replay()
+        return self.logits
+
+    def _capture(self) -> None:
+        # Warm up on a side stream (allocator, kernels), then record the step; replay rewrites the
+        # same slot with the same inputs, so the warm-up writes are harmless.
+        stream = torch.cuda.Stream()
+        stream.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(stream):
+            for _ in range(2):
+                self._step()
+        torch.cuda.current_stream().wait_stream(stream)
+        self.graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(self.graph):
+            self.logits = self._step()
+
+
+def decode_with_cache(
+    model: FlowMatchingVLA, prefix: Prefix, options: SamplingOptions, decoder: TextDecoder | None = None, **choice
+) -> list[int]:
+    """Prompt once into preallocated keys/values, then one token per step (batch of one, no padding)."""
+    if decoder is None:
+        embeddings = prefix.embeddings
+        capacity = embeddings.shape[1] + options.max_new_tokens
+        decoder = TextDecoder(model, capacity, embeddings.dtype, embeddings.device)
+    first_logits = decoder.prompt(prefix)
 
     def next_logits(step: int, last: Tensor | None) -> Tensor:
-        if last is None:
-            return first_logits
-        slot.fill_(prompt_len + step - 1)
-        position.fill_(first_position + step - 1)
-        visible.index_fill_(3, slot, 0.0)
-        new = model._embed_text(last.view(1, 1)).to(dtype)
-        out = backbone.vlm_decode(new, visible, Rope(position, head_dim), cache, slot)
-        return backbone.lm_logits(out[:, -1])[0]
+        return first_logits if last is None else decoder.step(last)
 
     return decode(next_logits, options, **choice)
 

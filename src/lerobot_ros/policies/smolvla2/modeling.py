@@ -20,7 +20,12 @@ from lerobot_ros.policies.smolvla2 import checkpoint
 from lerobot_ros.policies.smolvla2.configuration import ACTION_KEY, STATE_KEY, SmolVLA2Config
 from lerobot_ros.policies.smolvla2.core import FlowMatchingVLA, Prefix
 from lerobot_ros.policies.smolvla2.flow import sample_time
-from lerobot_ros.policies.smolvla2.generation import SamplingOptions, decode_with_cache, decode_without_cache
+from lerobot_ros.policies.smolvla2.generation import (
+    SamplingOptions,
+    TextDecoder,
+    decode_with_cache,
+    decode_without_cache,
+)
 from lerobot_ros.policies.smolvla2.images import observation_to_batch, prepare_images
 from lerobot_ros.policies.smolvla2.normalization import DEFAULT_EPS, Normalizer, Stats, as_stats
 
@@ -29,6 +34,7 @@ MASK_KEY = "observation.language.attention_mask"
 CAUSAL_KEY = "observation.language.causal"
 FAST_KEY = "action.fast_tokens"
 IGNORE_INDEX = -100
+DECODER_CAPACITY_STEP = 128  # graphed decoders are shared by all prompts that round up to the same size
 
 
 def _pad_last(vector: Tensor, size: int) -> Tensor:
@@ -59,6 +65,9 @@ class SmolVLA2Policy(nn.Module):
         self.model = FlowMatchingVLA(config, image_ids)
         self.normalizer = Normalizer(as_stats(dataset_stats), config.normalization_mapping, eps)
         self.set_requires_grad()
+        # CUDA-graphed text decoders, one per capacity, kept across messages (see use_cuda_graphs).
+        self.use_cuda_graphs = False
+        self._decoders: dict[int, TextDecoder] = {}
 
     # --- parameters ----------------------------------------------------------------------------------
 
@@ -232,8 +241,18 @@ class SmolVLA2Policy(nn.Module):
         tokenizer = self.tokenizer
         stop_ids = {tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<end_of_utterance>")} - {None}
         special = torch.tensor(sorted(set(tokenizer.all_special_ids)), device=self.device)
-        decode = decode_with_cache if use_cache else decode_without_cache
-        return decode(self.model, prefix, options, special_ids=special, stop_ids=stop_ids, generator=generator)
+        choice = {"special_ids": special, "stop_ids": stop_ids, "generator": generator}
+        if not use_cache:
+            return decode_without_cache(self.model, prefix, options, **choice)
+        decoder = None
+        if self.use_cuda_graphs and self.device.type == "cuda":
+            needed = prefix.embeddings.shape[1] + options.max_new_tokens
+            capacity = DECODER_CAPACITY_STEP * -(-needed // DECODER_CAPACITY_STEP)
+            decoder = self._decoders.get(capacity)
+            if decoder is None:
+                decoder = TextDecoder(self.model, capacity, self.model.dtype, self.device, cuda_graph=True)
+                self._decoders[capacity] = decoder
+        return decode_with_cache(self.model, prefix, options, decoder, **choice)
 
     def select_message(self, batch: Mapping[str, Tensor], **options) -> str:
         """Text generated after the prompt (which ends with ``Assistant:``), with a KV cache.

@@ -1,0 +1,55 @@
+"""The whole action-chunk inference captured as one CUDA graph.
+
+Without it, a chunk is some five thousand small kernel launches (vision tower, 16 prefix layers,
+10 x 16 expert layers) and the GPU mostly waits for Python. The policy's code has no host
+synchronisation on this path (patch positions are precomputed, masks are built on the device), so
+it can be recorded once for fixed input shapes and replayed: inputs are copied into static
+tensors, the graph replays, the output is cloned out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import torch
+from torch import Tensor
+
+
+class GraphedActionChunk:
+    """``policy.predict_action_chunk`` for one set of input shapes, replayed from a CUDA graph.
+
+    ``example`` fixes the keys and shapes (images, state, language tokens, mask, optional causal
+    flags; a different prompt length needs another instance). Noise is drawn outside the graph.
+    """
+
+    def __init__(self, policy, example: Mapping[str, Tensor], warmup: int = 2):
+        if policy.device.type != "cuda":
+            raise ValueError(f"CUDA graphs need the policy on a CUDA device, not {policy.device}")
+        self.policy = policy
+        self.inputs = {key: value.to(policy.device).clone() for key, value in example.items()}
+        batch = next(iter(self.inputs.values())).shape[0]
+        shape = (batch, policy.config.chunk_size, policy.config.max_action_dim)
+        self.noise = torch.randn(shape, device=policy.device)
+        stream = torch.cuda.Stream()
+        stream.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(stream):
+            for _ in range(warmup):
+                policy.predict_action_chunk(self.inputs, noise=self.noise)
+        torch.cuda.current_stream().wait_stream(stream)
+        self.graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(self.graph):
+            self.output = policy.predict_action_chunk(self.inputs, noise=self.noise)
+
+    def __call__(self, batch: Mapping[str, Tensor], *, noise: Tensor | None = None) -> Tensor:
+        """(B, chunk, action_dim) raw-unit actions, as policy.predict_action_chunk returns them."""
+        for key, static in self.inputs.items():
+            value = batch[key]
+            if value.shape != static.shape:
+                raise ValueError(f"{key}: shape {tuple(value.shape)} differs from the captured {tuple(static.shape)}")
+            static.copy_(value)
+        if noise is None:
+            self.noise.normal_()
+        else:
+            self.noise.copy_(noise)
+        self.graph.replay()
+        return self.output.clone()
