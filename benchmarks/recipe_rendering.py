@@ -71,12 +71,14 @@ def main() -> None:
     persistent, events = episode()
     n = FPS * SECONDS
     times = [float(np.float32(i / FPS)) for i in range(n)]
-    frames = [FrameLanguage(TASK, times[i], persistent, events.get(i, [])) for i in range(n)]
     indices = list(range(n))
+
+    def frames() -> list[FrameLanguage]:  # fresh ones: a frame converts its rows once, then keeps them
+        return [FrameLanguage(TASK, times[i], persistent, events.get(i, [])) for i in range(n)]
 
     # Recipe rendering, ours and LeRobot's, on the LeRobot-compatible blend.
     blend_path = ORACLE_DIR / "blend_lerobot_0_6_1.yaml"
-    ours_s, ours = time_ours(load_recipe(blend_path), frames, indices)
+    ours_s, ours = time_ours(load_recipe(blend_path), frames(), indices)
     with tempfile.TemporaryDirectory() as tmp:
         cases = [{"persistent": persistent, "events": events.get(i, []), "t": times[i], "sample_idx": i, "task": TASK}
                  for i in range(n)]
@@ -90,7 +92,7 @@ def main() -> None:
                for s, t in zip(ours, theirs["results"]))
 
     # The shipped blend (route: vqa renders the VQA components first) and chat tokenization.
-    shipped_s, shipped = time_ours(load_recipe(shipped_recipe_path()), frames, indices)
+    shipped_s, shipped = time_ours(load_recipe(shipped_recipe_path()), frames(), indices)
     from transformers import AutoTokenizer
 
     from lerobot_ros.policies.smolvla2.tiny import write_tiny_vlm
