@@ -1,0 +1,190 @@
+"""Multi-GPU scaling of SmolVLA2 training (issue 8): samples/s on 1 and N GPUs, scaling efficiency, and
+the two loss curves compared.
+
+Both runs train the same global batch: N GPUs with ``--batch-size B`` each, and one GPU with
+``--batch-size B --grad-accum N``. The training loop seeds every micro-batch from its global index
+(``lerobot_ros.training.sampler``), so both runs see the same samples with the same flow-matching
+noise and their loss curves must agree (up to bf16 and all-reduce rounding). Scaling efficiency is
+``samples/s(N) / (N * samples/s(1))``: the one-GPU run processes micro-batches of the same size
+one after another, so it is the per-GPU throughput without communication.
+
+The model is the full-size SmolVLA2 (SmolVLM2-500M dimensions, 16 of 32 text layers, 0.75-width
+expert: 450M parameters) with random weights; the dataset is synthetic (written with our
+DatasetWriter, libx264), annotated with every language row kind of the shipped recipe, two cameras.
+Nothing is downloaded. Needs torch, transformers, tokenizers, safetensors, pyarrow, av, numpy, pyyaml,
+tqdm, matplotlib, huggingface_hub.
+
+    # GPU machine, from the repository root (N = number of GPUs)
+    PYTHONPATH=src python3 benchmarks/train_scaling.py --gpus 2 --steps 200 --batch-size 16 --out /tmp/scaling
+    # CPU smoke check of the same path: tiny model, two gloo processes
+    PYTHONPATH=src .venv/bin/python benchmarks/train_scaling.py --cpu-smoke --out /tmp/scaling_smoke
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from lerobot_ros.training.metrics import read_log
+from lerobot_ros.training.synthetic import SyntheticSpec, write_synthetic_dataset
+
+CAMERAS = ("observation.images.front", "observation.images.wrist")
+WARMUP_STEPS = 20  # steps left out of the throughput (CUDA init, loader start, allocator growth)
+
+
+def write_smolvlm2_500m(folder: Path) -> Path:
+    """A SmolVLM config with SmolVLM2-500M's dimensions and a small trained tokenizer (no download).
+
+    The vocabulary keeps SmolVLM2's 49280 rows, so the LM head and embeddings have their real size.
+    """
+    from transformers import LlamaConfig, SmolVLMConfig, SmolVLMVisionConfig
+
+    from lerobot_ros.policies.smolvla2.tiny import IMAGE_TOKEN, train_tokenizer
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tokenizer = train_tokenizer()
+    text = LlamaConfig(vocab_size=49280, hidden_size=960, intermediate_size=2560, num_hidden_layers=32,
+                       num_attention_heads=15, num_key_value_heads=5, head_dim=64, max_position_embeddings=8192,
+                       rms_norm_eps=1e-5, rope_theta=100000.0, tie_word_embeddings=False)
+    vision = SmolVLMVisionConfig(hidden_size=768, intermediate_size=3072, num_hidden_layers=12,
+                                 num_attention_heads=12, image_size=512, patch_size=16)
+    config = SmolVLMConfig(text_config=text.to_dict(), vision_config=vision.to_dict(), scale_factor=4,
+                           image_token_id=tokenizer.convert_tokens_to_ids(IMAGE_TOKEN), tie_word_embeddings=False)
+    config.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def prepare(out: Path, smoke: bool) -> tuple[Path, Path, dict]:
+    """(dataset, VLM folder, policy overrides), written once into ``out``."""
+    spec = (SyntheticSpec(episodes=4, frames_per_phase=8, cameras=CAMERAS) if smoke
+            else SyntheticSpec(episodes=24, frames_per_phase=30, fps=30, cameras=CAMERAS, height=256, width=256))
+    dataset = out / "dataset"
+    if not dataset.exists():
+        write_synthetic_dataset(dataset, spec)
+    if smoke:
+        from lerobot_ros.policies.smolvla2 import write_tiny_vlm
+        from lerobot_ros.training.quick import dataset_corpus, tiny_policy_overrides
+
+        vlm = out / "tiny_vlm"
+        if not vlm.exists():
+            write_tiny_vlm(vlm, corpus=dataset_corpus(dataset))
+        return dataset, vlm, tiny_policy_overrides(vlm, chunk_size=10, n_action_steps=10)
+    vlm = out / "smolvlm2_500m"
+    if not vlm.exists():
+        write_smolvlm2_500m(vlm)
+    return dataset, vlm, {"load_vlm_weights": False}
+
+
+def train_run(out: Path, gpus: int, total_gpus: int, args, dataset: Path, vlm: Path, overrides: dict) -> Path:
+    """One ``lerobot-ros train`` under torchrun; the global batch is the same for every ``gpus``."""
+    run_dir = out / f"run_{gpus}"
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={gpus}",
+               "-m", "lerobot_ros.cli.main", "train", "--dataset", str(dataset), "--vlm", str(vlm),
+               "--policy-overrides", json.dumps(overrides), "--output-dir", str(run_dir),
+               "--steps", str(args.steps), "--batch-size", str(args.batch_size),
+               "--grad-accum", str(total_gpus // gpus), "--log-every", "1", "--val-every", str(args.steps),
+               "--save-every", str(args.steps), "--num-workers", str(args.num_workers), "--no-progress",
+               "--device", "cpu" if args.cpu_smoke else "cuda"]
+    if args.cpu_smoke:
+        command += ["--lr", "3e-3", "--warmup-steps", "2", "--decay-steps", str(args.steps), "--decay-lr", "3e-4"]
+    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1" if args.cpu_smoke else "4")}
+    print(f"[{gpus} {'process' if args.cpu_smoke else 'GPU'}(s)] {' '.join(command)}", flush=True)
+    start = time.perf_counter()
+    subprocess.run(command, check=True, env=env)
+    print(f"[{gpus}] finished in {time.perf_counter() - start:.0f} s", flush=True)
+    return run_dir
+
+
+def summarize(run_dir: Path) -> dict:
+    train = [r for r in read_log(run_dir / "log.jsonl") if r["split"] == "train"]
+    timed = [r for r in train if r["step"] > WARMUP_STEPS] or train
+    # elapsed_s is the time since the run started, logged after every step
+    first, last = timed[0], timed[-1]
+    steps_per_s = (len(timed) - 1) / (last["elapsed_s"] - first["elapsed_s"]) if len(timed) > 1 else math.nan
+    return {"losses": [r["loss"] for r in train], "steps_per_s": steps_per_s,
+            "median_samples_per_s": float(np.median([r["samples_per_s"] for r in timed]))}
+
+
+def plot(curves: dict[str, list[float]], png: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for label, losses in curves.items():
+        ax.plot(range(1, len(losses) + 1), losses, label=label, alpha=0.8)
+    ax.set_xlabel("step")
+    ax.set_ylabel("train loss")
+    ax.set_yscale("log")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(png, dpi=100)
+    plt.close(fig)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--gpus", type=int, default=2, help="N: GPUs (or gloo processes with --cpu-smoke)")
+    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--batch-size", type=int, default=16, help="per GPU and micro-batch")
+    parser.add_argument("--num-workers", type=int, default=4, help="data loader processes per GPU")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--cpu-smoke", action="store_true", help="tiny model on the CPU, gloo")
+    args = parser.parse_args()
+    if args.cpu_smoke:
+        args.steps, args.batch_size, args.num_workers = min(args.steps, 30), min(args.batch_size, 4), 0
+    if args.gpus < 2:
+        parser.error("--gpus must be at least 2 (the one-GPU run is always made)")
+    if not args.cpu_smoke:
+        import torch
+
+        if torch.cuda.device_count() < args.gpus:
+            parser.error(f"--gpus {args.gpus}: torch sees {torch.cuda.device_count()} CUDA devices")
+    args.out.mkdir(parents=True, exist_ok=True)
+    dataset, vlm, overrides = prepare(args.out, args.cpu_smoke)
+
+    runs = {n: summarize(train_run(args.out, n, args.gpus, args, dataset, vlm, overrides)) for n in (1, args.gpus)}
+    global_batch = args.batch_size * args.gpus
+    one, many = runs[1], runs[args.gpus]
+    sps_one, sps_many = one["steps_per_s"] * global_batch, many["steps_per_s"] * global_batch
+    a, b = np.array(one["losses"]), np.array(many["losses"])
+    relative = np.abs(a - b) / np.maximum(np.abs(a), 1e-12)
+    result = {
+        "device": "cpu (gloo, tiny model)" if args.cpu_smoke else _gpu_name(),
+        "gpus": args.gpus, "steps": args.steps, "batch_per_gpu": args.batch_size, "global_batch": global_batch,
+        "samples_per_s_1": sps_one, f"samples_per_s_{args.gpus}": sps_many,
+        "scaling_efficiency": sps_many / (args.gpus * sps_one),
+        "loss_first_last_1": [float(a[0]), float(a[-1])], f"loss_first_last_{args.gpus}": [float(b[0]), float(b[-1])],
+        "loss_rel_diff_max": float(relative.max()), "loss_rel_diff_mean": float(relative.mean()),
+        "loss_rel_diff_mean_last_50": float(relative[-50:].mean()),
+    }
+    (args.out / "result.json").write_text(json.dumps(result, indent=2) + "\n")
+    plot({"1 GPU (grad accum)": one["losses"], f"{args.gpus} GPUs (DDP)": many["losses"]}, args.out / "loss_curves.png")
+    print(json.dumps(result, indent=2))
+    print(f"| {result['device']} | {args.gpus} | {global_batch} | {sps_one:.1f} | {sps_many:.1f} | "
+          f"{100 * result['scaling_efficiency']:.1f}% | {result['loss_rel_diff_mean']:.2e} |")
+    return 0
+
+
+def _gpu_name() -> str:
+    import torch
+
+    return torch.cuda.get_device_name(0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
