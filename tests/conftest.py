@@ -9,7 +9,7 @@ import os
 import pathlib
 
 import pytest
-from oracle_helpers import build_oracle
+from oracle_helpers import REFERENCE_VENVS, Reference, build_oracle, build_reference
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
@@ -34,3 +34,9 @@ def normal_scheduling():
 def oracle_python() -> pathlib.Path:
     """Python of the LeRobot 0.6.1 oracle venv (built once, outside the clone)."""
     return build_oracle()
+
+
+@pytest.fixture(scope="session", params=sorted(REFERENCE_VENVS))
+def lerobot_reference(request) -> Reference:
+    """Each LeRobot reference in turn (0.4.4, 0.6.1): interop tests using it run against both."""
+    return build_reference(request.param)

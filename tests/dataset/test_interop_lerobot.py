@@ -1,9 +1,12 @@
-"""Interop with LeRobot itself (lerobot==0.6.1 in the oracle venv, scripts/oracle_venv.sh).
+"""Interop with LeRobot itself: lerobot 0.6.1 (the oracle venv, scripts/oracle_venv.sh) and 0.4.4
+(scripts/reference_venv_044.sh), through the ``lerobot_reference`` fixture that runs a test once per
+release.
 
-(a) a dataset we write loads in LeRobotDataset with the values, tasks, language rows and frames we
-recorded; (b) a dataset LeRobot writes loads in our reader with the values LeRobot recorded;
-(c) folders repaired after a SIGKILL load in LeRobot too. The oracle runs as a subprocess
-(HF_HUB_OFFLINE=1); if its venv cannot be built these tests fail, they do not skip.
+(a) a dataset we write loads in LeRobotDataset with the values, tasks, language rows (0.6.1) and
+frames we recorded; (b) a dataset LeRobot writes loads in our reader with the values LeRobot
+recorded; (c) folders repaired after a SIGKILL load in LeRobot too; (d) 0.4.4, which predates the
+language columns, refuses a dataset that declares them. LeRobot runs as a subprocess
+(HF_HUB_OFFLINE=1); if a venv cannot be built these tests fail, they do not skip.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from dataset_helpers import (
     values,
 )
 
-from oracle_helpers import lerobot_view, run_in_oracle
+from oracle_helpers import build_reference, lerobot_view, run_in_oracle
 
 from lerobot_ros.dataset import DatasetReader, DatasetWriter, repair
 
@@ -41,18 +44,19 @@ def _row(row) -> dict:
 
 
 @pytest.mark.parametrize("codec", ["libx264", "libsvtav1"])
-def test_lerobot_reads_what_we_write(tmp_path, oracle_python, codec):
+def test_lerobot_reads_what_we_write(tmp_path, lerobot_reference, codec):
     root = tmp_path / "ours"
+    language = lerobot_reference.reads_language
     if codec == "libx264":
-        writer = create(root, language=True)
+        writer = create(root, language=language)
     else:
         from dataset_helpers import FEATURES
-        writer = DatasetWriter.create(root, FPS, FEATURES, robot_type="so_follower", language=True)
+        writer = DatasetWriter.create(root, FPS, FEATURES, robot_type="so_follower", language=language)
     lengths = (4, 6, 3)
     for episode, length in enumerate(lengths):
-        record_episode(writer, episode, length, language=True)
+        record_episode(writer, episode, length, language=language)
     writer.close()
-    columns, meta = lerobot_view(oracle_python, root, tmp_path / "view")
+    columns, meta = lerobot_view(lerobot_reference.python, root, tmp_path / "view")
     assert meta["num_frames"] == sum(lengths) and meta["num_episodes"] == 3
     ours = DatasetReader(root)
     at = 0
@@ -65,19 +69,20 @@ def test_lerobot_reads_what_we_write(tmp_path, oracle_python, codec):
             assert columns["index"][at] == at
             assert columns["timestamp"][at] == np.float32(frame / FPS)
             assert meta["tasks"][at] == task(episode, frame)
-            assert meta["language_persistent"][at] == [_row(r) for r in persistent(episode)]
-            assert meta["language_events"][at] == [_row(r) for r in events(episode, frame)]
+            if language:
+                assert meta["language_persistent"][at] == [_row(r) for r in persistent(episode)]
+                assert meta["language_events"][at] == [_row(r) for r in events(episode, frame)]
             decoded = columns[CAMERA][at].astype(int)
             assert np.abs(decoded - image(episode, frame)).mean() < 6, "frame differs from the recording"
             assert np.abs(decoded - ours_frames[frame]).mean() < 1, "LeRobot and we decode differently"
             at += 1
-    assert meta["tools"][0]["function"]["name"] == "say"
+    assert (meta["tools"][0]["function"]["name"] == "say") if language else not meta["tools"]
     assert CAMERA in meta["stats_keys"] and "observation.state" in meta["stats_keys"]
 
 
-def test_we_read_what_lerobot_writes(tmp_path, oracle_python):
+def test_we_read_what_lerobot_writes(tmp_path, lerobot_reference):
     root, out = tmp_path / "theirs", tmp_path / "recorded"
-    run_in_oracle(oracle_python, "write_with_lerobot.py", root, out)
+    run_in_oracle(lerobot_reference.python, "write_with_lerobot.py", root, out)
     recorded = np.load(out / "recorded.npz")
     tasks = json.loads((out / "tasks.json").read_text())
     reader = DatasetReader(root)
@@ -103,7 +108,7 @@ def test_we_read_what_lerobot_writes(tmp_path, oracle_python):
                       "observation.images.front": np.zeros((48, 64, 3), np.uint8)}, task="wave")
     writer.save_episode()
     writer.close()
-    columns, meta = lerobot_view(oracle_python, root, tmp_path / "view")
+    columns, meta = lerobot_view(lerobot_reference.python, root, tmp_path / "view")
     assert meta["num_episodes"] == 4 and meta["num_frames"] == at + 1
     np.testing.assert_array_equal(columns["action"][at], np.ones(3, np.float32))
 
@@ -127,3 +132,15 @@ def test_lerobot_reads_folders_repaired_after_a_kill(tmp_path, oracle_python):
             assert np.abs(columns[CAMERA][start:start + record.length].astype(int) - ours_frames).mean() < 1
         loaded += 1
     assert loaded >= 3
+
+
+def test_lerobot_044_refuses_language_columns(tmp_path):
+    """LeRobot 0.4.4 maps every feature dtype to an Arrow type, and "language" is none: it refuses to
+    load a dataset declaring the language columns. Datasets for 0.4.x are written with
+    language=False (a recording config with ``language: false``)."""
+    python = build_reference("0.4.4").python
+    writer = create(tmp_path / "ours", language=True)
+    record_episode(writer, 0, 3, language=True)
+    writer.close()
+    with pytest.raises(AssertionError, match="Neither language nor language_ seems to be a pyarrow data type"):
+        lerobot_view(python, tmp_path / "ours", tmp_path / "view")

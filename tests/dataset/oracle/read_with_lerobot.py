@@ -1,4 +1,4 @@
-"""Run in the LeRobot oracle venv: load a dataset folder with LeRobotDataset and dump every frame.
+"""Run in a LeRobot reference venv (0.6.1 or 0.4.4): load a dataset with LeRobotDataset, dump every frame.
 
 Usage: python read_with_lerobot.py <root> <out_dir>. Writes out_dir/frames.npz (numeric columns and
 uint8 camera frames, stacked over the whole dataset) and out_dir/meta.json (tasks, language rows,
@@ -41,6 +41,7 @@ meta = {
     "language_persistent": persistent,
     "language_events": events,
     "stats_keys": sorted(ds.meta.stats) if ds.meta.stats else [],
-    "tools": ds.meta.info.tools,
+    # info is a dataclass from lerobot 0.5 on, a dict in 0.4.x (which has no tools)
+    "tools": ds.meta.info.get("tools") if isinstance(ds.meta.info, dict) else ds.meta.info.tools,
 }
 (out / "meta.json").write_text(json.dumps(meta, default=str))

@@ -1,5 +1,5 @@
-"""Run in the LeRobot oracle venv: write a small dataset with LeRobotDataset.create and dump what
-was recorded, for our reader to be checked against.
+"""Run in a LeRobot reference venv (0.6.1 or 0.4.4): write a small dataset with LeRobotDataset.create and
+dump what was recorded, for our reader to be checked against.
 
 Usage: python write_with_lerobot.py <root> <out_dir>. Writes out_dir/recorded.npz (state, action,
 camera frames, episode lengths) and out_dir/tasks.json (the task of every frame).
