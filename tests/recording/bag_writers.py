@@ -9,6 +9,7 @@ are written in list order, so a test can write log times out of order.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,24 +72,31 @@ def _to_rosbags(msgtype: str, value: dict, store=TYPESTORE):
     return store.types[msgtype](**kwargs)
 
 
-def write_rosbags(path: Path, messages: list[Msg], storage: str = "sqlite3", store=TYPESTORE) -> Path:
+def write_rosbags(path: Path, messages: list[Msg], storage: str = "sqlite3", store=TYPESTORE,
+                  silent_topics: dict[str, str] | None = None, undefined_types: tuple[str, ...] = ()) -> Path:
+    """``silent_topics`` ({topic: type}) are declared without messages; ``undefined_types`` lose
+    their stored definitions (sqlite3 only), as in bags recorded before rosbag2 stored them."""
     plugin = StoragePlugin.MCAP if storage == "mcap" else StoragePlugin.SQLITE3
     with Writer(path, version=9, storage_plugin=plugin) as writer:
-        connections = {}
+        connections = {topic: writer.add_connection(topic, msgtype, typestore=store)
+                       for topic, msgtype in (silent_topics or {}).items()}
         for msg in messages:
             if msg.topic not in connections:
                 connections[msg.topic] = writer.add_connection(msg.topic, msg.msgtype, typestore=store)
             data = store.serialize_cdr(_to_rosbags(msg.msgtype, _complete(msg.msgtype, msg.fields, store), store),
                                        msg.msgtype)
             writer.write(connections[msg.topic], msg.log_ns, data)
+    if undefined_types:
+        with sqlite3.connect(next(path.glob("*.db3"))) as db:
+            db.executemany("DELETE FROM message_definitions WHERE topic_type = ?", [(t,) for t in undefined_types])
     return path
 
 
-def write_mcap_ros2(path: Path, messages: list[Msg], store=TYPESTORE) -> Path:
+def write_mcap_ros2(path: Path, messages: list[Msg], store=TYPESTORE, chunk_size: int = 1024 * 1024) -> Path:
     from mcap_ros2.writer import Writer as McapRos2Writer
 
     with path.open("wb") as stream:
-        writer = McapRos2Writer(stream)
+        writer = McapRos2Writer(stream, chunk_size=chunk_size)
         schemas = {}
         for msg in messages:
             if msg.msgtype not in schemas:

@@ -58,19 +58,17 @@ def run(args: argparse.Namespace) -> int:
     from ..dataset import VideoEncoding
     from ..dataset.info import DatasetNotFoundError
     from ..recording.bag_episodes import load_ranges, parse_range
-    from ..recording.config import RecordingConfigError, load_recording_config
-    from ..recording.convert import ConvertError, ConvertOptions, convert
-    from ..recording.live_language import load_language_topics
+    from ..recording.config import RecordingConfigError
+    from ..recording.convert import ConvertError, convert, options_from_config
 
     try:
         raw = yaml.safe_load(args.config.read_text(encoding="utf-8"))
-        config = load_recording_config(args.config)
-        cameras = tuple(f.key for f in config.features if f.is_image)
+        if not isinstance(raw, dict):
+            raise RecordingConfigError(f"{args.config}: expected a mapping with 'fps' and 'features' at the top")
         ranges = (tuple(parse_range(r) for r in args.ranges or ())
                   or tuple(load_ranges(args.ranges_file) if args.ranges_file else ()))
-        options = ConvertOptions(
-            config=config, language=load_language_topics(raw.get("language"), cameras),
-            task=args.task, task_topic=args.task_topic, ranges=ranges, distro=args.distro,
+        options = options_from_config(
+            raw, task=args.task, task_topic=args.task_topic, ranges=ranges, distro=args.distro,
             msg_files=tuple(args.msg_files), recover_truncated=args.recover_truncated,
             workers=args.workers, video=VideoEncoding(codec=args.codec), robot_type=args.robot_type,
             header_lag_s=args.header_lag_s, split_on_gaps=not args.keep_gaps, append=args.append,

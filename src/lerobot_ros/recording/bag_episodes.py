@@ -33,6 +33,10 @@ class EpisodeSpan:
     task: str
     bag_start_ns: int  # the bag's first message: spans are labelled from it
 
+    def tick_count(self, fps: int) -> int:
+        """Grid ticks i / fps in [0, stop - start), counted in integer nanoseconds (no float edge)."""
+        return -(-(self.stop_ns - self.start_ns) * fps // 10**9)
+
     @property
     def label(self) -> str:
         start, stop = (self.start_ns - self.bag_start_ns) * 1e-9, (self.stop_ns - self.bag_start_ns) * 1e-9

@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import math
 import multiprocessing
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,8 +52,8 @@ from lerobot_ros.recording.bag_episodes import (
     whole_bag,
 )
 from lerobot_ros.recording.bags import DEFAULT_DISTRO, BagError, BagSource, OpenBag
-from lerobot_ros.recording.config import FeatureConfig, RecordingConfig
-from lerobot_ros.recording.live_language import LanguageTopic
+from lerobot_ros.recording.config import FeatureConfig, RecordingConfig, load_recording_config
+from lerobot_ros.recording.live_language import LanguageTopic, load_language_topics
 from lerobot_ros.recording.message_values import (
     MessageValueError,
     check_message_type,
@@ -61,7 +61,7 @@ from lerobot_ros.recording.message_values import (
     header_time_s,
 )
 from lerobot_ros.recording.quality import QualityReport
-from lerobot_ros.recording.sampler import CausalSampler, grid
+from lerobot_ros.recording.sampler import CausalSampler
 
 
 class ConvertError(ValueError):
@@ -139,6 +139,13 @@ class _Job:
     split_on_gaps: bool
 
 
+def options_from_config(raw: Mapping, **kwargs) -> ConvertOptions:
+    """``ConvertOptions`` for a parsed recording YAML (features and its ``language`` section)."""
+    config = load_recording_config(raw)
+    cameras = tuple(f.key for f in config.features if f.is_image)
+    return ConvertOptions(config=config, language=load_language_topics(raw.get("language"), cameras), **kwargs)
+
+
 def convert(bags: Sequence[str | Path], root: str | Path, options: ConvertOptions) -> ConvertSummary:
     """Convert ``bags`` (in the order given) into the dataset at ``root``."""
     root = Path(root)
@@ -151,7 +158,7 @@ def convert(bags: Sequence[str | Path], root: str | Path, options: ConvertOption
     jobs = [_Job(i, span, options.config, options.language or (), writer.info.features, writer.encoding,
                  root / STAGING_DIR / f"convert-{i:06d}", options.header_lag_s, options.split_on_gaps)
             for i, span in enumerate(spans)]
-    total_ticks = sum(math.ceil((s.stop_ns - s.start_ns) * 1e-9 * options.config.fps) for s in spans)
+    total_ticks = sum(s.tick_count(options.config.fps) for s in spans)
     saved = frames = 0
     bar = tqdm(total=total_ticks, unit="tick", desc="convert", disable=not options.progress)
     try:
@@ -261,7 +268,8 @@ class _SpanEncoder:
     def run(self) -> SpanResult:
         span, job = self.job.span, self.job
         lookback_ns = math.ceil(max(f.max_age_s for f in job.config.features) * 1e9)
-        ticks = grid(0.0, (span.stop_ns - span.start_ns) * 1e-9, job.config.fps)
+        fps = job.config.fps
+        ticks = (i / fps for i in range(span.tick_count(fps)))  # grid()'s ticks, counted exactly
         tick = next(ticks, None)
         topics = [*self.features, *self.language]
         self._persistent_before_span()
