@@ -42,4 +42,4 @@ def test_cli_errors_name_the_problem(tmp_path):
     done = subprocess.run([sys.executable, "-m", "lerobot_ros.cli.main", "train", "--dataset",
                            str(tmp_path / "missing"), "--output-dir", str(tmp_path / "out")],
                           capture_output=True, text=True, timeout=120)
-    assert done.returncode != 0 and "not a Hub repo id" in done.stderr
+    assert done.returncode == 2 and "no such folder, and not a Hub repo id" in done.stderr

@@ -62,6 +62,7 @@ def _optimizer_overrides(args) -> dict:
 def build_config(args):
     """The TrainConfig of a command line (for --resume: the saved one, with the options given)."""
     from lerobot_ros.training import TrainConfig
+    from lerobot_ros.training.sources import check_dataset_name
 
     fields = {
         "dataset": args.dataset, "policy_path": args.policy_path, "vlm": args.vlm,
@@ -84,6 +85,7 @@ def build_config(args):
         return TrainConfig(**saved)
     if not args.dataset:
         raise ValueError("--dataset is required (a dataset folder or Hub repo id), unless --resume")
+    check_dataset_name(args.dataset)
     return TrainConfig(output_dir=str(args.output_dir), optimizer_overrides=optimizer, **fields)
 
 

@@ -18,6 +18,17 @@ def lerobot_home() -> Path:
     return hf_home / "lerobot"
 
 
+def is_repo_id(name: str) -> bool:
+    """``<owner>/<name>`` and not a path (a Hub dataset repo id)."""
+    return name.count("/") == 1 and not name.startswith((".", "/", "~")) and all(name.split("/"))
+
+
+def check_dataset_name(name: str) -> None:
+    """Fail early, before any training process starts, on a dataset that cannot be found."""
+    if not Path(name).expanduser().exists() and not is_repo_id(name):
+        raise FileNotFoundError(f"dataset {name!r}: no such folder, and not a Hub repo id (<owner>/<name>)")
+
+
 def resolve_dataset(name: str) -> Path:
     """The local folder of dataset ``name`` (a path, or a repo id pulled on first use)."""
     local = Path(name).expanduser()
@@ -28,7 +39,6 @@ def resolve_dataset(name: str) -> Path:
     cached = lerobot_home() / name
     if (cached / INFO_PATH).exists():
         return cached
-    if name.count("/") != 1 or name.startswith((".", "/", "~")):
-        raise FileNotFoundError(f"dataset {name!r}: no such folder, and not a Hub repo id (<owner>/<name>)")
+    check_dataset_name(name)
     cached.parent.mkdir(parents=True, exist_ok=True)
     return hub.pull(name, cached)
