@@ -1,0 +1,182 @@
+"""The demo's three stages on one rclpy executor: record with teleoperation, train, run the policy.
+
+robot_node (simulated SO-101 follower) and camera_node (the simulated view of it) run throughout.
+Stage 1 adds teleop_node (its simulated leader moved by :class:`~lerobot_ros.sim.scripted_leader.
+ScriptedLeader` through :class:`~lerobot_ros.sim.demonstration.Demonstration`), recorder_node and
+the annotator; they are removed when the episodes are saved. Stage 2 plots the episodes and trains
+a tiny SmolVLA2 (:func:`lerobot_ros.training.train_tiny_checkpoint`). Stage 3 adds policy_node with
+the checkpoint and the operator who sends the task and keeps the heartbeat.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import rclpy
+from rclpy.executors import MultiThreadedExecutor
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+
+from ..nodes.camera_node import CameraNode
+from ..nodes.recorder_node import RecorderNode
+from ..nodes.robot_node import RobotNode
+from ..nodes.teleop_node import TeleopNode
+from ..sim.demonstration import TASK, Demonstration
+from ..sim.scripted_leader import ScriptedLeader
+from ..teleop.session import Phase
+from .people import Annotator, Operator
+from .settings import DemoSettings
+
+LEADER_RATE_HZ = 50  # how often the scripted hand moves the leader
+STARTUP_TIMEOUT_S = 20.0
+HEARTBEAT_WARMUP_S = 1.0
+
+
+class DemoError(RuntimeError):
+    """A stage did not do what it must (an episode not saved, the policy never moved): the message says."""
+
+
+@dataclass
+class Recorded:
+    episodes: list[str] = field(default_factory=list)  # the recorder's message for each saved episode
+    cues_sent: int = 0
+
+
+@dataclass
+class PolicyRun:
+    subtasks: list[str]
+    plans: list[str]
+    memories: list[str]
+    poses: np.ndarray  # the follower's joint_states while the policy drove it (rows in joint order)
+
+    @property
+    def max_displacement_rad(self) -> float:
+        """The farthest any joint got from where it started."""
+        return float(np.abs(self.poses - self.poses[0]).max()) if len(self.poses) else 0.0
+
+    @property
+    def path_length_rad(self) -> float:
+        """The length of the joint-space path travelled (Euclidean, summed over samples)."""
+        return float(np.linalg.norm(np.diff(self.poses, axis=0), axis=1).sum()) if len(self.poses) > 1 else 0.0
+
+
+def wait_until(condition, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise DemoError(f"timed out after {timeout_s:g} s waiting for {what}")
+        time.sleep(0.05)
+
+
+class Graph:
+    """One rclpy context and one executor spinning on a thread; nodes join and leave it."""
+
+    def __init__(self, parameters: Path):
+        rclpy.init(args=["--ros-args", "--params-file", str(parameters)],
+                   signal_handler_options=rclpy.signals.SignalHandlerOptions.NO)
+        self.executor = MultiThreadedExecutor(num_threads=4)
+        self._spinner = threading.Thread(target=self.executor.spin, name="demo-executor", daemon=True)
+        self._spinner.start()
+        self.nodes: list[Node] = []
+
+    def add(self, node: Node) -> Node:
+        self.executor.add_node(node)
+        self.nodes.append(node)
+        if hasattr(node, "start"):
+            node.start()  # a node's own threads (control loop, ticker) once the executor spins it
+        return node
+
+    def remove(self, node: Node) -> None:
+        self.executor.remove_node(node)
+        self.nodes.remove(node)
+        stop = getattr(node, "shutdown", None) or getattr(node, "close", None)
+        if stop is not None:
+            stop()
+        node.destroy_node()
+
+    def close(self) -> None:
+        for node in reversed(list(self.nodes)):
+            self.remove(node)
+        self.executor.shutdown(timeout_sec=2.0)
+        rclpy.try_shutdown()
+
+
+def record(graph: Graph, robot: RobotNode, settings: DemoSettings, log) -> Recorded:
+    """Stage 1: teleoperate the follower from the scripted leader and record ``settings.episodes``."""
+    demo = Demonstration(phase_s=settings.phase_s)
+    teleop = graph.add(TeleopNode())
+    recorder = graph.add(RecorderNode())
+    annotator = graph.add(Annotator({cue.topic for cue in demo.cues()}))
+    leader = ScriptedLeader(teleop.setup.sim, teleop.map)
+    leader.hold(demo.start_pose)
+    wait_until(lambda: teleop.session.status.phase is Phase.TRACKING, STARTUP_TIMEOUT_S,
+               "teleop_node to track the leader (the follower's joint_states)")
+    time.sleep(1.0)  # the camera and the recorder's streams fill
+    recorded = Recorded()
+    for episode in range(settings.episodes):
+        ok, message, index = recorder.start_episode(TASK)
+        if not ok:
+            raise DemoError(f"the recorder did not start episode {episode}: {message}")
+        log(f"  episode {index}: the leader plays the demonstration ({demo.duration_s:g} s), annotated live")
+        recorded.cues_sent += play(demo, leader, annotator)
+        saved, message = recorder.stop_episode()
+        if not saved:
+            raise DemoError(f"episode {index} was not saved: {message}")
+        recorded.episodes.append(message)
+        log(f"  {message}")
+        reset(demo, leader, settings.reset_s)
+    ok, message = recorder.finalize()
+    log(f"  {message}")
+    for node in (annotator, recorder, teleop):
+        graph.remove(node)
+    return recorded
+
+
+def play(demo: Demonstration, leader: ScriptedLeader, annotator: Annotator) -> int:
+    """Move the leader along the demonstration and publish its cues on time; returns the cues sent."""
+    cues = demo.cues()
+    start = time.monotonic()
+    while (t := time.monotonic() - start) <= demo.duration_s:
+        leader.hold(demo.pose(t))
+        while cues and cues[0].at_s <= t:
+            annotator.say(cues.pop(0))
+        time.sleep(1.0 / LEADER_RATE_HZ)
+    for cue in cues:
+        annotator.say(cue)
+    return len(demo.cues())
+
+
+def reset(demo: Demonstration, leader: ScriptedLeader, duration_s: float) -> None:
+    """Between episodes: the hand brings the leader back to the start pose."""
+    end_pose = demo.pose(demo.duration_s)
+    start = time.monotonic()
+    while (t := time.monotonic() - start) <= duration_s:
+        leader.hold(demo.return_pose(end_pose, t, duration_s))
+        time.sleep(1.0 / LEADER_RATE_HZ)
+    leader.hold(demo.start_pose)
+
+
+def drive(graph: Graph, robot: RobotNode, checkpoint: Path, settings: DemoSettings, log) -> PolicyRun:
+    """Stage 3: policy_node drives the follower with the trained checkpoint for ``settings.policy_s``."""
+    from ..nodes.policy_node import PolicyNode
+
+    operator = graph.add(Operator(robot.joint_names))
+    policy = graph.add(PolicyNode(parameter_overrides=[Parameter("checkpoint", value=str(checkpoint))]))
+    wait_until(lambda: len(operator.states_since(0.0)) > 0, STARTUP_TIMEOUT_S, "the follower's joint_states")
+    time.sleep(HEARTBEAT_WARMUP_S)  # the heartbeat and the camera's frames reach policy_node before the task
+    start = time.monotonic()
+    log(f"  task: {TASK!r}; the policy drives the arm for {settings.policy_s:g} s")
+    operator.send_task(TASK)
+    time.sleep(settings.policy_s)
+    run = PolicyRun(operator.texts_since(start, "subtask"), operator.texts_since(start, "plan"),
+                    operator.texts_since(start, "memory"), operator.states_since(start))
+    try:
+        graph.remove(policy)  # the arm holds where the policy left it
+    except SystemExit:  # policy_node's shutdown exits 1 after a model error
+        raise DemoError(f"the policy failed: {policy.runtime.failure!r}") from None
+    graph.remove(operator)
+    return run
