@@ -35,8 +35,8 @@ FRONT, WRIST = "observation.images.front", "observation.images.wrist"
 TASK = "put every block in the box"
 
 
-def episode() -> tuple[list[dict], dict[int, list[dict]]]:
-    """Persistent rows and events per frame, stored-row dicts with parsed tool calls."""
+def episode() -> tuple[list[LanguageRow], dict[int, list[LanguageRow]]]:
+    """Persistent rows and the events of each frame that has some."""
     rows = [LanguageRow("assistant", f"subtask {i}: move block {i}", "subtask", timestamp=5.0 * i) for i in range(12)]
     rows += [LanguageRow("assistant", f"{i} blocks are in the box", "memory", timestamp=5.0 * i) for i in range(12)]
     rows += [LanguageRow("assistant", f"plan {i}: blocks in order", "plan", timestamp=20.0 * i) for i in range(3)]
@@ -48,11 +48,12 @@ def episode() -> tuple[list[dict], dict[int, list[dict]]]:
         events[170 * i + 50] = [LanguageRow("user", f"where is block {i}?", "vqa", camera=camera),
                                 LanguageRow("assistant", json.dumps({"label": f"block {i}", "point_format": "xy",
                                                                      "point": [i, i]}), "vqa", camera=camera)]
+    return rows, events
 
-    def stored(row: LanguageRow) -> dict:
-        return {**row.to_arrow(), "tool_calls": list(row.tool_calls)}
 
-    return [stored(r) for r in rows], {f: [stored(r) for r in rs] for f, rs in events.items()}
+def stored(row: LanguageRow) -> dict:
+    """A row as a parquet reader hands it over (LeRobot's form: tool calls parsed)."""
+    return {**row.to_arrow(), "tool_calls": list(row.tool_calls)}
 
 
 def time_ours(recipe, frames: list[FrameLanguage], indices: list[int]) -> tuple[float, list]:
@@ -68,12 +69,18 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=2000, help="FAST: chunks to fit on")
     args = parser.parse_args()
 
-    persistent, events = episode()
+    rows, row_events = episode()
+    persistent = [stored(r) for r in rows]
+    events = {f: [stored(r) for r in rs] for f, rs in row_events.items()}
     n = FPS * SECONDS
     times = [float(np.float32(i / FPS)) for i in range(n)]
     indices = list(range(n))
 
-    def frames() -> list[FrameLanguage]:  # fresh ones: a frame converts its rows once, then keeps them
+    def frames(as_rows: bool = False) -> list[FrameLanguage]:
+        """Fresh frames (a frame converts its rows once, then keeps them): row dicts as stored, or
+        ``LanguageRow`` objects as the training loader passes them (``DatasetReader.episode_language``)."""
+        if as_rows:
+            return [FrameLanguage(TASK, times[i], rows, row_events.get(i, [])) for i in range(n)]
         return [FrameLanguage(TASK, times[i], persistent, events.get(i, [])) for i in range(n)]
 
     # Recipe rendering, ours and LeRobot's, on the LeRobot-compatible blend.
@@ -92,7 +99,7 @@ def main() -> None:
                for s, t in zip(ours, theirs["results"]))
 
     # The shipped blend (route: vqa renders the VQA components first) and chat tokenization.
-    shipped_s, shipped = time_ours(load_recipe(shipped_recipe_path()), frames(), indices)
+    shipped_s, shipped = time_ours(load_recipe(shipped_recipe_path()), frames(as_rows=True), indices)
     from transformers import AutoTokenizer
 
     from lerobot_ros.policies.smolvla2.tiny import write_tiny_vlm
@@ -123,11 +130,12 @@ def main() -> None:
     us = 1e6
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
     print("| measurement | value |\n|---|---|")
-    print(f"| render, LeRobot-compatible blend, ours (per sample, {n} samples) | {ours_s / n * us:.0f} us |")
-    print(f"| render, same blend, LeRobot 0.6.1 `render_sample` | {theirs['seconds'] / n * us:.0f} us |")
+    print(f"| render, LeRobot-compatible blend, ours, stored row dicts (per sample, {n} samples) | "
+          f"{ours_s / n * us:.0f} us |")
+    print(f"| render, same blend and rows, LeRobot 0.6.1 `render_sample` | {theirs['seconds'] / n * us:.0f} us |")
     print(f"| ratio LeRobot / ours | {theirs['seconds'] / ours_s:.2f}x |")
     print(f"| identical rendered samples | {same} |")
-    print(f"| render, shipped smolvla2_hirobot blend (per sample) | {shipped_s / n * us:.0f} us "
+    print(f"| render, shipped smolvla2_hirobot blend, LanguageRow rows (per sample) | {shipped_s / n * us:.0f} us "
           f"({len(samples)} of {n} supervised) |")
     print(f"| ChatTokenizer.encode_sample, tiny SmolVLM tokenizer (per sample) | {chat_s / len(samples) * us:.0f} us, "
           f"{np.mean([len(e.tokens) for e in encoded]):.0f} tokens on average |")
