@@ -16,7 +16,7 @@ import numpy as np
 from lerobot_ros.dataset import DatasetReader
 from lerobot_ros.training.checkpoint import PRETRAINED
 from lerobot_ros.training.config import TrainConfig
-from lerobot_ros.training.episodes import ACTION, STATE, EpisodeData, load_episode
+from lerobot_ros.training.episodes import ACTION, STATE, EpisodeData, action_chunk, load_episode
 from lerobot_ros.training.frames import FrameSource
 from lerobot_ros.training.samples import PolicyDataset, SampleSpec
 from lerobot_ros.training.split import split_episodes
@@ -81,8 +81,6 @@ def _fast_tokenizer(config: TrainConfig, policy, episodes: list[EpisodeData], me
     """The FAST tokenizer: the checkpoint's when resuming or fine-tuning, otherwise fitted on the
     training episodes' normalized action chunks (by rank 0; the other ranks load its file)."""
     from lerobot_ros.policies.fast import FastActionTokenizer
-
-    from lerobot_ros.training.episodes import action_chunk
 
     for folder in (resume_from and resume_from / PRETRAINED, config.policy_path):
         if folder is not None and (Path(folder) / FAST_FOLDER).is_dir():

@@ -15,7 +15,6 @@ from lerobot_ros.training.checkpoint import PRETRAINED
 from lerobot_ros.training.config import OptimizerConfig, TrainConfig
 
 TINY_LR = 3e-3  # a tiny model trained for a few hundred steps needs a far larger step than SmolVLA2
-FEATURE_FIELDS = ("image_features", "state_dim", "action_dim", "image_shapes", "fps", "vlm_model_name")
 
 
 def dataset_corpus(root: Path) -> list[str]:
@@ -35,11 +34,13 @@ def dataset_corpus(root: Path) -> list[str]:
 def tiny_policy_overrides(vlm_folder: Path, **overrides) -> dict:
     """The fields where ``tiny_config`` differs from a default SmolVLA2Config (features excluded)."""
     from lerobot_ros.policies.smolvla2 import SmolVLA2Config, tiny_config
+    from lerobot_ros.policies.smolvla2.configuration import FEATURE_FIELDS
 
     tiny = tiny_config(vlm_folder, state_dim=1, action_dim=1, cameras=[], **overrides)
     default = SmolVLA2Config()
+    dataset_fields = {*FEATURE_FIELDS, "fps", "vlm_model_name"}  # set from the dataset and --vlm
     return {f.name: getattr(tiny, f.name) for f in dataclasses.fields(tiny)
-            if f.name not in FEATURE_FIELDS and getattr(tiny, f.name) != getattr(default, f.name)}
+            if f.name not in dataset_fields and getattr(tiny, f.name) != getattr(default, f.name)}
 
 
 def tiny_train_config(dataset: str | Path, output_dir: str | Path, *, steps: int = 300, batch_size: int = 8,
