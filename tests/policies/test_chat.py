@@ -161,3 +161,14 @@ def test_checkpoint_templates_give_the_same_tokens(tmp_path, chat, template):
     question = prompts.vqa_messages("where is the cube?")
     assert torch.equal(chat.encode(question, add_generation_prompt=True).tokens,
                        other_chat.encode(question, add_generation_prompt=True).tokens)
+
+
+def test_a_tokenizer_without_template_or_pad_token_is_refused(tmp_path):
+    bare = tiny_tokenizer(tmp_path)
+    bare.chat_template = None
+    with pytest.raises(ValueError, match="no chat template"):
+        ChatTokenizer(bare, 64)
+    unpadded = tiny_tokenizer(tmp_path)
+    unpadded.pad_token = None
+    with pytest.raises(ValueError, match="no pad token"):
+        ChatTokenizer(unpadded, 64)

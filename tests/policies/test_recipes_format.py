@@ -151,3 +151,8 @@ def test_binding_syntax_accepts_quotes_and_filters():
     assert (binding.resolver, binding.style, binding.role, binding.camera) == (
         "emitted_at", "vqa", "user", "observation.images.wrist")
     assert parse_binding("nth_next(style=subtask, offset=2)").offset == 2
+
+
+def test_an_unknown_shipped_recipe_names_where_it_looked():
+    with pytest.raises(FileNotFoundError, match="no shipped recipe 'nonexistent'; looked in"):
+        shipped_recipe_path("nonexistent")
