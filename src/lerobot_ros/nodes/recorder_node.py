@@ -176,8 +176,13 @@ class RecorderNode(Node):
             outcome = self.session.stop_episode()
         except SessionError as err:
             return False, str(err)
-        log = self.get_logger().info if outcome.saved and not outcome.account.truncated else self.get_logger().warning
-        log(f"{outcome.message}\n{outcome.quality.summary()}")
+        text = f"{outcome.message}\n{outcome.quality.summary()}"
+        # Two call sites: rclpy refuses one call site logging at two severities ("Logger severity
+        # cannot be changed between calls"), which a truncated episode after a clean one hit.
+        if outcome.saved and not outcome.account.truncated:
+            self.get_logger().info(text)
+        else:
+            self.get_logger().warning(text)
         self.publish_status()
         return outcome.saved, outcome.message
 
