@@ -306,3 +306,17 @@ def test_images_of_another_size_than_configured_are_refused(tmp_path):
     cfg["features"][2].update(height=96, width=128)
     with pytest.raises(ConvertError, match="observation.images.front.*has 64x48 images, the config says 128x96"):
         convert([bag], tmp_path / "ds", options(cfg, task="pick"))
+
+
+def test_a_topic_of_the_wrong_type_and_a_folder_that_is_no_bag_are_refused(tmp_path):
+    s = session(duration_s=0.5, tasks=((0.0, "pick"),), language=())
+    bag = write_rosbags(tmp_path / "bag", s.messages)
+    cfg = config(language=False)
+    cfg["features"][0]["topic"] = "/force"  # a Float64 topic for a joint_state feature
+    with pytest.raises(ValueError, match="topic /force carries std_msgs/msg/Float64, but type 'joint_state' reads "
+                                         "sensor_msgs/msg/JointState"):
+        convert([bag], tmp_path / "ds", options(cfg, task="pick"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="bag .*empty cannot be read: .*is it a rosbag2 folder or .mcap file"):
+        convert([tmp_path / "empty"], tmp_path / "ds", options(task="pick"))
+    assert not (tmp_path / "ds").exists()
