@@ -96,6 +96,9 @@ def train_run(out: Path, gpus: int, total_gpus: int, args, dataset: Path, vlm: P
                "--steps", str(args.steps), "--batch-size", str(args.batch_size),
                "--grad-accum", str(total_gpus // gpus), "--log-every", "1", "--val-every", str(args.steps),
                "--save-every", str(args.steps), "--num-workers", str(args.num_workers), "--no-progress",
+               # Each sample decodes its own frames (GOP 2: one or two frame decodes per camera), so no
+               # start-up burst of whole-episode decoding falls into the timed steps.
+               "--frame-cache-mb", "0",
                "--device", "cpu" if args.cpu_smoke else "cuda"]
     if args.cpu_smoke:
         command += ["--lr", "3e-3", "--warmup-steps", "2", "--decay-steps", str(args.steps), "--decay-lr", "3e-4"]

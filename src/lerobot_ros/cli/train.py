@@ -49,6 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-every", type=int)
     parser.add_argument("--save-every", type=int)
     parser.add_argument("--num-workers", type=int, help="data loader processes per GPU (default 2)")
+    parser.add_argument("--frame-cache-mb", type=int,
+                        help="decoded frames kept per loader process (default 2048; 0: decode each sample's frame)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --output-dir from its last checkpoint")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -70,6 +72,7 @@ def build_config(args):
         "batch_size": args.batch_size, "grad_accum_steps": args.grad_accum, "device": args.device,
         "seed": args.seed, "val_fraction": args.val_fraction, "val_every": args.val_every,
         "log_every": args.log_every, "save_every": args.save_every, "num_workers": args.num_workers,
+        "frame_cache_mb": args.frame_cache_mb,
     }
     fields = {k: v for k, v in fields.items() if v is not None}
     if args.no_bf16:
