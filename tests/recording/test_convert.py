@@ -74,9 +74,10 @@ def test_a_session_becomes_episodes_per_task_with_language(tmp_path, writer):
     assert lang1.persistent == [LanguageRow("assistant", "reach", "subtask", timestamp=0.0),
                                 LanguageRow("assistant", "release", "subtask", timestamp=0.52)]
     assert lang1.events == {3: [LanguageRow("user", "faster", "interjection")]}
-    report = json.loads(summary.report_path.read_text())
-    assert [e["frames"] for e in report["episodes"]] == [9, 10]
-    assert report["episodes"][0]["quality"]["streams"]["observation.images.front"]["missing"] == 1
+    reports = [json.loads(path.read_text()) for path in summary.reports]
+    assert [path.name for path in summary.reports] == ["episode_000000.json", "episode_000001.json"]
+    assert [(r["episode_index"], r["length"], r["task"]) for r in reports] == [(0, 9, "pick"), (1, 10, "place")]
+    assert reports[0]["quality"]["streams"]["observation.images.front"]["missing"] == 1
 
 
 def test_lerobot_loads_a_converted_bag(tmp_path, lerobot_reference):
@@ -155,7 +156,7 @@ def test_a_stalled_camera_drops_its_ticks_and_splits_the_episode(tmp_path):
     assert reader.num_episodes == 2
     check_episode(reader, 0, frames[:gap], "pick")
     check_episode(reader, 1, frames[gap:], "pick")
-    quality = json.loads(summary.report_path.read_text())["episodes"][0]["quality"]
+    quality = json.loads(summary.reports[0].read_text())["quality"]
     front = quality["streams"]["observation.images.front"]
     assert front["stale"] == 4 and quality["gap_ticks"] == 4 and quality["timestamps_exact"] is False
     # kept whole on request: one episode whose report says its timestamps are not capture times
@@ -178,7 +179,7 @@ def test_a_declared_topic_without_messages_gives_no_episode(tmp_path):
                   silent_topics={"/force": "std_msgs/msg/Float64"})
     summary = convert([tmp_path / "bag"], tmp_path / "ds", options(task="pick"))
     assert summary.episodes == 0 and DatasetReader(tmp_path / "ds").num_episodes == 0
-    entry = json.loads(summary.report_path.read_text())["episodes"][0]
+    entry = json.loads(summary.reports[0].read_text())
     assert entry["skipped"] and entry["quality"]["streams"]["observation.force"]["missing"] == 10
 
 
@@ -263,7 +264,7 @@ def test_a_bad_bag_keeps_the_episodes_before_it_and_append_continues(tmp_path):
     assert reader.num_episodes == 1 and not (tmp_path / "ds" / ".staging").exists()
     convert([good[1]], tmp_path / "ds", options(task="pick", append=True))
     assert DatasetReader(tmp_path / "ds").num_episodes == 2
-    assert len(json.loads((tmp_path / "ds.convert_report.json").read_text())["episodes"]) == 2
+    assert sorted(p.name for p in (tmp_path / "ds.quality").iterdir()) == ["episode_000000.json", "episode_000001.json"]
 
 
 def test_cli_converts_time_ranges_and_reports_errors(tmp_path, capsys):
@@ -279,7 +280,7 @@ def test_cli_converts_time_ranges_and_reports_errors(tmp_path, capsys):
     reader = DatasetReader(out)
     assert [r.length for r in reader.episodes] == [5, 7]
     assert reader.episode_tasks(1)[0] == "place: then wave"
-    assert "2 episodes, 12 frames written" in capsys.readouterr().out
+    assert f"2 episodes, 12 frames written to {out}; quality reports in {out}.quality" in capsys.readouterr().out
     assert main([*args, "--task", "x"]) == 1  # the folder exists now
     assert "already exists" in capsys.readouterr().err
     missing = tmp_path / "nothing.mcap"

@@ -6,7 +6,7 @@ receive time. Episodes come from one of: --task (one episode per bag), --task-to
 message starts an episode with that task; an empty one ends it), or time ranges (--range
 START_S:END_S:TASK, repeatable, or --ranges FILE.yaml|csv), in seconds from each bag's start.
 Bags are encoded in parallel (--workers) and committed in the order given; a per-episode quality
-report is printed and saved to OUT.convert_report.json.
+report is printed and saved to OUT.quality/episode_<n>.json, as the recorder does.
 
 examples:
   lerobot-ros convert session.mcap --config recording.yaml --out ~/datasets/pick --task "pick the cube"
@@ -48,7 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--recover-truncated", action="store_true",
                         help="convert the readable part of a truncated MCAP instead of refusing it")
     parser.add_argument("--append", action="store_true", help="add episodes to an existing dataset")
-    parser.add_argument("--report", type=Path, default=None, help="quality report JSON (default OUT.convert_report.json)")
+    parser.add_argument("--quality-dir", type=Path, default=None,
+                        help="folder for the per-episode quality reports (default OUT.quality)")
     parser.add_argument("--no-progress", action="store_true")
 
 
@@ -72,11 +73,11 @@ def run(args: argparse.Namespace) -> int:
             msg_files=tuple(args.msg_files), recover_truncated=args.recover_truncated,
             workers=args.workers, video=VideoEncoding(codec=args.codec), robot_type=args.robot_type,
             header_lag_s=args.header_lag_s, split_on_gaps=not args.keep_gaps, append=args.append,
-            report_path=args.report, progress=not args.no_progress)
+            quality_dir=args.quality_dir, progress=not args.no_progress)
         summary = convert(args.bags, args.out, options)
     except (OSError, RecordingConfigError, ConvertError, DatasetNotFoundError, FileExistsError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(f"{summary.episodes} episodes, {summary.frames} frames written to {summary.root}; "
-          f"quality report: {summary.report_path}")
+          f"quality reports in {summary.quality_dir}")
     return 0

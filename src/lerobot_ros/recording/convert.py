@@ -12,8 +12,8 @@ processes run:
    ``EpisodeBuffer`` whose video segments go to ``<root>/.staging/convert-<n>``. Nothing a worker
    does touches the committed dataset.
 3. **commit** (parent): take the spans' results strictly in plan order and commit each episode with
-   ``DatasetWriter.save_encoded_episode`` (the writer's crash-safe write order), then rewrite the
-   quality report file. A crash or an error loses at most the uncommitted episodes; the episodes
+   ``DatasetWriter.save_encoded_episode`` (the writer's crash-safe write order), then write its
+   quality report, ``<root>.quality/episode_<n>.json`` as the recorder does. A crash or an error loses at most the uncommitted episodes; the episodes
    committed before stay, and ``DatasetWriter.resume`` (``--append``) continues the folder.
 
 Sync, as live (docs/datasets.md "Recording: causal sampling"): a frame is written at a tick only
@@ -27,7 +27,6 @@ time 0) and ``language_events`` rows on the first frame at or after the message.
 
 from __future__ import annotations
 
-import json
 import math
 import multiprocessing
 from collections.abc import Iterator, Mapping, Sequence
@@ -87,7 +86,7 @@ class ConvertOptions:
     header_lag_s: float = 0.5  # header-time features: how far a log time may trail the stamp
     split_on_gaps: bool = True
     append: bool = False  # continue an existing dataset (DatasetWriter.resume)
-    report_path: Path | None = None  # default: <root>.convert_report.json next to the dataset
+    quality_dir: Path | None = None  # default: <root>.quality next to the dataset, as the recorder
     progress: bool = True
 
     def __post_init__(self) -> None:
@@ -120,10 +119,10 @@ class SpanResult:
 @dataclass
 class ConvertSummary:
     root: Path
-    report_path: Path
+    quality_dir: Path
     episodes: int
     frames: int
-    entries: list[dict]
+    reports: list[Path]
 
 
 @dataclass(frozen=True)
@@ -153,8 +152,9 @@ def convert(bags: Sequence[str | Path], root: str | Path, options: ConvertOption
     if not spans:
         raise ConvertError("no episodes found in the bags (the task topic had no non-empty message?)")
     writer = _open_writer(root, options)
-    report_path = options.report_path or root.parent / f"{root.name}.convert_report.json"
-    entries = _previous_entries(report_path) if options.append else []
+    quality_dir = options.quality_dir or root.parent / f"{root.name}.quality"
+    quality_dir.mkdir(parents=True, exist_ok=True)
+    reports: list[Path] = []
     jobs = [_Job(i, span, options.config, options.language or (), writer.info.features, writer.encoding,
                  root / STAGING_DIR / f"convert-{i:06d}", options.header_lag_s, options.split_on_gaps)
             for i, span in enumerate(spans)]
@@ -166,10 +166,13 @@ def convert(bags: Sequence[str | Path], root: str | Path, options: ConvertOption
             for part, episode in enumerate(result.episodes):
                 committed = writer.save_encoded_episode(episode.finished, episode.persistent)
                 saved, frames = saved + 1, frames + committed.length
-                entries.append(_entry(result, part, committed.episode_index, committed.length, episode))
+                reports.append(quality_dir / f"episode_{committed.episode_index:06d}.json")
+                write_json_atomically(reports[-1], _report(result, part, committed.episode_index, committed.length,
+                                                           episode))
             if not result.episodes:
-                entries.append(_entry(result, None, None, 0, None))
-            write_json_atomically(report_path, {"dataset": str(root), "episodes": entries})
+                span = result.span
+                reports.append(quality_dir / f"skipped_{span.bag.path.name}_{span.start_ns}.json")
+                write_json_atomically(reports[-1], _report(result, None, None, 0, None))
             bar.write(f"{result.span.label} ({result.span.task!r}): {len(result.episodes)} episode(s)\n"
                       f"{result.report.summary()}")
             bar.update(result.report.grid_ticks)
@@ -179,7 +182,7 @@ def convert(bags: Sequence[str | Path], root: str | Path, options: ConvertOption
     finally:
         bar.close()
         writer.close()
-    return ConvertSummary(root, report_path, saved, frames, entries)
+    return ConvertSummary(root, quality_dir, saved, frames, reports)
 
 
 def plan(bags: Sequence[str | Path], options: ConvertOptions) -> list[EpisodeSpan]:
@@ -350,23 +353,21 @@ class _SpanEncoder:
         return [*active.values(), *later]
 
 
-def _entry(result: SpanResult, part: int | None, episode_index: int | None, length: int,
-           episode: EncodedEpisode | None) -> dict:
+def _report(result: SpanResult, part: int | None, episode_index: int | None, length: int,
+            episode: EncodedEpisode | None) -> dict:
+    """The JSON report of one episode (or of a span that gave none): its source and the span's
+    quality (the sampler's account of every tick of the span, shared by the parts of a split span)."""
     span = result.span
     return {
         "episode_index": episode_index,
+        "length": length,
         "bag": str(span.bag.path),
         "span_start_ns": span.start_ns,
         "span_stop_ns": span.stop_ns,
         "task": span.task,
         "part": part,
-        "frames": length,
         "first_tick_s": None if episode is None else episode.first_tick_s,
         "language_events_dropped": result.events_dropped,
         "quality": result.report.to_dict(),
         **({} if episode is not None else {"skipped": "no tick had every stream fresh; see quality"}),
     }
-
-
-def _previous_entries(path: Path) -> list[dict]:
-    return json.loads(path.read_text(encoding="utf-8"))["episodes"] if path.exists() else []
