@@ -38,6 +38,9 @@ from lerobot_ros.training.metrics import read_log
 from lerobot_ros.training.synthetic import SyntheticSpec, write_synthetic_dataset
 
 CAMERAS = ("observation.images.front", "observation.images.wrist")
+# NVLink multicast stays off in NCCL, PyTorch and NVSHMEM: on shared GPU hosts it can take the GPUs
+# out of service. Forced in the children's environment, whatever the caller's says.
+NO_MULTICAST = {"NCCL_NVLS_ENABLE": "0", "TORCH_SYMM_MEM_DISABLE_MULTICAST": "1", "NVSHMEM_DISABLE_NVLS": "1"}
 WARMUP_STEPS = 20  # steps left out of the throughput (CUDA init, loader start, allocator growth)
 
 
@@ -102,7 +105,8 @@ def train_run(out: Path, gpus: int, total_gpus: int, args, dataset: Path, vlm: P
                "--device", "cpu" if args.cpu_smoke else "cuda"]
     if args.cpu_smoke:
         command += ["--lr", "3e-3", "--warmup-steps", "2", "--decay-steps", str(args.steps), "--decay-lr", "3e-4"]
-    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1" if args.cpu_smoke else "4")}
+    env = {**os.environ, **NO_MULTICAST,
+           "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1" if args.cpu_smoke else "4")}
     print(f"[{gpus} {'process' if args.cpu_smoke else 'GPU'}(s)] {' '.join(command)}", flush=True)
     start = time.perf_counter()
     subprocess.run(command, check=True, env=env)
