@@ -293,7 +293,8 @@ def test_range_files_and_range_arguments(tmp_path):
     with pytest.raises(ValueError, match="bad range '3:1:x'.*need 0 <= start < end"):
         parse_range("3:1:x")
     (tmp_path / "r.csv").write_text("start_s,end_s,task,bag\n0,1.5,pick,a\n2,3,place,\n")
-    (tmp_path / "r.yaml").write_text("- {start_s: 0, end_s: 1.5, task: pick, bag: a}\n- {start_s: 2, end_s: 3, task: place}\n")
+    (tmp_path / "r.yaml").write_text("- {start_s: 0, end_s: 1.5, task: pick, bag: a}\n"
+                                     "- {start_s: 2, end_s: 3, task: place}\n")
     assert load_ranges(tmp_path / "r.csv") == load_ranges(tmp_path / "r.yaml")
     (tmp_path / "bad.yaml").write_text("- {start_s: 0, task: pick}\n")
     with pytest.raises(ValueError, match="range 0 .* need start_s, end_s, task"):

@@ -13,8 +13,9 @@ processes run:
    does touches the committed dataset.
 3. **commit** (parent): take the spans' results strictly in plan order and commit each episode with
    ``DatasetWriter.save_encoded_episode`` (the writer's crash-safe write order), then write its
-   quality report, ``<root>.quality/episode_<n>.json`` as the recorder does. A crash or an error loses at most the uncommitted episodes; the episodes
-   committed before stay, and ``DatasetWriter.resume`` (``--append``) continues the folder.
+   quality report, ``<root>.quality/episode_<n>.json`` as the recorder does. A crash or an error
+   loses at most the uncommitted episodes; the episodes committed before stay, and
+   ``DatasetWriter.resume`` (``--append``) continues the folder.
 
 Sync, as live (docs/datasets.md "Recording: causal sampling"): a frame is written at a tick only
 when every stream's latest message at or before it is fresh (``max_age_s``). Ticks dropped between
@@ -161,8 +162,9 @@ def convert(bags: Sequence[str | Path], root: str | Path, options: ConvertOption
     total_ticks = sum(s.tick_count(options.config.fps) for s in spans)
     saved = frames = 0
     bar = tqdm(total=total_ticks, unit="tick", desc="convert", disable=not options.progress)
+    results = _results(jobs, options.workers)
     try:
-        for result in _results(jobs, options.workers):
+        for result in results:
             for part, episode in enumerate(result.episodes):
                 committed = writer.save_encoded_episode(episode.finished, episode.persistent)
                 saved, frames = saved + 1, frames + committed.length
@@ -176,10 +178,11 @@ def convert(bags: Sequence[str | Path], root: str | Path, options: ConvertOption
             bar.write(f"{result.span.label} ({result.span.task!r}): {len(result.episodes)} episode(s)\n"
                       f"{result.report.summary()}")
             bar.update(result.report.grid_ticks)
-    except (ConvertError, BagError, MessageValueError, ValueError) as err:
+    except ValueError as err:  # ConvertError, BagError, MessageValueError and the writer's checks
         raise ConvertError(f"{err}\n{saved} episode(s) converted before this are saved in {root}; fix the "
                            "input and continue with --append on the remaining bags") from None
     finally:
+        results.close()  # stops the workers before the staging folder they write into is removed
         bar.close()
         writer.close()
     return ConvertSummary(root, quality_dir, saved, frames, reports)
