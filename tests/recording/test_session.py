@@ -172,3 +172,22 @@ def test_discard_resume_and_state_errors(tmp_path):
     with pytest.raises(SessionError, match="language columns absent"):
         open_session(tmp_path, clock, language=True)
     assert DatasetReader(tmp_path / "ds").episode_tasks(0) == ["second"] * 3
+
+
+def test_a_timed_episode_holds_exactly_its_ticks_however_late_the_stop(tmp_path):
+    clock = Clock()
+    session = open_session(tmp_path, clock, language=False)
+    clock.t = 1000.05
+    session.start_episode("timed", duration_s=0.3)  # ticks 1000.1, 1000.2, 1000.3
+    run_ticks(session, clock, 1, 6)
+    clock.t = 1000.65  # the stop comes 0.3 s late
+    outcome = session.stop_episode()
+    assert outcome.account.ticks == 3 and outcome.result.length == 3
+    clock.t = 1000.75
+    session.start_episode("discarded", duration_s=0.2)
+    run_ticks(session, clock, 8, 12)
+    session.discard_episode()  # after its span ended: still discarded, not saved
+    session.finalize()
+    reader = DatasetReader(tmp_path / "ds")
+    assert reader.num_episodes == 1
+    np.testing.assert_array_equal(reader.episode_columns(0)["observation.state"][:, 0], [1.0, 2.0, 3.0])

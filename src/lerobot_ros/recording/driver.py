@@ -67,7 +67,7 @@ class SessionDriver:
         result = DriverResult(saved=[])
         s = self.settings
         while len(result.saved) < s.num_episodes:
-            index = self.session.start_episode(s.task)
+            index = self.session.start_episode(s.task, duration_s=s.episode_time_s)
             self.say(f"Recording episode {index} ({len(result.saved) + 1}/{s.num_episodes}): {s.task}")
             event = self._wait(s.episode_time_s)
             if event == RERECORD_EPISODE:

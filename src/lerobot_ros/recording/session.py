@@ -128,12 +128,10 @@ class _Episode:
     task: str
     start_s: float
     stop_s: float | None = None
-    discarded: bool = False
     account: EpisodeAccount = field(default_factory=EpisodeAccount)
     persistent: list[LanguageRow] = field(default_factory=list)
     pending: list[tuple[float, LanguageTopic, str]] = field(default_factory=list)  # not yet on a frame
     quality: QualityReport | None = None  # set when its last tick is sampled
-    save: object | None = None  # the worker's Future for the save (or clear)
 
 
 class RecordingSession:
@@ -199,7 +197,7 @@ class RecordingSession:
         with self._lock:
             now = self.clock()
             episode = self._episode
-            if episode is not None and episode.stop_s is None:
+            if episode is not None and (episode.stop_s is None or now <= episode.stop_s):
                 episode.pending.append((now, topic, text))
             elif topic.persistent:
                 self._idle_persistent[topic.kind] = text
@@ -236,7 +234,7 @@ class RecordingSession:
             self._next_tick += 1
             episode = self._episode
             if episode is not None and episode.stop_s is not None and tick > episode.stop_s:
-                self._close(episode)
+                self._end_sampling(episode)
                 episode = None
             inside = episode is not None and tick > episode.start_s
             if inside and episode.account.ticks == 0:
@@ -281,18 +279,15 @@ class RecordingSession:
             account.truncated_at_s = tick
             account.truncation_cause = cause
 
-    def _close(self, episode: _Episode) -> None:
-        """The episode's last tick is sampled: hand it to the worker to save (or clear)."""
+    def _end_sampling(self, episode: _Episode) -> None:
+        """The episode's last tick is sampled: close its quality report; no later tick joins it."""
         if episode.quality is not None:
             return
         episode.quality = self.sampler.finish_episode()
         episode.account.language_unplaced += len(episode.pending)
         episode.pending = []
-        if episode.discarded:
-            episode.save = self.worker.call(self._clear)
-        else:
-            episode.save = self.worker.call(lambda writer: self._save(writer, episode))
-        self._episode = None
+        if self._episode is episode:
+            self._episode = None
 
     def _clear(self, writer: DatasetWriter) -> None:
         """On the worker thread: drop the episode's frames, and a failure they caused with them."""
@@ -311,8 +306,12 @@ class RecordingSession:
 
     # -- episodes ---------------------------------------------------------------------------------
 
-    def start_episode(self, task: str) -> int:
-        """Start recording ``task``; returns the index the episode will get when saved."""
+    def start_episode(self, task: str, duration_s: float | None = None) -> int:
+        """Start recording ``task``; returns the index the episode will get when saved.
+
+        With ``duration_s`` the episode holds exactly the ticks of that span from now, however late
+        ``stop_episode`` comes (a timed session asks for this).
+        """
         if not isinstance(task, str) or not task.strip():
             raise SessionError("start_episode needs a non-empty task, e.g. 'pick up the cube'")
         with self._lock:
@@ -320,7 +319,7 @@ class RecordingSession:
                 raise SessionError(f"cannot start an episode while {self.state}"
                                    + ("; stop or discard the current one first" if self.state == RECORDING else ""))
             now = self.clock()
-            episode = _Episode(task=task, start_s=now)
+            episode = _Episode(task=task, start_s=now, stop_s=None if duration_s is None else now + duration_s)
             if self.language:
                 by_kind = {t.kind: t for t in self.language}
                 episode.pending = [(now, by_kind[kind], text) for kind, text in self._idle_persistent.items()]
@@ -335,16 +334,17 @@ class RecordingSession:
         started = time.perf_counter()
         with self._lock:
             episode = self._require_recording("stop")
-            episode.stop_s = self.clock()
+            episode.stop_s = min(self.clock(), episode.stop_s or float("inf"))
             self.state = SAVING
         # Ticks up to the stop are sampled once their messages can have arrived.
         while self.clock() < episode.stop_s + self.settings.sample_delay_s:
             time.sleep(0.005)
         with self._lock:
             self._sample_until(episode.stop_s)
-            self._close(episode)
+            self._end_sampling(episode)
+            save = self.worker.call(lambda writer: self._save(writer, episode))
         try:
-            result = episode.save.result()
+            result = save.result()
         except Exception as err:  # noqa: BLE001 - the episode is lost; the session goes on
             return self._finish(episode, None, f"episode not saved: {err}", started)
         if result is None:
@@ -358,12 +358,12 @@ class RecordingSession:
         """Drop the episode in progress; nothing of it is written."""
         with self._lock:
             episode = self._require_recording("discard")
-            episode.stop_s = self.clock()
-            episode.discarded = True
-            self._close(episode)
+            episode.stop_s = min(self.clock(), episode.stop_s or float("inf"))
+            self._end_sampling(episode)
+            cleared = self.worker.call(self._clear)
             self.state = IDLE
             self.message = "episode discarded"
-        episode.save.result()
+        cleared.result()
 
     def finalize(self) -> EpisodeOutcome | None:
         """Save an episode in progress, stop the ticker and the worker, close the writer."""
@@ -389,9 +389,9 @@ class RecordingSession:
                 last_save_s=self.last_save_s, message=self.message)
 
     def _require_recording(self, verb: str) -> _Episode:
-        if self.state != RECORDING or self._episode is None:
+        if self.state != RECORDING or self._last is None:
             raise SessionError(f"cannot {verb} an episode while {self.state}; start one first")
-        return self._episode
+        return self._last  # the ticker may have closed a timed episode already
 
     def _finish(self, episode: _Episode, result: SaveResult | None, message: str, started: float) -> EpisodeOutcome:
         blocked = time.perf_counter() - started
