@@ -11,7 +11,8 @@ Time. Ticks are ``origin + i / fps`` on the session clock (wall time, the clock 
 a tick ``t`` is sampled once ``clock() >= t + sample_delay_s`` (the delay lets messages stamped
 before ``t`` by their header arrive). A late ticker catches up: it samples every overdue tick, each
 from the messages at or before it, so a slow loop never shifts data in time. Ticks after
-``start_episode`` and up to ``stop_episode`` belong to the episode.
+``start_episode`` and up to ``stop_episode`` (or, for a timed episode, up to its end) belong to the
+episode.
 
 Every tick of an episode lands in exactly one bucket of its ``EpisodeAccount``:
 
