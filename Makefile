@@ -19,8 +19,9 @@ $(VENV)/.bootstrapped: scripts/bootstrap_venv.sh scripts/build_control_msgs.sh r
 
 venv: $(VENV)/.bootstrapped
 
+# DEMO_OUTPUT (default ./demo_output) is the demo's output folder; DEMO_ARGS, e.g. "--episodes 2".
 demo: $(VENV)/.bootstrapped
-	$(PY) -m lerobot_ros.demo
+	$(PY) -m lerobot_ros.demo $(DEMO_ARGS)
 
 # The LeRobot references, outside the clone (~/.cache), built once per machine: 0.6.1 on Python 3.12
 # and 0.4.4 on Python 3.11 (reference readers and writers for the dataset interop tests, LeRobot's
