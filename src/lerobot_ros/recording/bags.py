@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rosbags.highlevel import AnyReader, AnyReaderError
-from rosbags.interfaces import MessageDefinitionFormat
+from rosbags.interfaces import MessageDefinitionFormat, Nodetype
 from rosbags.typesys import Stores, TypesysError, get_typestore, get_types_from_idl, get_types_from_msg
 from rosbags.typesys.store import Typestore
 
@@ -135,14 +135,33 @@ class OpenBag:
         self.close()
 
     def _typestore(self) -> Typestore:
+        """Only the bag's types and what they reference are registered: building classes for every
+        type of a distro costs seconds, and each worker opens its bag again."""
         types = dict(get_typestore(DISTROS[self.source.distro]).fielddefs)
         types.update(custom_types(self.source.msg_files))
         for connection in self._raw.connections:
             if connection.msgdef:
                 types.update(_bag_definition(connection))
         store = get_typestore(Stores.EMPTY)
-        store.register(types)
+        store.register(_closure(types, {c.msgtype for c in self._raw.connections}))
         return store
+
+
+def _closure(types: dict, roots: set[str]) -> dict:
+    """The definitions of ``roots`` and of every type they reference (those ``types`` knows)."""
+    needed: dict = {}
+    pending = list(roots)
+    while pending:
+        name = pending.pop()
+        if name in needed or name not in types:
+            continue
+        needed[name] = types[name]
+        for _, (kind, detail) in types[name][1]:
+            if kind == Nodetype.NAME:
+                pending.append(detail)
+            elif kind in (Nodetype.ARRAY, Nodetype.SEQUENCE) and detail[0][0] == Nodetype.NAME:
+                pending.append(detail[0][1])
+    return needed
 
 
 def _bag_definition(connection: _Connection) -> dict:
