@@ -24,11 +24,11 @@ class Annotator(Node):
 
     def __init__(self, topics: set[str]):
         super().__init__("demo_annotator")
-        self._publishers = {topic: self.create_publisher(String, topic, 10) for topic in sorted(topics)}
+        self._topic_publishers = {topic: self.create_publisher(String, topic, 10) for topic in sorted(topics)}
         self.sent = 0
 
     def say(self, cue: Cue) -> None:
-        self._publishers[cue.topic].publish(String(data=cue.text))
+        self._topic_publishers[cue.topic].publish(String(data=cue.text))
         self.sent += 1
 
 

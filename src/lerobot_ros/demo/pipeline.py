@@ -10,9 +10,10 @@ the checkpoint and the operator who sends the task and keeps the heartbeat.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -34,16 +35,12 @@ from .settings import DemoSettings
 LEADER_RATE_HZ = 50  # how often the scripted hand moves the leader
 STARTUP_TIMEOUT_S = 20.0
 HEARTBEAT_WARMUP_S = 1.0
+RECORD_ATTEMPTS = 3
+CUE_DELAY_S = 0.02  # cues go out this long after a recorder tick (the play loop adds up to a period)
 
 
 class DemoError(RuntimeError):
     """A stage did not do what it must (an episode not saved, the policy never moved): the message says."""
-
-
-@dataclass
-class Recorded:
-    episodes: list[str] = field(default_factory=list)  # the recorder's message for each saved episode
-    cues_sent: int = 0
 
 
 @dataclass
@@ -105,8 +102,9 @@ class Graph:
         rclpy.try_shutdown()
 
 
-def record(graph: Graph, robot: RobotNode, settings: DemoSettings, log) -> Recorded:
-    """Stage 1: teleoperate the follower from the scripted leader and record ``settings.episodes``."""
+def record(graph: Graph, settings: DemoSettings, log) -> list[str]:
+    """Stage 1: teleoperate the follower from the scripted leader and record ``settings.episodes``;
+    returns the recorder's message for each saved episode."""
     demo = Demonstration(phase_s=settings.phase_s)
     teleop = graph.add(TeleopNode())
     recorder = graph.add(RecorderNode())
@@ -116,28 +114,52 @@ def record(graph: Graph, robot: RobotNode, settings: DemoSettings, log) -> Recor
     wait_until(lambda: teleop.session.status.phase is Phase.TRACKING, STARTUP_TIMEOUT_S,
                "teleop_node to track the leader (the follower's joint_states)")
     time.sleep(1.0)  # the camera and the recorder's streams fill
-    recorded = Recorded()
-    for episode in range(settings.episodes):
-        ok, message, index = recorder.start_episode(TASK)
-        if not ok:
-            raise DemoError(f"the recorder did not start episode {episode}: {message}")
-        log(f"  episode {index}: the leader plays the demonstration ({demo.duration_s:g} s), annotated live")
-        recorded.cues_sent += play(demo, leader, annotator)
-        saved, message = recorder.stop_episode()
-        if not saved:
-            raise DemoError(f"episode {index} was not saved: {message}")
-        recorded.episodes.append(message)
-        log(f"  {message}")
+    saved = []
+    for _ in range(settings.episodes):
+        saved.append(record_episode(recorder, demo, leader, annotator, log))
         reset(demo, leader, settings.reset_s)
     ok, message = recorder.finalize()
     log(f"  {message}")
     for node in (annotator, recorder, teleop):
         graph.remove(node)
-    return recorded
+    return saved
 
 
-def play(demo: Demonstration, leader: ScriptedLeader, annotator: Annotator) -> int:
-    """Move the leader along the demonstration and publish its cues on time; returns the cues sent."""
+def record_episode(recorder: RecorderNode, demo: Demonstration, leader: ScriptedLeader, annotator: Annotator,
+                   log) -> str:
+    """One saved episode of the demonstration; the recorder's message. An episode that lost a tick
+    (a stream stalled for longer than its max_age_s: the recorder truncates it) is re-recorded, as
+    an operator would, up to ``RECORD_ATTEMPTS`` times; the last attempt is kept as it is."""
+    for attempt in range(1, RECORD_ATTEMPTS + 1):
+        ok, message, index = recorder.start_episode(TASK)
+        if not ok:
+            raise DemoError(f"the recorder did not start an episode: {message}")
+        log(f"  episode {index}: the leader plays the demonstration ({demo.duration_s:g} s), annotated live")
+        start_after_next_tick(recorder)
+        play(demo, leader, annotator)
+        if not recorder.session.status().truncated or attempt == RECORD_ATTEMPTS:
+            break
+        recorder.discard_episode()
+        log(f"  episode {index} lost a tick (a stream stalled on this busy machine): discarded, recording it again")
+        reset(demo, leader, 1.0)
+    saved, message = recorder.stop_episode()
+    if not saved:
+        raise DemoError(f"episode {index} was not saved: {message}")
+    log(f"  {message}")
+    return message
+
+
+def start_after_next_tick(recorder: RecorderNode) -> None:
+    """Wait until just after the recorder's next grid tick: cues are due on multiples of 0.1 s from
+    here, so the cues of one moment are published well inside one frame period and share a frame."""
+    session = recorder.session
+    period, origin, now = 1.0 / session.config.fps, session.tick_time(0), session.clock()
+    next_tick = origin + (math.floor((now - origin) / period) + 1) * period
+    time.sleep(next_tick + CUE_DELAY_S - now)
+
+
+def play(demo: Demonstration, leader: ScriptedLeader, annotator: Annotator) -> None:
+    """Move the leader along the demonstration and publish its cues on time."""
     cues = demo.cues()
     start = time.monotonic()
     while (t := time.monotonic() - start) <= demo.duration_s:
@@ -147,7 +169,6 @@ def play(demo: Demonstration, leader: ScriptedLeader, annotator: Annotator) -> i
         time.sleep(1.0 / LEADER_RATE_HZ)
     for cue in cues:
         annotator.say(cue)
-    return len(demo.cues())
 
 
 def reset(demo: Demonstration, leader: ScriptedLeader, duration_s: float) -> None:

@@ -48,26 +48,43 @@ def distinct(texts: list[str]) -> list[str]:
     return [t for i, t in enumerate(texts) if i == 0 or t != texts[i - 1]]
 
 
-def print_report(settings: DemoSettings, checkpoint: Path, policy: PolicyRun, elapsed_s: dict[str, float],
-                 log=print) -> None:
-    data = dataset_summary(settings.dataset)
-    losses = final_losses(settings.training)
+def summarize(settings: DemoSettings, checkpoint: Path, policy: PolicyRun, elapsed_s: dict[str, float]) -> dict:
+    """Everything the report prints, also written to ``summary.json`` in the output folder."""
+    summary = {
+        "paths": {"dataset": str(settings.dataset), "plots": str(settings.plots),
+                  "quality_reports": str(settings.quality_reports), "checkpoint": str(checkpoint),
+                  "training_log": str(settings.training / LOG_FILE), "loss_plot": str(settings.training / PLOT_FILE),
+                  "node_parameters": str(settings.parameters)},
+        "dataset": dataset_summary(settings.dataset),
+        "quality": quality_lines(settings.quality_reports),
+        "final_losses": final_losses(settings.training),
+        "policy": {"subtasks": distinct(policy.subtasks), "plans": distinct(policy.plans),
+                   "memories": distinct(policy.memories), "max_displacement_rad": policy.max_displacement_rad,
+                   "path_length_rad": policy.path_length_rad, "joint_states": policy.poses.tolist()},
+        "elapsed_s": elapsed_s,
+    }
+    (settings.output / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    return summary
+
+
+def print_report(summary: dict, log=print) -> None:
+    paths, data, run = summary["paths"], summary["dataset"], summary["policy"]
     log("\nWhere everything is:")
-    log(f"  dataset          {settings.dataset}  (LeRobotDataset v3.0)")
-    log(f"  episode plots    {settings.plots}/episode_<n>.png")
-    log(f"  quality reports  {settings.quality_reports}/episode_<n>.json")
-    log(f"  checkpoint       {checkpoint}  (SmolVLA2Policy.from_pretrained loads it)")
-    log(f"  training log     {settings.training / LOG_FILE}, {settings.training / PLOT_FILE}")
-    log(f"  node parameters  {settings.parameters}")
+    log(f"  dataset          {paths['dataset']}  (LeRobotDataset v3.0)")
+    log(f"  episode plots    {paths['plots']}/episode_<n>.png")
+    log(f"  quality reports  {paths['quality_reports']}/episode_<n>.json")
+    log(f"  checkpoint       {paths['checkpoint']}  (SmolVLA2Policy.from_pretrained loads it)")
+    log(f"  training log     {paths['training_log']}, {paths['loss_plot']}")
+    log(f"  node parameters  {paths['node_parameters']}")
     log("\nSummary:")
     log(f"  recorded {data['episodes']} episodes, {data['frames']} frames at {data['fps']} fps, "
         f"{data['language_persistent']} language_persistent rows and {data['language_events']} language_events rows")
-    for line in quality_lines(settings.quality_reports):
+    for line in summary["quality"]:
         log(f"    {line}")
-    log("  final losses: " + ", ".join(f"{k} {v:.4f}" for k, v in losses.items()))
-    log(f"  subtasks the policy generated: {distinct(policy.subtasks) or 'none'}")
-    if policy.plans or policy.memories:
-        log(f"  plans: {distinct(policy.plans)}; memories: {distinct(policy.memories)}")
-    log(f"  under the policy the arm moved up to {policy.max_displacement_rad:.3f} rad on a joint "
-        f"(path {policy.path_length_rad:.3f} rad in joint space, {len(policy.poses)} joint_states)")
-    log("  time: " + ", ".join(f"{stage} {seconds:.0f} s" for stage, seconds in elapsed_s.items()))
+    log("  final losses: " + ", ".join(f"{k} {v:.4f}" for k, v in summary["final_losses"].items()))
+    log(f"  subtasks the policy generated: {run['subtasks'] or 'none'}")
+    if run["plans"] or run["memories"]:
+        log(f"  plans: {run['plans']}; memories: {run['memories']}")
+    log(f"  under the policy the arm moved up to {run['max_displacement_rad']:.3f} rad on a joint "
+        f"(path {run['path_length_rad']:.3f} rad in joint space, {len(run['joint_states'])} joint_states)")
+    log("  time: " + ", ".join(f"{stage} {seconds:.0f} s" for stage, seconds in summary["elapsed_s"].items()))

@@ -70,14 +70,15 @@ class Demonstration:
             if memory is not None:
                 cues.append(Cue(start, "memory", memory))
             cues.append(Cue(start, "subtask", subtask))
-        question = 0.4 * self.phase_s  # in the reach phase, about the front camera's view
+        # Cues that belong together share a moment, so they land on one frame: a question with its
+        # answer, an interjection with the spoken reply and the new plan (the recipe pairs them there).
+        question = round(0.4 * self.phase_s, 1)  # in the reach phase, about the front camera's view
         cues += [Cue(question, VQA_TOPICS[0], synthetic.VQA_QUESTION),
-                 Cue(question + 0.2, VQA_TOPICS[1], synthetic.VQA_ANSWER)]
-        interjection = 1.4 * self.phase_s  # in the grasp phase
-        cues += [Cue(interjection, "user_input", synthetic.INTERJECTION),
-                 Cue(interjection + 0.3, "say", synthetic.REPLY),
-                 Cue(interjection + 0.3, "plan", synthetic.NEW_PLAN)]
-        return sorted(cues, key=lambda cue: cue.at_s)
+                 Cue(question, VQA_TOPICS[1], synthetic.VQA_ANSWER)]
+        interjection = round(1.4 * self.phase_s, 1)  # in the grasp phase
+        cues += [Cue(interjection, "user_input", synthetic.INTERJECTION), Cue(interjection, "say", synthetic.REPLY),
+                 Cue(interjection, "plan", synthetic.NEW_PLAN)]
+        return sorted(cues, key=lambda cue: cue.at_s)  # stable: a moment's cues keep their order
 
     def return_pose(self, from_pose: np.ndarray, t_s: float, duration_s: float) -> np.ndarray:
         """Back to the start pose over ``duration_s`` (the reset between episodes), eased."""

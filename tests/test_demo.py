@@ -1,0 +1,96 @@
+"""`make demo` end to end, as the Makefile runs it (python -m lerobot_ros.demo, DEMO_OUTPUT), with
+fewer episodes and training steps: the dataset it records loads in LeRobot 0.6.1 with its live
+language rows, the checkpoint loads with SmolVLA2Policy.from_pretrained, the arm moved under the
+policy, and nothing is written outside the output folder (HOME and the working directory stay empty)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+
+import numpy as np
+import pytest
+from oracle_helpers import lerobot_view
+
+from lerobot_ros.dataset import DatasetReader
+from lerobot_ros.policies.smolvla2 import SmolVLA2Policy
+
+pytestmark = [pytest.mark.slow, pytest.mark.ros]
+
+EPISODES = 2
+# Per episode (sim/demonstration.py): plan, 3 subtasks, 2 memories and the new plan of the interjection;
+# events: the VQA question and answer, the interjection and the spoken reply.
+PERSISTENT_STYLES = Counter({"plan": 2, "subtask": 3, "memory": 2})
+EVENT_STYLES = Counter({"vqa": 2, "interjection": 1, None: 1})  # the say row has no style, a tool call
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    base = tmp_path_factory.mktemp("demo")
+    home, cwd, out = base / "home", base / "cwd", base / "demo_output"
+    home.mkdir()
+    cwd.mkdir()
+    env = {**os.environ, "HOME": str(home), "DEMO_OUTPUT": str(out), "PYTHONUNBUFFERED": "1"}
+    env.pop("ROS_LOG_DIR", None)
+    env.pop("MPLCONFIGDIR", None)
+    result = subprocess.run([sys.executable, "-m", "lerobot_ros.demo", "--episodes", str(EPISODES),
+                             "--train-steps", "40", "--policy-s", "6"],
+                            cwd=cwd, env=env, capture_output=True, text=True, timeout=840)
+    (base / "demo.log").write_text(result.stdout + result.stderr)
+    assert result.returncode == 0, f"the demo failed:\n{result.stdout[-4000:]}\n{result.stderr[-6000:]}"
+    return out, result.stdout, home, cwd
+
+
+@pytest.mark.timeout(900)
+def test_demo_writes_only_its_output_folder_and_says_where_things_are(demo):
+    out, stdout, home, cwd = demo
+    assert list(home.iterdir()) == [] and list(cwd.iterdir()) == []
+    summary = json.loads((out / "summary.json").read_text())
+    for path in summary["paths"].values():
+        assert path in stdout
+    for episode in range(EPISODES):
+        png = out / "plots" / f"episode_{episode}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        report = json.loads((out / "dataset.quality" / f"episode_{episode:06d}.json").read_text())
+        assert report["account"]["written"] == DatasetReader(out / "dataset").episode_columns(episode)["index"].size
+
+
+@pytest.mark.timeout(900)
+def test_lerobot_reads_the_recorded_dataset_with_its_live_language(demo, oracle_python, tmp_path):
+    out = demo[0]
+    columns, meta = lerobot_view(oracle_python, out / "dataset", tmp_path / "view")
+    assert meta["num_episodes"] == EPISODES and meta["fps"] == 10
+    assert meta["num_frames"] >= EPISODES * 70  # 8 s episodes at 10 fps, none truncated early
+    assert set(meta["tasks"]) == {"put the cube in the bowl"}
+    episodes = columns["episode_index"]
+    for episode in range(EPISODES):
+        frames = np.flatnonzero(episodes == episode)
+        persistent = [meta["language_persistent"][i] for i in frames]
+        assert all(rows == persistent[0] for rows in persistent), "persistent rows are the episode's, on every frame"
+        assert Counter(row["style"] for row in persistent[0]) == PERSISTENT_STYLES
+        events = [row for i in frames for row in meta["language_events"][i]]
+        assert Counter(row["style"] for row in events) == EVENT_STYLES
+        # The cues of one moment share a frame: the question with its answer, the interjection with the reply.
+        by_frame = [[row["style"] for row in meta["language_events"][i]] for i in frames if meta["language_events"][i]]
+        assert sorted(map(sorted, by_frame), key=str) == sorted([["vqa", "vqa"], ["interjection", None]], key=str)
+    # The follower followed the leader: the arm went through the demonstration's reach and lift.
+    state = columns["observation.state"]
+    assert np.ptp(state[:, 1]) > 0.5 and np.ptp(state[:, 0]) > 0.5  # shoulder_lift and shoulder_pan
+
+
+@pytest.mark.timeout(900)
+def test_the_checkpoint_loads_and_the_policy_moved_the_arm(demo):
+    out = demo[0]
+    summary = json.loads((out / "summary.json").read_text())
+    policy = SmolVLA2Policy.from_pretrained(summary["paths"]["checkpoint"])
+    assert policy.config.image_features == ["observation.images.front"]
+    assert policy.config.state_dim == 6 and policy.config.action_dim == 6
+    assert summary["final_losses"]["loss"] > 0
+    run = summary["policy"]
+    poses = np.array(run["joint_states"])
+    assert len(poses) > 100  # about 6 s of joint_states at 100 Hz, on a busy machine
+    assert np.abs(poses - poses[0]).max() > 0.05, "the arm did not move under the policy"
+    assert run["subtasks"], "the policy generated no subtask"
