@@ -80,6 +80,7 @@ def test_a_session_becomes_episodes_per_task_with_language(tmp_path, writer):
     assert reports[0]["quality"]["streams"]["observation.images.front"]["missing"] == 1
 
 
+@pytest.mark.slow
 def test_lerobot_loads_a_converted_bag(tmp_path, lerobot_reference):
     """Both LeRobot references read the converted dataset: values, tasks, frames (and language
     rows in 0.6.1; for 0.4.4, which has no language columns, the config turns them off)."""
@@ -226,6 +227,7 @@ def test_an_unknown_message_type_is_a_clear_error_until_its_definition_is_given(
     np.testing.assert_array_equal(grip.reshape(-1), [2 * k - 1 for k in range(1, 10)])
 
 
+@pytest.mark.slow
 def test_parallel_conversion_gives_the_serial_dataset(tmp_path):
     bags = [write_bag(tmp_path / f"b{k}", session(duration_s=1.0 + 0.3 * k, tasks=((0.0, f"task {k}"),),
                                                   language=((0.41, "/say", f"hi {k}"),)).messages, "mcap")
