@@ -8,8 +8,9 @@ gives for custom types, and the definitions the bag carries itself (MCAP schemas
 
 Every failure is a ``BagError`` naming the bag and the fix: a missing or unreadable bag, a topic
 of a type nothing defines, a truncated MCAP. A truncated MCAP (a recorder killed mid-write has no
-footer) is refused unless ``recover_truncated`` is set; then its records are read in file order
-up to the cut (``mcap``'s stream reader) and the messages of a chunk the cut went through are lost.
+footer) is refused unless ``recover_truncated`` is set; then the bag's MCAP files are read from
+their start up to the cut (``mcap``'s stream reader) and the messages of a chunk the cut went
+through are lost.
 """
 
 from __future__ import annotations
@@ -86,9 +87,13 @@ class OpenBag:
             raise BagError(
                 f"bag {self.path}: the MCAP file is truncated (no footer: the recorder was probably killed "
                 "while writing); pass --recover-truncated to convert the messages before the cut")
-        self._raw = _TruncatedMcap(_mcap_file(self.path)) if self.truncated else _RosbagsReader(self.path)
+        self._raw = _TruncatedMcap(_mcap_files(self.path)) if self.truncated else _RosbagsReader(self.path)
         self.topics = {c.topic: c.msgtype for c in self._raw.connections}
-        self.typestore = self._typestore()
+        try:
+            self.typestore = self._typestore()
+        except BaseException:
+            self._raw.close()
+            raise
 
     @property
     def start_ns(self) -> int:
@@ -175,22 +180,22 @@ def _bag_definition(connection: _Connection) -> dict:
     return get_types_from_idl(connection.msgdef)
 
 
-def _mcap_file(path: Path) -> Path | None:
+def _mcap_files(path: Path) -> list[Path]:
+    """A bare .mcap file, or the MCAP files of a rosbag2 folder (a split bag has several)."""
     if path.is_file():
-        return path if path.suffix == ".mcap" else None
-    files = sorted(path.glob("*.mcap"))
-    return files[-1] if files else None
+        return [path] if path.suffix == ".mcap" else []
+    return sorted(path.glob("*.mcap"))
 
 
 def _is_truncated_mcap(path: Path) -> bool:
-    """True when a bag's (last) MCAP file does not end with the MCAP magic."""
-    file = _mcap_file(path)
-    if file is None:
-        return False
-    with file.open("rb") as stream:
-        size = stream.seek(0, 2)
-        stream.seek(max(0, size - len(MCAP_MAGIC)))
-        return stream.read() != MCAP_MAGIC
+    """True when one of a bag's MCAP files does not end with the MCAP magic."""
+    for file in _mcap_files(path):
+        with file.open("rb") as stream:
+            size = stream.seek(0, 2)
+            stream.seek(max(0, size - len(MCAP_MAGIC)))
+            if stream.read() != MCAP_MAGIC:
+                return True
+    return False
 
 
 class _RosbagsReader:
@@ -226,12 +231,14 @@ class _RosbagsReader:
 
 @dataclass
 class _TruncatedMcap:
-    """The readable records of an MCAP file cut short, in file order, sorted by log time.
+    """The readable records of a bag's MCAP files, one of them cut short, sorted by log time.
 
-    The records are read once: schemas and channels to learn the topics, messages kept raw.
+    Each file is read once from its start (``mcap``'s stream reader, which needs no footer or
+    index): schemas and channels to learn the topics, messages kept raw, until the file ends or
+    its cut. Holding the messages in memory is the price of a file without an index.
     """
 
-    file: Path
+    files: list[Path]
     connections: list[_Connection] = field(default_factory=list)
     _messages: list[tuple[int, str, bytes]] = field(default_factory=list)
 
@@ -241,20 +248,27 @@ class _TruncatedMcap:
         from mcap.stream_reader import StreamReader
 
         schemas, channels = {}, {}
-        with self.file.open("rb") as stream:
-            try:
-                for record in StreamReader(stream, skip_magic=False).records:
-                    if isinstance(record, Schema):
-                        schemas[record.id] = record
-                    elif isinstance(record, Channel):
-                        channels[record.id] = record
-                    elif isinstance(record, Message) and record.channel_id in channels:
-                        self._messages.append((record.log_time, channels[record.channel_id].topic, record.data))
-            except (McapError, EOFError, ValueError, struct.error):
-                pass  # the cut: everything before it is kept
+        for file in self.files:
+            file_channels = {}  # ids are per file
+            with file.open("rb") as stream:
+                try:
+                    for record in StreamReader(stream, skip_magic=False).records:
+                        if isinstance(record, Schema):
+                            schemas[(file, record.id)] = record
+                        elif isinstance(record, Channel):
+                            file_channels[record.id] = channels[(file, record.id)] = record
+                        elif isinstance(record, Message) and record.channel_id in file_channels:
+                            self._messages.append(
+                                (record.log_time, file_channels[record.channel_id].topic, record.data))
+                except (McapError, EOFError, ValueError, struct.error):
+                    pass  # the cut: everything before it is kept
         self._messages.sort(key=lambda m: m[0])
-        for channel in channels.values():
-            schema = schemas.get(channel.schema_id)
+        seen = set()
+        for (file, _), channel in channels.items():
+            if channel.topic in seen:
+                continue
+            seen.add(channel.topic)
+            schema = schemas.get((file, channel.schema_id))
             if schema is not None:
                 self.connections.append(_Connection(
                     channel.topic, schema.name, schema.data.decode("utf-8"), schema.encoding == "ros2idl"))
