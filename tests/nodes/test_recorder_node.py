@@ -71,7 +71,8 @@ def test_services_events_language_and_lerobot_reads_the_result(ros, tmp_path, or
         seq = state[:, 1]
         # The joints in the config's order (b, a), the action's own order (a, b), one message each.
         np.testing.assert_array_equal(state[:, 0], -seq)
-        assert np.all(np.diff(seq) >= 0) and np.all(np.diff(seq) <= 5)  # 25 Hz feed, 10 fps grid
+        # 25 Hz feed, 10 fps grid: 2-3 messages per tick, up to max_age_s (0.5 s) on a stalled machine
+        assert np.all(np.diff(seq) >= 0) and np.all(np.diff(seq) <= 13)
         assert np.all(np.abs(action[:, 0] - seq) <= 2) and np.all(action[:, 1] == 2 * action[:, 0])
         assert np.all(np.abs(force.reshape(-1) - seq) <= 2)  # size-1 features are scalar columns
         np.testing.assert_array_equal(columns["timestamp"], (np.arange(len(seq)) / FPS).astype(np.float32))
