@@ -179,7 +179,9 @@ def main() -> None:
     ours.to(device=device, dtype=torch.bfloat16 if device.type == "cuda" else torch.float32).eval()
     results["ours_bf16_eager"] = timed(lambda: ours.predict_action_chunk(batch), args.iters, args.warmup, device)
     if device.type == "cuda":
+        start = time.perf_counter()
         graphed = GraphedActionChunk(ours, batch)
+        results["graph_build_s"] = round(time.perf_counter() - start, 1)  # torch.compile + capture, once
         results["ours_bf16_cuda_graph"] = timed(lambda: graphed(batch), args.iters, args.warmup, device)
         noise = torch.randn(1, config.chunk_size, config.max_action_dim, device=device)
         eager = ours.predict_action_chunk(batch, noise=noise)
@@ -198,6 +200,11 @@ def main() -> None:
         stats = timed(lambda: ours.generate_tokens(prompt, **options), 5, 1, device)
         generation["kv_cache_eager"] = {**stats, "tokens_per_s": round(new / stats["p50_ms"] * 1000, 1)}
     results["generation"] = generation
+    cached = next(v for k, v in generation.items() if k.startswith("kv_cache") and "eager" not in k)
+    results["generation_speedup_kv_cache"] = round(cached["tokens_per_s"] / generation["no_cache"]["tokens_per_s"], 2)
+    if "lerobot_fp32" in results and "ours_bf16_cuda_graph" in results:
+        results["chunk_speedup_vs_lerobot_fp32"] = round(
+            results["lerobot_fp32"]["p50_ms"] / results["ours_bf16_cuda_graph"]["p50_ms"], 1)
     text = json.dumps(results, indent=2)
     print(text)
     if args.out:

@@ -94,10 +94,9 @@ class FlowMatchingVLA(nn.Module):
             pads.append(pad)
             atts.append(att)
 
-        for image, image_mask in zip(images, image_masks):
+        for image_emb, image_mask in zip(self._embed_images(images), image_masks):
             if self.config.add_image_special_tokens:
                 self._add_special(add, self.image_start_ids, batch)
-            image_emb = self.vlm_with_expert.embed_images(image)
             # sqrt(dim) rounded to the embedding dtype, as SmolVLA scales; a host scalar, no device copy.
             scale = float(torch.tensor(image_emb.shape[-1] ** 0.5, dtype=image_emb.dtype))
             image_emb = image_emb * scale
@@ -116,6 +115,12 @@ class FlowMatchingVLA(nn.Module):
         if extra_tokens is not None:
             add(self._embed_text(extra_tokens), extra_mask, torch.ones_like(extra_mask))
         return Prefix(torch.cat(embs, 1), torch.cat(pads, 1), torch.cat(atts, 1), lang_start, lang_end)
+
+    def _embed_images(self, images: list[Tensor]) -> list[Tensor]:
+        """Vision tower + connector per camera; cameras of one size go through in a single call."""
+        if len({tuple(image.shape) for image in images}) == 1:
+            return list(self.vlm_with_expert.embed_images(torch.cat(images)).chunk(len(images)))
+        return [self.vlm_with_expert.embed_images(image) for image in images]
 
     def _add_special(self, add, ids: Tensor, batch: int) -> None:
         embedded = self.vlm_with_expert.embed_tokens(ids)[None].expand(batch, -1, -1)
