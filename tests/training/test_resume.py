@@ -42,6 +42,8 @@ def test_resumed_run_repeats_the_uninterrupted_run(annotated_dataset, tmp_path):
             assert b[key] == pytest.approx(a[key], rel=1e-5, abs=1e-7), (a["step"], a["split"], key)
         if a["split"] == "train":
             assert b["lr"] == pytest.approx(a["lr"], rel=1e-9)
+    with pytest.raises(FileExistsError, match="--resume"):  # a fresh run never mixes into an old one
+        train(interrupted)
     final_whole = load_file(str(last_checkpoint(tmp_path / "whole") / PRETRAINED / "model.safetensors"))
     final_split = load_file(str(last_checkpoint(tmp_path / "split") / PRETRAINED / "model.safetensors"))
     assert final_whole.keys() == final_split.keys()

@@ -87,6 +87,9 @@ class _Run:
 
     def _resume_checkpoint(self) -> Path | None:
         if not self.config.resume:
+            if ckpt.last_checkpoint(self.output_dir) is not None:
+                raise FileExistsError(f"{self.output_dir} already holds a run's checkpoints: continue it with "
+                                      "--resume, or pick another --output-dir")
             return None
         found = ckpt.last_checkpoint(self.output_dir)
         if found is None:
