@@ -1,13 +1,15 @@
 """Process-group setup for ``torchrun``: NCCL on CUDA, gloo on CPU; one process is just rank 0 of 1.
 
 ``torchrun`` sets ``WORLD_SIZE``, ``RANK`` and ``LOCAL_RANK``; without them the run is a single
-process and no process group is created.
+process and no process group is created. The collective timeout is an hour, not NCCL's ten minutes:
+the other ranks wait at a barrier while rank 0 pulls a Hub dataset or fits the FAST tokenizer.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 
 import torch
 import torch.distributed as dist
@@ -68,5 +70,5 @@ def setup(requested_device: str) -> Distributed:
     device = pick_device(requested_device, local_rank)
     if world_size > 1 and not dist.is_initialized():
         dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo",
-                                world_size=world_size, rank=rank)
+                                world_size=world_size, rank=rank, timeout=timedelta(hours=1))
     return Distributed(world_size, rank, local_rank, device)
