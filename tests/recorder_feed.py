@@ -61,7 +61,8 @@ class RecorderFeed:
     """Publishes every feature at ``rate_hz`` (state = [-seq, seq] for joints [b, a], action = [seq, 2 seq],
     image = image(seq), force = seq) and calls recorder_node's services."""
 
-    def __init__(self, rate_hz: float = 25.0, recorder: str = "recorder_node"):
+    def __init__(self, rate_hz: float = 25.0, recorder: str = "recorder_node", publish: bool = True):
+        """``publish=False``: only the service clients and the status (real nodes publish the data)."""
         self.node = rclpy.create_node("recorder_feed")
         n = self.node
         self.state_pub = n.create_publisher(JointState, "joint_states", 10)
@@ -84,7 +85,8 @@ class RecorderFeed:
         self._spinner = threading.Thread(target=self._spin, daemon=True)
         self._spinner.start()
         self._publisher = threading.Thread(target=self._publish_loop, daemon=True)
-        self._publisher.start()
+        if publish:
+            self._publisher.start()
 
     def _spin(self) -> None:
         try:
@@ -141,6 +143,7 @@ class RecorderFeed:
 
     def close(self) -> None:
         self._stop.set()
-        self._publisher.join(2.0)
+        if self._publisher.is_alive():
+            self._publisher.join(2.0)
         self.executor.shutdown()
         self.node.destroy_node()
