@@ -30,11 +30,11 @@ def chat(annotated_dataset, tmp_path_factory):
     return ChatTokenizer(AutoTokenizer.from_pretrained(folder), 128)
 
 
-def make_dataset(root, chat, recipe=None, chunk=10, cache_mb=64) -> PolicyDataset:
+def make_dataset(root, chat, recipe=None, chunk=10, spec=None) -> PolicyDataset:
     reader = DatasetReader(root)
     episodes = [load_episode(reader, e) for e in range(reader.num_episodes)]
-    return PolicyDataset(episodes, FrameSource(reader, cache_mb), recipe or load_recipe(shipped_recipe_path()),
-                         chat, SampleSpec((FRONT,), chunk), reader.info.fps, max_render_attempts=64)
+    return PolicyDataset(episodes, FrameSource(reader, 64), recipe or load_recipe(shipped_recipe_path()),
+                         chat, spec or SampleSpec((FRONT,), chunk), reader.info.fps, max_render_attempts=64)
 
 
 def test_sample_holds_the_frame_its_future_actions_and_pads_at_the_episode_end(annotated_dataset, chat):
@@ -67,6 +67,16 @@ def test_batch_has_the_policy_contract_keys(annotated_dataset, chat):
     supervised = batch["text_labels"] != -100
     assert torch.equal(supervised, batch["observation.language.causal"])
     assert torch.equal(batch["text_labels"][supervised], tokens[supervised])
+
+
+def test_renamed_cameras_read_the_dataset_camera_and_missing_ones_are_named(annotated_dataset, chat):
+    camera1 = "observation.images.camera1"
+    renamed = make_dataset(annotated_dataset, chat, spec=SampleSpec((camera1,), 10, {camera1: FRONT}))
+    plain = make_dataset(annotated_dataset, chat)
+    assert camera1 in renamed[7] and FRONT not in renamed[7]
+    assert torch.equal(renamed[7][camera1], plain[7][FRONT])
+    with pytest.raises(ValueError, match=r"lacks.*--rename-map"):
+        make_dataset(annotated_dataset, chat, spec=SampleSpec((camera1,), 10))
 
 
 def test_frames_from_the_episode_cache_equal_single_frame_decoding(annotated_dataset):

@@ -33,6 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--vlm", help="SmolVLM folder or Hub id for a fresh policy (default: SmolVLM2-500M)")
     parser.add_argument("--policy-overrides", type=json.loads, default=None, metavar="JSON",
                         help='SmolVLA2Config fields for a fresh policy, e.g. \'{"chunk_size": 30}\'')
+    parser.add_argument("--rename-map", type=json.loads, default=None, metavar="JSON",
+                        help='dataset camera -> policy camera, e.g. \'{"observation.images.front": '
+                             '"observation.images.camera1"}\' (for checkpoints trained on other camera names)')
     parser.add_argument("--recipe", help="recipe YAML (default: the shipped config/recipes/smolvla2_hirobot.yaml)")
     parser.add_argument("--steps", type=int, help="total optimizer steps (default 20000)")
     parser.add_argument("--batch-size", type=int, help="samples per micro-batch and process (default 8)")
@@ -68,7 +71,8 @@ def build_config(args):
 
     fields = {
         "dataset": args.dataset, "policy_path": args.policy_path, "vlm": args.vlm,
-        "policy_overrides": args.policy_overrides, "recipe": args.recipe, "steps": args.steps,
+        "policy_overrides": args.policy_overrides, "rename_map": args.rename_map, "recipe": args.recipe,
+        "steps": args.steps,
         "batch_size": args.batch_size, "grad_accum_steps": args.grad_accum, "device": args.device,
         "seed": args.seed, "val_fraction": args.val_fraction, "val_every": args.val_every,
         "log_every": args.log_every, "save_every": args.save_every, "num_workers": args.num_workers,

@@ -59,6 +59,7 @@ class TrainConfig:
     policy_path: str | None = None  # a checkpoint folder or Hub id to fine-tune from
     vlm: str | None = None  # a SmolVLM folder or Hub id: a fresh policy (when policy_path is None)
     policy_overrides: dict = field(default_factory=dict)  # SmolVLA2Config fields for a fresh policy
+    rename_map: dict = field(default_factory=dict)  # dataset camera key -> the policy's camera key
     recipe: str | None = None  # recipe YAML; None: the installed config/recipes/smolvla2_hirobot.yaml
     steps: int = 20000
     batch_size: int = 8  # per process (per GPU)

@@ -37,9 +37,10 @@ def fresh_policy_config(config: TrainConfig, reader: DatasetReader):
 
     features = reader.info.features
     cameras = list(features.video_keys)
+    renamed = [config.rename_map.get(k, k) for k in cameras]
     settings = dict(
-        image_features=cameras,
-        image_shapes={k: [3, *features[k].shape[:2]] for k in cameras},
+        image_features=renamed,
+        image_shapes={new: [3, *features[old].shape[:2]] for old, new in zip(cameras, renamed)},
         state_dim=int(np.prod(features[STATE].shape)),
         action_dim=int(np.prod(features[ACTION].shape)),
         fps=reader.info.fps,
@@ -102,7 +103,8 @@ def build_sample_pipeline(config: TrainConfig, reader: DatasetReader, policy, re
 
     recipe = load_recipe(config.recipe or shipped_recipe_path())
     chat = ChatTokenizer(policy.tokenizer, policy.config.tokenizer_max_length)
-    spec = SampleSpec(tuple(policy.config.image_features), policy.config.chunk_size)
+    sources = {policy_key: dataset_key for dataset_key, policy_key in config.rename_map.items()}
+    spec = SampleSpec(tuple(policy.config.image_features), policy.config.chunk_size, sources)
     train_ids, val_ids = split_episodes(reader.num_episodes, config.val_fraction, config.seed)
     episodes = {e: load_episode(reader, e) for e in range(reader.num_episodes)}
     fast = None

@@ -12,7 +12,7 @@ sample is replaced by the frame ``STRIDE`` further on, then the next one, determ
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -28,17 +28,22 @@ STRIDE = 7919  # a prime: the replacements of one sample walk through the whole 
 class SampleSpec:
     """What a sample holds, from the policy's configuration."""
 
-    image_keys: tuple[str, ...]
+    image_keys: tuple[str, ...]  # the policy's camera features
     chunk_size: int
+    camera_sources: dict[str, str] = field(default_factory=dict)  # policy camera -> dataset camera, if renamed
+
+    def source(self, image_key: str) -> str:
+        return self.camera_sources.get(image_key, image_key)
 
 
 class PolicyDataset(torch.utils.data.Dataset):
     def __init__(self, episodes: list[EpisodeData], frames: FrameSource, recipe, chat_tokenizer,
                  spec: SampleSpec, fps: int, max_render_attempts: int = 64, fast=None):
-        missing = [k for k in spec.image_keys if k not in frames.video_keys]
+        missing = [spec.source(k) for k in spec.image_keys if spec.source(k) not in frames.video_keys]
         if missing:
             raise ValueError(f"the policy reads cameras {missing} that the dataset lacks (dataset cameras: "
-                             f"{frames.video_keys}); record them or configure the policy's image_features")
+                             f"{list(frames.video_keys)}); map dataset cameras to the policy's with --rename-map, "
+                             "e.g. '{\"observation.images.front\": \"observation.images.camera1\"}'")
         if not episodes:
             raise ValueError("no episodes to build samples from")
         self.episodes = episodes
@@ -88,7 +93,7 @@ class PolicyDataset(torch.utils.data.Dataset):
             "chat": self.chat.encode_sample(rendered),
         }
         for key in self.spec.image_keys:
-            sample[key] = torch.from_numpy(self.frames.frame(episode.index, frame, key).copy())
+            sample[key] = torch.from_numpy(self.frames.frame(episode.index, frame, self.spec.source(key)).copy())
         if self.fast is not None:
             tokenizer, mean, std = self.fast
             sample["action.fast_tokens"] = list(tokenizer.encode((actions - mean) / std))
