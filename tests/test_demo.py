@@ -24,7 +24,12 @@ EPISODES = 2
 # Per episode (sim/demonstration.py): plan, 3 subtasks, 2 memories and the new plan of the interjection;
 # events: the VQA question and answer, the interjection and the spoken reply.
 PERSISTENT_STYLES = Counter({"plan": 2, "subtask": 3, "memory": 2})
-EVENT_STYLES = Counter({"vqa": 2, "interjection": 1, None: 1})  # the say row has no style, a tool call
+EVENT_KINDS = Counter({"vqa": 2, "interjection": 1, "say": 1})
+
+
+def kind(row: dict) -> str:
+    """An event row's style, or for the speech row (no style) the tool it calls."""
+    return row["style"] or row["tool_calls"][0]["function"]["name"]
 
 
 @pytest.fixture(scope="module")
@@ -72,10 +77,11 @@ def test_lerobot_reads_the_recorded_dataset_with_its_live_language(demo, oracle_
         assert all(rows == persistent[0] for rows in persistent), "persistent rows are the episode's, on every frame"
         assert Counter(row["style"] for row in persistent[0]) == PERSISTENT_STYLES
         events = [row for i in frames for row in meta["language_events"][i]]
-        assert Counter(row["style"] for row in events) == EVENT_STYLES
+        assert Counter(kind(row) for row in events) == EVENT_KINDS
         # The cues of one moment share a frame: the question with its answer, the interjection with the reply.
-        by_frame = [[row["style"] for row in meta["language_events"][i]] for i in frames if meta["language_events"][i]]
-        assert sorted(map(sorted, by_frame), key=str) == sorted([["vqa", "vqa"], ["interjection", None]], key=str)
+        by_frame = sorted(sorted(kind(row) for row in meta["language_events"][i]) for i in frames
+                          if meta["language_events"][i])
+        assert by_frame == [["interjection", "say"], ["vqa", "vqa"]]
     # The follower followed the leader: the arm went through the demonstration's reach and lift.
     state = columns["observation.state"]
     assert np.ptp(state[:, 1]) > 0.5 and np.ptp(state[:, 0]) > 0.5  # shoulder_lift and shoulder_pan

@@ -10,7 +10,9 @@ the checkpoint and the operator who sends the task and keeps the heartbeat.
 
 from __future__ import annotations
 
+import logging
 import math
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -22,7 +24,7 @@ from rclpy.executors import MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 
-from ..nodes.camera_node import CameraNode
+from ..nodes.log_bridge import RclpyLogHandler
 from ..nodes.recorder_node import RecorderNode
 from ..nodes.robot_node import RobotNode
 from ..nodes.teleop_node import TeleopNode
@@ -73,6 +75,9 @@ class Graph:
     """One rclpy context and one executor spinning on a thread; nodes join and leave it."""
 
     def __init__(self, parameters: Path):
+        # As nodes/runner.py does for one node: the control loops share the GIL with the executor
+        # threads (and both simulated buses), so hand it over every 1 ms instead of every 5 ms.
+        sys.setswitchinterval(0.001)
         rclpy.init(args=["--ros-args", "--params-file", str(parameters)],
                    signal_handler_options=rclpy.signals.SignalHandlerOptions.NO)
         self.executor = MultiThreadedExecutor(num_threads=4)
@@ -81,6 +86,9 @@ class Graph:
         self.nodes: list[Node] = []
 
     def add(self, node: Node) -> Node:
+        # Each node routes the core's Python logging to itself when it is created, so the last one
+        # would be named on every core message of the process: name them lerobot_ros instead.
+        logging.getLogger("lerobot_ros").handlers[:] = [RclpyLogHandler(rclpy.logging.get_logger("lerobot_ros"))]
         self.executor.add_node(node)
         self.nodes.append(node)
         if hasattr(node, "start"):
