@@ -8,8 +8,12 @@ import sys
 
 import pytest
 
+import numpy as np
+
 from lerobot_ros.cli.main import main
+from lerobot_ros.dataset import DatasetReader
 from lerobot_ros.policies.smolvla2 import SmolVLA2Policy
+from lerobot_ros.training.synthetic import SyntheticSpec, write_synthetic_dataset
 
 
 @pytest.mark.slow
@@ -33,6 +37,20 @@ def test_cli_trains_and_writes_checkpoint_log_and_plot(tiny_cli_args, tmp_path, 
     assert main(["train", "--output-dir", str(out), "--resume", "--steps", "8", "--no-progress"]) == 0
     records = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in records if r["split"] == "train"] == list(range(1, 9))
+
+
+@pytest.mark.slow
+def test_cli_fine_tunes_a_checkpoint_with_the_new_dataset_statistics(tiny_cli_args, tmp_path):
+    assert main(tiny_cli_args(tmp_path / "base", 2, 2)) == 0
+    base = tmp_path / "base" / "checkpoints" / "last" / "pretrained_model"
+    other = write_synthetic_dataset(tmp_path / "other", SyntheticSpec(episodes=2, frames_per_phase=6))
+    assert main(["train", "--dataset", str(other), "--policy-path", str(base), "--output-dir", str(tmp_path / "ft"),
+                 "--steps", "2", "--batch-size", "2", "--device", "cpu", "--num-workers", "0", "--lr", "1e-3",
+                 "--no-progress"]) == 0
+    tuned = SmolVLA2Policy.from_pretrained(tmp_path / "ft" / "checkpoints" / "last" / "pretrained_model")
+    stats = DatasetReader(other).stats["action"]
+    np.testing.assert_allclose(tuned.stats()["action"]["mean"].numpy(), stats["mean"], rtol=1e-6)
+    assert not np.allclose(SmolVLA2Policy.from_pretrained(base).stats()["action"]["mean"].numpy(), stats["mean"])
 
 
 def test_cli_errors_name_the_problem(tmp_path):
