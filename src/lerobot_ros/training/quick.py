@@ -65,6 +65,8 @@ def tiny_train_config(dataset: str | Path, output_dir: str | Path, *, steps: int
 def train_tiny_checkpoint(dataset: str | Path, output_dir: str | Path, **options) -> Path:
     """Train a tiny SmolVLA2 on ``dataset``; returns the checkpoint folder ``from_pretrained`` loads.
 
+    ``output_dir`` must not hold an earlier run's checkpoints (the run would refuse to mix into it).
+
     ``options`` go to :func:`tiny_train_config` (``steps``, ``batch_size``, ``lr``, ``chunk_size``
     or any ``TrainConfig`` field).
     """
