@@ -100,3 +100,24 @@ def test_the_checkpoint_loads_and_the_policy_moved_the_arm(demo):
     assert len(poses) > 100  # about 6 s of joint_states at 100 Hz, on a busy machine
     assert np.abs(poses - poses[0]).max() > 0.05, "the arm did not move under the policy"
     assert run["subtasks"], "the policy generated no subtask"
+
+
+def _demo_command(*args: str, env: dict, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "lerobot_ros.demo", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_the_demo_refuses_dds_settings_that_leave_the_machine(tmp_path):
+    env = {**os.environ, "ROS_AUTOMATIC_DISCOVERY_RANGE": "SUBNET", "DEMO_OUTPUT": str(tmp_path / "out")}
+    result = _demo_command(env=env, cwd=tmp_path)
+    assert result.returncode != 0
+    assert "ROS_AUTOMATIC_DISCOVERY_RANGE=SUBNET" in result.stderr and "LOCALHOST" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_demo_refuses_to_replace_a_folder_it_did_not_write(tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    result = _demo_command("--output", str(tmp_path / "mine"), env=dict(os.environ), cwd=tmp_path)
+    assert result.returncode != 0 and "is not a demo output folder" in result.stderr
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
