@@ -68,3 +68,13 @@ def lerobot_view(python: Path, root: Path, out: Path) -> tuple[dict, dict]:
     run_in_oracle(python, "read_with_lerobot.py", root, out)
     frames = np.load(out / "frames.npz")
     return {k.replace("|", "/"): frames[k] for k in frames.files}, json.loads((out / "meta.json").read_text())
+
+
+def lerobot_row(row) -> dict:
+    """A LanguageRow as LeRobot's reader returns it: a dict with parsed tool calls, ``timestamp`` only
+    on persistent rows."""
+    out = {"role": row.role, "content": row.content, "style": row.style}
+    if row.timestamp is not None:
+        out["timestamp"] = row.timestamp
+    out.update(camera=row.camera, tool_calls=list(row.tool_calls))
+    return out

@@ -28,20 +28,11 @@ from dataset_helpers import (
     values,
 )
 
-from oracle_helpers import build_reference, lerobot_view, run_in_oracle
+from oracle_helpers import build_reference, lerobot_row, lerobot_view, run_in_oracle
 
 from lerobot_ros.dataset import DatasetReader, DatasetWriter, repair
 
 pytestmark = pytest.mark.slow
-
-def _row(row) -> dict:
-    """A LanguageRow as LeRobot returns it (dict with parsed tool calls)."""
-    out = {"role": row.role, "content": row.content, "style": row.style}
-    if row.timestamp is not None:
-        out["timestamp"] = row.timestamp
-    out.update(camera=row.camera, tool_calls=list(row.tool_calls))
-    return out
-
 
 @pytest.mark.parametrize("codec", ["libx264", "libsvtav1"])
 def test_lerobot_reads_what_we_write(tmp_path, lerobot_reference, codec):
@@ -70,8 +61,8 @@ def test_lerobot_reads_what_we_write(tmp_path, lerobot_reference, codec):
             assert columns["timestamp"][at] == np.float32(frame / FPS)
             assert meta["tasks"][at] == task(episode, frame)
             if language:
-                assert meta["language_persistent"][at] == [_row(r) for r in persistent(episode)]
-                assert meta["language_events"][at] == [_row(r) for r in events(episode, frame)]
+                assert meta["language_persistent"][at] == [lerobot_row(r) for r in persistent(episode)]
+                assert meta["language_events"][at] == [lerobot_row(r) for r in events(episode, frame)]
             decoded = columns[CAMERA][at].astype(int)
             assert np.abs(decoded - image(episode, frame)).mean() < 6, "frame differs from the recording"
             assert np.abs(decoded - ours_frames[frame]).mean() < 1, "LeRobot and we decode differently"

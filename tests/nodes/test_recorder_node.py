@@ -12,17 +12,9 @@ from recorder_feed import CAMERA, FPS, RecorderFeed, image, recorder_params
 from ros_processes import NodeProcess, wait_for
 
 from lerobot_ros.dataset import DatasetReader, LanguageRow, say
-from oracle_helpers import lerobot_view
+from oracle_helpers import lerobot_row, lerobot_view
 
 pytestmark = [pytest.mark.slow, pytest.mark.ros]
-
-
-def _row(row: LanguageRow) -> dict:
-    out = {"role": row.role, "content": row.content, "style": row.style}
-    if row.timestamp is not None:
-        out["timestamp"] = row.timestamp
-    out.update(camera=row.camera, tool_calls=list(row.tool_calls))
-    return out
 
 
 def test_services_events_language_and_lerobot_reads_the_result(ros, tmp_path, oracle_python):
@@ -103,6 +95,6 @@ def test_services_events_language_and_lerobot_reads_the_result(ros, tmp_path, or
             for key in ("observation.state", "action", "observation.force"):
                 np.testing.assert_array_equal(columns[key][at], ours[key][frame])
             assert meta["tasks"][at] == reader.episode_tasks(episode)[frame]
-            assert meta["language_persistent"][at] == [_row(r) for r in language.persistent]
-            assert meta["language_events"][at] == [_row(r) for r in language.events.get(frame, [])]
+            assert meta["language_persistent"][at] == [lerobot_row(r) for r in language.persistent]
+            assert meta["language_events"][at] == [lerobot_row(r) for r in language.events.get(frame, [])]
             at += 1
