@@ -37,34 +37,15 @@ import numpy as np
 from lerobot_ros.training.metrics import read_log
 from lerobot_ros.training.synthetic import SyntheticSpec, write_synthetic_dataset
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The same full-size SmolVLM2-500M folder as the latency benchmark (real dimensions, small tokenizer).
+from policy_latency import write_smolvlm2_500m  # noqa: E402
+
 CAMERAS = ("observation.images.front", "observation.images.wrist")
 # NVLink multicast stays off in NCCL, PyTorch and NVSHMEM: on shared GPU hosts it can take the GPUs
 # out of service. Forced in the children's environment, whatever the caller's says.
 NO_MULTICAST = {"NCCL_NVLS_ENABLE": "0", "TORCH_SYMM_MEM_DISABLE_MULTICAST": "1", "NVSHMEM_DISABLE_NVLS": "1"}
 WARMUP_STEPS = 20  # steps left out of the throughput (CUDA init, loader start, allocator growth)
-
-
-def write_smolvlm2_500m(folder: Path) -> Path:
-    """A SmolVLM config with SmolVLM2-500M's dimensions and a small trained tokenizer (no download).
-
-    The vocabulary keeps SmolVLM2's 49280 rows, so the LM head and embeddings have their real size.
-    """
-    from transformers import LlamaConfig, SmolVLMConfig, SmolVLMVisionConfig
-
-    from lerobot_ros.policies.smolvla2.tiny import IMAGE_TOKEN, train_tokenizer
-
-    folder.mkdir(parents=True, exist_ok=True)
-    tokenizer = train_tokenizer()
-    text = LlamaConfig(vocab_size=49280, hidden_size=960, intermediate_size=2560, num_hidden_layers=32,
-                       num_attention_heads=15, num_key_value_heads=5, head_dim=64, max_position_embeddings=8192,
-                       rms_norm_eps=1e-5, rope_theta=100000.0, tie_word_embeddings=False)
-    vision = SmolVLMVisionConfig(hidden_size=768, intermediate_size=3072, num_hidden_layers=12,
-                                 num_attention_heads=12, image_size=512, patch_size=16)
-    config = SmolVLMConfig(text_config=text.to_dict(), vision_config=vision.to_dict(), scale_factor=4,
-                           image_token_id=tokenizer.convert_tokens_to_ids(IMAGE_TOKEN), tie_word_embeddings=False)
-    config.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
 
 
 def prepare(out: Path, smoke: bool) -> tuple[Path, Path, dict]:
@@ -84,6 +65,7 @@ def prepare(out: Path, smoke: bool) -> tuple[Path, Path, dict]:
         return dataset, vlm, tiny_policy_overrides(vlm, chunk_size=10, n_action_steps=10)
     vlm = out / "smolvlm2_500m"
     if not vlm.exists():
+        vlm.mkdir(parents=True)
         write_smolvlm2_500m(vlm)
     return dataset, vlm, {"load_vlm_weights": False}
 
