@@ -166,9 +166,11 @@ class VLMWithExpert(nn.Module):
         if cached is None:
             per_side = self.vision_model.embeddings.num_patches_per_side
             boundaries = torch.arange(1 / per_side, 1.0, 1 / per_side)
-            coords_h = torch.bucketize(torch.arange(rows, dtype=torch.float32) / rows * (1 - 1e-6), boundaries, right=True)
-            coords_w = torch.bucketize(torch.arange(cols, dtype=torch.float32) / cols * (1 - 1e-6), boundaries, right=True)
-            cached = (coords_h[:, None] * per_side + coords_w[None, :]).flatten().to(device)
+            def buckets(count: int) -> Tensor:
+                fractions = torch.arange(count, dtype=torch.float32) / count * (1 - 1e-6)
+                return torch.bucketize(fractions, boundaries, right=True)
+
+            cached = (buckets(rows)[:, None] * per_side + buckets(cols)[None, :]).flatten().to(device)
             self._positions[key] = cached
         return cached
 

@@ -133,7 +133,11 @@ def write_processors(folder: Path, config: SmolVLA2Config, stats: Stats, eps: fl
     features = config.to_json_dict()
     all_features = {**features["input_features"], **features["output_features"]}
     norm_map = dict(config.normalization_mapping)
-    flat = {f"{key}.{stat}": t.detach().float().cpu().contiguous() for key, entry in stats.items() for stat, t in entry.items()}
+    flat = {
+        f"{key}.{stat}": tensor.detach().float().cpu().contiguous()
+        for key, entry in stats.items()
+        for stat, tensor in entry.items()
+    }
     pre_state = "policy_preprocessor_step_5_normalizer_processor.safetensors"
     post_state = "policy_postprocessor_step_0_unnormalizer_processor.safetensors"
     preprocessor = {

@@ -58,7 +58,9 @@ class FlowMatchingVLA(nn.Module):
         self.action_time_mlp_in = nn.Linear(expert * 2, expert)
         self.action_time_mlp_out = nn.Linear(expert, expert)
         if config.add_image_special_tokens and image_special_ids is None:
-            raise ValueError("add_image_special_tokens needs the tokenizer's <fake_token_around_image> and <global-img> ids")
+            raise ValueError(
+                "add_image_special_tokens needs the tokenizer's <fake_token_around_image> and <global-img> ids"
+            )
         # [<fake_token_around_image>, <global-img>] before each image, the first again after it.
         ids = torch.tensor(image_special_ids if image_special_ids else (), dtype=torch.long)
         self.register_buffer("image_start_ids", ids, persistent=False)
@@ -101,7 +103,8 @@ class FlowMatchingVLA(nn.Module):
             scale = float(torch.tensor(image_emb.shape[-1] ** 0.5, dtype=image_emb.dtype))
             image_emb = image_emb * scale
             count = image_emb.shape[1]
-            add(image_emb, image_mask[:, None].expand(batch, count), torch.zeros(batch, count, dtype=torch.bool, device=device))
+            flags = torch.zeros(batch, count, dtype=torch.bool, device=device)
+            add(image_emb, image_mask[:, None].expand(batch, count), flags)
             if self.config.add_image_special_tokens:
                 self._add_special(add, self.image_start_ids[:1], batch)
         lang_start = sum(e.shape[1] for e in embs)
