@@ -1,0 +1,129 @@
+"""A task the simulated SO-101 can be taught: three phases of arm motion, seen by the sim camera.
+
+The policy's end-to-end test and the dispatch benchmark train a tiny SmolVLA2 on it and run it
+against robot_node (``port:=sim``) and camera_node (``source:=sim``). Frames are drawn with the
+same renderer camera_node uses, at the size camera_node is started with, so what the policy sees
+at run time is what it was trained on whenever the arm is where the training motion put it.
+
+The texts (task, subtasks, memories, an interjection with a spoken reply and a new plan, a
+VQA question) are the synthetic dataset's (:mod:`lerobot_ros.training.synthetic`), on this
+scenario's phases: reach the cube (lean forward), grasp the cube (open the gripper, bend the
+wrist), lift the cube (raise and turn the arm). The interjection comes at several frames of the
+later phases, and the question at several frames, so that a few hundred training steps see them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..dataset import DatasetWriter, LanguageRow, VideoEncoding, say
+from ..robots.tables import robot_type
+from ..training import synthetic
+from .camera import ArmRenderer, SimCameraConfig
+
+JOINTS = tuple(robot_type("so101_follower").joint_names)
+CAMERA = "observation.images.front"
+# The pose at the start of each phase and at the end (radians, in JOINTS order); the sim arm starts at 0.
+KEY_POSES = np.array([
+    [0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    [0.0, 0.7, 0.6, 0.0, 0.0, 0.0],  # reached: leaning forward
+    [0.0, 0.7, 0.6, 0.7, 0.0, 0.9],  # grasped: wrist bent, gripper open
+    [0.7, 0.1, 0.6, 0.7, 0.0, 0.9],  # lifted: raised and turned
+])
+
+
+@dataclass(frozen=True)
+class Scenario:
+    episodes: int = 4
+    frames_per_phase: int = 15
+    fps: int = 10
+    width: int = 128  # the sim camera's size at run time too
+    height: int = 96
+
+    @property
+    def interjection_frames(self) -> tuple[int, ...]:
+        """Frames where the user interjects: two in the grasp phase, two in the lift phase."""
+        n = self.frames_per_phase
+        return (n + 2, n + n // 2 + 2, 2 * n + 2, 2 * n + n // 2 + 2)
+
+    @property
+    def question_frames(self) -> tuple[int, ...]:
+        """Frames where the user asks where the cube is: near the end of each phase."""
+        return tuple((phase + 1) * self.frames_per_phase - 2 for phase in range(len(synthetic.SUBTASKS)))
+
+    def persistent_rows(self) -> list[LanguageRow]:
+        """Subtasks and memories, and a plan from each interjection on.
+
+        No plan at the episode start: the shipped recipe trains nothing that writes the plan a task
+        starts with, so at run time the plan is empty until the first interjection, and so it is in
+        this data. Each memory is written again every third frame of its phase (same text): the
+        memory_update recipe trains only near memory rows, and this gives it enough samples in a few
+        hundred steps.
+        """
+        rows = []
+        for phase, (subtask, memory) in enumerate(zip(synthetic.SUBTASKS, synthetic.MEMORIES)):
+            start = phase * self.frames_per_phase
+            rows.append(LanguageRow(role="assistant", content=subtask, style="subtask", timestamp=start / self.fps))
+            if memory is not None:
+                rows += [LanguageRow(role="assistant", content=memory, style="memory", timestamp=f / self.fps)
+                         for f in range(start, start + self.frames_per_phase, 3)]
+        rows += [LanguageRow(role="assistant", content=synthetic.NEW_PLAN, style="plan", timestamp=f / self.fps)
+                 for f in self.interjection_frames]
+        return rows
+
+    def event_rows(self, frame: int) -> list[LanguageRow]:
+        if frame in self.interjection_frames:
+            return [LanguageRow(role="user", content=synthetic.INTERJECTION, style="interjection"),
+                    say(synthetic.REPLY)]
+        if frame in self.question_frames:
+            return [LanguageRow(role="user", content=synthetic.VQA_QUESTION, style="vqa", camera=CAMERA),
+                    LanguageRow(role="assistant", content=synthetic.VQA_ANSWER, style="vqa", camera=CAMERA)]
+        return []
+
+    @property
+    def episode_length(self) -> int:
+        return len(synthetic.SUBTASKS) * self.frames_per_phase
+
+    def target(self, frame: int) -> np.ndarray:
+        """The commanded pose at ``frame``: eased from one key pose to the next within each phase."""
+        phase, offset = divmod(min(frame, self.episode_length - 1) + 1, self.frames_per_phase)
+        if phase >= len(KEY_POSES) - 1:
+            return KEY_POSES[-1].copy()
+        s = offset / self.frames_per_phase
+        ease = s * s * (3.0 - 2.0 * s)
+        return KEY_POSES[phase] + ease * (KEY_POSES[phase + 1] - KEY_POSES[phase])
+
+    def path(self, samples_per_frame: int = 10) -> np.ndarray:
+        """The whole motion from the start pose, finely sampled (for distance-to-path checks)."""
+        keys = np.array([self.target(f) for f in range(-1, self.episode_length)])
+        t = np.linspace(0, len(keys) - 1, (len(keys) - 1) * samples_per_frame + 1)
+        return np.stack([np.interp(t, np.arange(len(keys)), keys[:, j]) for j in range(keys.shape[1])], axis=1)
+
+    def camera_config(self) -> SimCameraConfig:
+        return SimCameraConfig(width=self.width, height=self.height, fps=float(self.fps))
+
+
+def write_scenario_dataset(root: str | Path, scenario: Scenario = Scenario()) -> Path:
+    """Write ``scenario.episodes`` identical annotated episodes of the motion to the new folder ``root``."""
+    renderer = ArmRenderer(scenario.camera_config())
+    features = {key: {"dtype": "float32", "shape": [len(JOINTS)], "names": list(JOINTS)}
+                for key in ("observation.state", "action")}
+    features[CAMERA] = {"dtype": "video", "shape": [scenario.height, scenario.width, 3],
+                        "names": ["height", "width", "channels"]}
+    writer = DatasetWriter.create(root, scenario.fps, features, robot_type="so101_follower",
+                                  video=VideoEncoding(codec="libx264", preset="ultrafast"), language=True)
+    try:
+        for episode in range(scenario.episodes):
+            for frame in range(scenario.episode_length):
+                state = scenario.target(frame - 1)  # the arm is where the previous command put it
+                writer.add_frame({"observation.state": state.astype(np.float32),
+                                  "action": scenario.target(frame).astype(np.float32),
+                                  CAMERA: renderer.render(dict(zip(JOINTS, state)))},
+                                 task=synthetic.TASK, language_events=scenario.event_rows(frame))
+            writer.save_episode(language_persistent=scenario.persistent_rows())
+    finally:
+        writer.close()
+    return Path(root)
