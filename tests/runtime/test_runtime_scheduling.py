@@ -8,7 +8,6 @@ tests/runtime/test_smolvla2_policy.py and in the end-to-end test (tests/nodes/te
 
 from __future__ import annotations
 
-import threading
 import time
 
 import numpy as np

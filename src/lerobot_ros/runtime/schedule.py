@@ -92,7 +92,8 @@ def merge(old: ActionSchedule | None, new: ActionSchedule, now_s: float, blend_s
     return ActionSchedule(times, targets)
 
 
-def limit_steps(schedule: ActionSchedule, start: np.ndarray, max_step: np.ndarray | float) -> tuple[ActionSchedule, int]:
+def limit_steps(schedule: ActionSchedule, start: np.ndarray,
+                max_step: np.ndarray | float) -> tuple[ActionSchedule, int]:
     """Clamp each point to within ``max_step`` of the one before (the first: of ``start``).
 
     Returns the clamped schedule and how many joint values were changed. ``max_step`` inf = no cap.

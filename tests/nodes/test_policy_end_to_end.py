@@ -1,0 +1,173 @@
+"""The hierarchical policy end to end: a tiny SmolVLA2 trained here drives the simulated SO-101.
+
+robot_node (simulated SO-101), camera_node (the simulated camera's view of that arm) and
+policy_node run in separate processes over loopback DDS. The checkpoint is trained in this test on
+the simulated arm's three-phase task (lerobot_ros.sim.policy_scenario: reach, grasp, lift, with
+memories, an interjection with a spoken reply and a new plan, and a question), until it overfits.
+Then, from this process:
+
+* a task without the operator's heartbeat: the subtask is written, the arm does not move;
+* with the heartbeat: subtask and memory advance through the trained phases and the arm follows
+  the trained motion;
+* an interjection on user_input: a new plan and a say; a question: a vqa/answer;
+* the heartbeat stops: the arm stops; it resumes: the arm finishes the motion.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import numpy as np
+import pytest
+import rclpy
+import torch
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.qos import DurabilityPolicy, QoSProfile
+from std_msgs.msg import Empty, String
+
+from lerobot_ros.sim.policy_scenario import JOINTS, KEY_POSES, Scenario, write_scenario_dataset
+from lerobot_ros.training import synthetic, train_tiny_checkpoint
+from ros_client import RobotClient
+from ros_processes import NodeProcess, wait_for
+
+pytestmark = [pytest.mark.slow, pytest.mark.ros]
+
+SCENARIO = Scenario()
+TRAIN_STEPS, BATCH = 800, 4  # every text right in 4 of 4 trial trainings (600 steps: 3 of 4)
+HEARTBEAT_TIMEOUT_S = 0.5
+PATH_TOLERANCE_RAD = 0.3  # the arm's largest joint distance from the trained motion
+POSE_TOLERANCE_RAD = 0.2
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("policy")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        dataset = write_scenario_dataset(folder / "dataset", SCENARIO)
+        return train_tiny_checkpoint(dataset, folder / "train", steps=TRAIN_STEPS, batch_size=BATCH)
+    finally:
+        torch.set_num_threads(threads)
+
+
+class Operator:
+    """The test's ROS side: listens to the policy's language outputs, sends tasks, input, heartbeat."""
+
+    def __init__(self):
+        self.node = rclpy.create_node("policy_operator")
+        self.heard: dict[str, list[str]] = {topic: [] for topic in ("subtask", "plan", "memory", "say", "vqa/answer")}
+        latched = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+        for topic in self.heard:
+            qos = latched if topic in ("subtask", "plan", "memory") else 10
+            self.node.create_subscription(String, topic, lambda m, t=topic: self.heard[t].append(m.data), qos)
+        self.task = self.node.create_publisher(String, "task", 10)
+        self.user_input = self.node.create_publisher(String, "user_input", 10)
+        heartbeat = self.node.create_publisher(Empty, "heartbeat", 10)
+        self.beating = threading.Event()
+        self.node.create_timer(0.05, lambda: heartbeat.publish(Empty()) if self.beating.is_set() else None)
+        self.executor = SingleThreadedExecutor()
+        self.executor.add_node(self.node)
+        threading.Thread(target=self.executor.spin, daemon=True).start()
+
+    def say(self, publisher, text: str) -> None:
+        publisher.publish(String(data=text))
+
+    def close(self) -> None:
+        self.executor.shutdown()
+        self.node.destroy_node()
+
+
+def positions(client: RobotClient) -> np.ndarray:
+    p = client.positions()
+    return np.array([p[n] for n in JOINTS])
+
+
+def subsequence(items: list[str], wanted) -> bool:
+    it = iter(items)
+    return all(any(x == w for x in it) for w in wanted)
+
+
+def test_policy_drives_the_simulated_arm_through_the_trained_task(ros, checkpoint, tmp_path):
+    robot = NodeProcess("lerobot_ros.nodes.robot_node", "robot_node",
+                        {"robot_type": "so101_follower", "port": "sim"}, tmp_path)
+    camera = NodeProcess("lerobot_ros.nodes.camera_node", "front_camera",
+                         {"name": "front", "source": "sim", "width": SCENARIO.width, "height": SCENARIO.height,
+                          "fps": 30.0}, tmp_path)
+    policy = NodeProcess("lerobot_ros.nodes.policy_node", "policy_node",
+                         {"checkpoint": str(checkpoint), "cameras": ["front"], "subtask_rate_hz": 2.0,
+                          "heartbeat_timeout_s": HEARTBEAT_TIMEOUT_S}, tmp_path)
+    nodes = [robot, camera, policy]
+    client = RobotClient("policy_test_arm")
+    operator = Operator()
+    heard = operator.heard
+    logs = lambda: "\n".join(f"--- {n.log_path.name}\n{n.log()[-3000:]}" for n in nodes)  # noqa: E731
+    try:
+        assert wait_for(lambda: "ready" in policy.log(), 120), logs()
+        client.wait_for_state()
+        assert wait_for(lambda: operator.task.get_subscription_count() > 0, 20), logs()
+        start = positions(client)
+        np.testing.assert_allclose(start, KEY_POSES[0], atol=0.05)
+
+        # A task without the heartbeat: the policy thinks, the arm stays.
+        operator.say(operator.task, synthetic.TASK)
+        assert wait_for(lambda: heard["subtask"][:1] == [synthetic.SUBTASKS[0]], 60), (heard, logs())
+        time.sleep(1.0)
+        assert np.abs(positions(client) - start).max() < 0.01, "the arm moved without the operator's heartbeat"
+
+        # With the heartbeat the arm follows the trained motion; interject once the cube is reached.
+        samples: list[np.ndarray] = []
+        sampling = threading.Event()
+        sampling.set()
+
+        def sample() -> None:
+            while sampling.is_set():
+                samples.append(positions(client))
+                time.sleep(0.05)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        operator.beating.set()
+        assert wait_for(lambda: synthetic.MEMORIES[1] in heard["memory"], 60), (heard, logs())
+        operator.say(operator.user_input, synthetic.INTERJECTION)
+        operator.say(operator.user_input, synthetic.VQA_QUESTION)
+        assert wait_for(lambda: heard["plan"] and heard["say"] and heard["vqa/answer"], 30), (heard, logs())
+        assert heard["plan"] == [synthetic.NEW_PLAN]
+        assert heard["say"] == [synthetic.REPLY]
+        answer = json.loads(heard["vqa/answer"][0])
+        assert answer == {"camera": "", "question": synthetic.VQA_QUESTION, "answer": synthetic.VQA_ANSWER}
+
+        # The heartbeat stops mid-task: the arm stops.
+        operator.beating.clear()
+        time.sleep(HEARTBEAT_TIMEOUT_S + 0.5)
+        held = positions(client)
+        time.sleep(1.0)
+        assert np.abs(positions(client) - held).max() < 0.01, "the arm kept moving after the heartbeat stopped"
+        assert np.abs(held - KEY_POSES[-1]).max() > POSE_TOLERANCE_RAD, "stopped only because the task ended"
+
+        # It resumes and finishes: subtask and memory went through every phase, in order.
+        operator.beating.set()
+        assert wait_for(lambda: np.abs(positions(client) - KEY_POSES[-1]).max() < POSE_TOLERANCE_RAD, 60), \
+            (positions(client), heard, logs())
+        sampling.clear()
+        sampler.join()
+        assert subsequence(heard["subtask"], synthetic.SUBTASKS), heard["subtask"]
+        assert heard["subtask"][-1] == synthetic.SUBTASKS[-1]
+        assert heard["memory"] == list(synthetic.MEMORIES[1:]), heard["memory"]
+
+        # The arm stayed on the trained motion and passed every key pose in order.
+        path = SCENARIO.path()
+        trace = np.array(samples)
+        distance = np.abs(trace[:, None, :] - path[None, :, :]).max(axis=2).min(axis=1)
+        assert distance.max() < PATH_TOLERANCE_RAD, f"left the trained motion by {distance.max():.3f} rad"
+        reached = [int(np.argmax(np.abs(trace - pose).max(axis=1) < POSE_TOLERANCE_RAD)) for pose in KEY_POSES[1:]]
+        assert all(np.abs(trace[i] - pose).max() < POSE_TOLERANCE_RAD for i, pose in zip(reached, KEY_POSES[1:]))
+        assert reached == sorted(reached), reached
+    finally:
+        operator.beating.clear()
+        operator.close()
+        client.close()
+        for node in nodes:
+            assert node.stop() == 0, logs()
