@@ -1,4 +1,5 @@
-"""Checkpoint + resume continues the same run: the resumed loss curve is the uninterrupted one."""
+"""Checkpoint + resume continues the same run: the resumed loss curve is the uninterrupted one (which
+also loads its data in two worker processes: the curve does not depend on the loader either)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def read_log(folder):
 @pytest.mark.slow
 def test_resumed_run_repeats_the_uninterrupted_run(annotated_dataset, tmp_path):
     settings = dict(log_every=1, save_every=6, val_every=6, optimizer=OPTIMIZER)
-    train(tiny_train_config(annotated_dataset, tmp_path / "whole", steps=24, **settings))
+    train(tiny_train_config(annotated_dataset, tmp_path / "whole", steps=24, num_workers=2, **settings))
 
     interrupted = tiny_train_config(annotated_dataset, tmp_path / "split", steps=12, **settings)
     first = train(interrupted)
