@@ -171,3 +171,16 @@ def test_policy_drives_the_simulated_arm_through_the_trained_task(ros, checkpoin
         client.close()
         for node in nodes:
             assert node.stop() == 0, logs()
+
+
+def test_policy_node_without_a_checkpoint_exits_naming_the_parameter(tmp_path):
+    node = NodeProcess("lerobot_ros.nodes.policy_node", "policy_node", {"cameras": ["front"]}, tmp_path)
+    assert node.proc.wait(60) == 1
+    assert "parameter checkpoint is empty" in node.log()
+
+
+def test_policy_node_with_a_missing_checkpoint_folder_exits_naming_it(tmp_path):
+    missing = tmp_path / "no_such_checkpoint"
+    node = NodeProcess("lerobot_ros.nodes.policy_node", "policy_node", {"checkpoint": str(missing)}, tmp_path)
+    assert node.proc.wait(60) == 1
+    assert "no_such_checkpoint" in node.log()
