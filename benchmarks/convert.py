@@ -26,21 +26,20 @@ import time
 
 import numpy as np
 
-REFERENCE_PYTHON = pathlib.Path.home() / ".cache" / "lerobot-ref-0.4.4" / "bin" / "python"
-HEIGHT, WIDTH, FPS, JOINT_HZ = 480, 640, 30, 100
-JOINTS = ["shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll", "gripper"]
-DISTINCT_FRAMES = 30
+# The same cameras, frames and joints as the recording benchmark (this folder is on sys.path).
+from record import (
+    DISTINCT_FRAMES,
+    FPS,
+    HEIGHT,
+    JOINT_HZ,
+    JOINTS,
+    REFERENCE_PYTHON,
+    WIDTH,
+    camera_keys,
+    images,
+)
+
 T0 = 1_700_000_000 * 10**9
-
-
-def camera_keys(cameras: int) -> list[str]:
-    return [f"observation.images.cam{i}" for i in range(cameras)]
-
-
-def images(cameras: int) -> list[list[np.ndarray]]:
-    y, x = np.mgrid[0:HEIGHT, 0:WIDTH]
-    return [[np.stack([(x + 4 * i + 40 * c) % 256, (y + 3 * i) % 256, ((x + y) // 4 + 2 * i) % 256],
-                      -1).astype(np.uint8) for i in range(DISTINCT_FRAMES)] for c in range(cameras)]
 
 
 def write_bags(folder: pathlib.Path, count: int, cameras: int, seconds: float) -> list[pathlib.Path]:
