@@ -7,7 +7,7 @@ import pytest
 import torch
 from transformers import AutoTokenizer
 
-from lerobot_ros.dataset import DatasetReader
+from lerobot_ros.dataset import DatasetReader, DatasetWriter
 from lerobot_ros.policies.chat import ChatTokenizer
 from lerobot_ros.policies.recipes import load_recipe, recipe_from_dict, shipped_recipe_path
 from lerobot_ros.policies.smolvla2 import write_tiny_vlm
@@ -18,7 +18,7 @@ from lerobot_ros.training.quick import dataset_corpus
 from lerobot_ros.training.sampler import BatchLayout, StepSampler
 from lerobot_ros.training.samples import PolicyDataset, SampleSpec
 from lerobot_ros.training.split import split_episodes
-from lerobot_ros.training.synthetic import INTERJECTION, SUBTASKS, SyntheticSpec, action, image
+from lerobot_ros.training.synthetic import INTERJECTION, SUBTASKS, TASK, SyntheticSpec, action, features, image
 
 SPEC = SyntheticSpec()
 FRONT = "observation.images.front"
@@ -122,6 +122,21 @@ def test_shipped_recipe_trains_subtasks_on_most_samples(annotated_dataset, chat)
     # the action path supervises the active subtask
     episode, frame, rendered = dataset.render(names.index("action_execution"))
     assert rendered.messages[1]["content"] == SUBTASKS[SPEC.phase(frame)]
+
+
+def test_a_dataset_without_language_trains_actions_on_the_task_alone(tmp_path, chat):
+    spec = SyntheticSpec(episodes=1, frames_per_phase=4)
+    writer = DatasetWriter.create(tmp_path / "plain", spec.fps, features(spec), video=spec.video)
+    for frame in range(spec.episode_length):
+        writer.add_frame({"action": action(spec, 0, frame), "observation.state": action(spec, 0, frame),
+                          FRONT: image(spec, 0, frame)}, task=TASK)
+    writer.save_episode()
+    writer.close()
+    dataset = make_dataset(tmp_path / "plain", chat)
+    batch = Collate(chat, (FRONT,))([dataset[i] for i in range(len(dataset))])
+    assert batch["predict_actions"].all() and (batch["text_labels"] == -100).all()
+    rendered = dataset.render(0)[2]
+    assert rendered.messages == [{"role": "user", "content": f"{TASK}\nPlan: \nMemory: "}]
 
 
 def test_validation_split_is_by_episode_and_seeded():
