@@ -312,7 +312,7 @@ def test_images_of_another_size_than_configured_are_refused(tmp_path):
         convert([bag], tmp_path / "ds", options(cfg, task="pick"))
 
 
-def test_a_topic_of_the_wrong_type_and_a_folder_that_is_no_bag_are_refused(tmp_path):
+def test_a_wrong_type_a_damaged_sqlite3_bag_and_a_folder_that_is_no_bag_are_refused(tmp_path):
     s = session(duration_s=0.5, tasks=((0.0, "pick"),), language=())
     bag = write_rosbags(tmp_path / "bag", s.messages)
     cfg = config(language=False)
@@ -320,6 +320,10 @@ def test_a_topic_of_the_wrong_type_and_a_folder_that_is_no_bag_are_refused(tmp_p
     with pytest.raises(ValueError, match="topic /force carries std_msgs/msg/Float64, but type 'joint_state' reads "
                                          "sensor_msgs/msg/JointState"):
         convert([bag], tmp_path / "ds", options(cfg, task="pick"))
+    db = next(bag.glob("*.db3"))
+    db.write_bytes(db.read_bytes()[: db.stat().st_size // 2])  # a damaged sqlite3 bag
+    with pytest.raises(ValueError, match=r"bag .*bag (cannot be read|: reading failed).*malformed"):
+        convert([bag], tmp_path / "ds", options(task="pick"))
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="bag .*empty cannot be read: .*is it a rosbag2 folder or .mcap file"):
         convert([tmp_path / "empty"], tmp_path / "ds", options(task="pick"))

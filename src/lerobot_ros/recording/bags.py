@@ -15,6 +15,7 @@ through are lost.
 
 from __future__ import annotations
 
+import sqlite3
 import struct
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -205,7 +206,7 @@ class _RosbagsReader:
         try:
             self._reader = AnyReader([path], default_typestore=get_typestore(Stores.EMPTY))
             self._reader.open()
-        except (AnyReaderError, OSError) as err:
+        except (AnyReaderError, OSError, sqlite3.DatabaseError) as err:
             raise BagError(f"bag {path} cannot be read: {err}; is it a rosbag2 folder or .mcap file?") from None
         self.path = path
         self.connections = [
@@ -222,8 +223,8 @@ class _RosbagsReader:
         try:
             for connection, log_ns, raw in self._reader.messages(connections, start=start_ns, stop=stop_ns):
                 yield connection.topic, log_ns, raw
-        except AnyReaderError as err:
-            raise BagError(f"bag {self.path}: reading failed: {err}") from None
+        except (AnyReaderError, sqlite3.DatabaseError) as err:
+            raise BagError(f"bag {self.path}: reading failed: {err}; the bag is damaged") from None
 
     def close(self) -> None:
         self._reader.close()
