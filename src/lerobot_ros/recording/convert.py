@@ -110,7 +110,6 @@ class EncodedEpisode:
 
 @dataclass
 class SpanResult:
-    index: int
     span: EpisodeSpan
     episodes: list[EncodedEpisode]
     report: QualityReport
@@ -128,7 +127,6 @@ class ConvertSummary:
 
 @dataclass(frozen=True)
 class _Job:
-    index: int
     span: EpisodeSpan
     config: RecordingConfig
     language: tuple[LanguageTopic, ...]
@@ -156,7 +154,7 @@ def convert(bags: Sequence[str | Path], root: str | Path, options: ConvertOption
     quality_dir = options.quality_dir or root.parent / f"{root.name}.quality"
     quality_dir.mkdir(parents=True, exist_ok=True)
     reports: list[Path] = []
-    jobs = [_Job(i, span, options.config, options.language or (), writer.info.features, writer.encoding,
+    jobs = [_Job(span, options.config, options.language or (), writer.info.features, writer.encoding,
                  root / STAGING_DIR / f"convert-{i:06d}", options.header_lag_s, options.split_on_gaps)
             for i, span in enumerate(spans)]
     total_ticks = sum(s.tick_count(options.config.fps) for s in spans)
@@ -226,9 +224,11 @@ def _open_writer(root: Path, options: ConvertOptions) -> DatasetWriter:
         writer = DatasetWriter.resume(root)
         have = {f.key: {"dtype": f.dtype, "shape": list(f.shape), "names": f.names}
                 for f in writer.info.features.user if not f.is_language}
-        if have != options.config.dataset_features():
+        if have != options.config.dataset_features() or writer.info.features.has_language != (
+                options.language is not None):
             writer.close()
-            raise ConvertError(f"{root}: its features differ from the config's; --append needs the same config")
+            raise ConvertError(f"{root}: its features (or language columns) differ from the config's; --append "
+                               "needs the same config")
         return writer
     return DatasetWriter.create(root, options.config.fps, options.config.dataset_features(),
                                 robot_type=options.robot_type, video=options.video,
@@ -296,7 +296,7 @@ class _SpanEncoder:
             for buffer, _, _ in self.parts:
                 buffer.discard()
             raise
-        return SpanResult(job.index, span, episodes, self.sampler.finish_episode(), len(self.pending_events))
+        return SpanResult(span, episodes, self.sampler.finish_episode(), len(self.pending_events))
 
     def _persistent_before_span(self) -> None:
         """Subtask, plan and memory messages from the bag's start: the latest of each kind before the
