@@ -129,6 +129,7 @@ class _Run:
                 parts[key] += float(value) / accum
         grad_norm = torch.nn.utils.clip_grad_norm_(self.optimizer.param_groups[0]["params"],
                                                    self.optim_config.grad_clip_norm)
+        parts["lr"] = self.optimizer.param_groups[0]["lr"]  # the rate this step used
         self.optimizer.step()
         self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)
@@ -180,7 +181,9 @@ class _Run:
         window: dict[str, float] = defaultdict(float)
         window_steps, window_start, run_start = 0, time.perf_counter(), time.perf_counter()
         for step in range(self.start_step, config.steps):
-            for key, value in self._train_step(step, batches).items():
+            parts = self._train_step(step, batches)
+            last_lr = parts.pop("lr")
+            for key, value in parts.items():
                 window[key] += value
             window_steps += 1
             done = step + 1
@@ -189,8 +192,7 @@ class _Run:
                 keys = sorted(window)
                 means = env.mean(torch.tensor([window[k] / window_steps for k in keys], dtype=torch.float64,
                                               device=env.device)).tolist()
-                record = {"step": done, "split": "train", **dict(zip(keys, means)),
-                          "lr": self.scheduler.get_last_lr()[0],
+                record = {"step": done, "split": "train", **dict(zip(keys, means)), "lr": last_lr,
                           "samples_per_s": window_steps * self.layout.global_batch / elapsed,
                           "elapsed_s": time.perf_counter() - run_start}
                 if env.is_main:
@@ -208,8 +210,6 @@ class _Run:
                 window_start = time.perf_counter()
             bar.update(1)
         bar.close()
-        if self.start_step >= config.steps:  # resumed a finished run: nothing to do, but a result
-            self.env.barrier()
         last = ckpt.last_checkpoint(self.output_dir)
         return TrainResult(self.output_dir, last, max(self.start_step, config.steps),
                            self.output_dir / "log.jsonl", self.output_dir / "loss_curves.png")

@@ -1,8 +1,8 @@
 """The run's record: one JSON object per line in ``log.jsonl`` and a PNG of the loss curves.
 
 Train lines: ``{"step", "split": "train", "loss", "flow_loss", "text_loss", ["fast_loss"], "lr",
-"grad_norm", "samples_per_s", "elapsed_s"}``, one every ``log_every`` steps (the loss parts are the
-means over the logged steps). Validation lines: ``{"step", "split": "val", "loss", ...parts}``.
+"grad_norm", "samples_per_s", "elapsed_s"}``, one every ``log_every`` steps (losses and grad_norm are
+the means over those steps and over the processes, ``lr`` the rate the last of them used). Validation lines: ``{"step", "split": "val", "loss", ...parts}``.
 On resume the lines after the resumed step are dropped, so the log is one continuous run.
 """
 
