@@ -46,8 +46,6 @@ def main(argv: list[str] | None = None) -> int:
 
     # rclpy, torch and the nodes are imported once the environment is set.
     from ..dataset.plot import plot_episode
-    from ..nodes.camera_node import CameraNode
-    from ..nodes.robot_node import RobotNode
     from ..training import train_tiny_checkpoint
     from . import pipeline
     from .report import print_report, summarize
@@ -57,8 +55,6 @@ def main(argv: list[str] | None = None) -> int:
     started = stage = time.monotonic()
     graph = pipeline.Graph(parameters)
     try:
-        robot = graph.add(RobotNode())
-        graph.add(CameraNode())
         log(f"[1/3] recording {settings.episodes} teleoperated episodes into {settings.dataset}")
         pipeline.record(graph, settings, log)
         elapsed["recording"], stage = time.monotonic() - stage, time.monotonic()
@@ -72,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         elapsed["training"], stage = time.monotonic() - stage, time.monotonic()
 
         log(f"[3/3] policy_node drives the simulated arm with {checkpoint}")
-        run = pipeline.drive(graph, robot, checkpoint, settings, log)
+        run = pipeline.drive(graph, checkpoint, settings, log)
         elapsed["policy"] = time.monotonic() - stage
     except pipeline.DemoError as err:
         print(f"make demo: {err}", file=sys.stderr)

@@ -1,11 +1,13 @@
 """The demo's three stages on one rclpy executor: record with teleoperation, train, run the policy.
 
-robot_node (simulated SO-101 follower) and camera_node (the simulated view of it) run throughout.
-Stage 1 adds teleop_node (its simulated leader moved by :class:`~lerobot_ros.sim.scripted_leader.
-ScriptedLeader` through :class:`~lerobot_ros.sim.demonstration.Demonstration`), recorder_node and
-the annotator; they are removed when the episodes are saved. Stage 2 plots the episodes and trains
-a tiny SmolVLA2 (:func:`lerobot_ros.training.train_tiny_checkpoint`). Stage 3 adds policy_node with
-the checkpoint and the operator who sends the task and keeps the heartbeat.
+Stage 1 composes robot_node (a simulated SO-101 follower), camera_node (the simulated view of it),
+teleop_node (its simulated leader moved by :class:`~lerobot_ros.sim.scripted_leader.ScriptedLeader`
+through :class:`~lerobot_ros.sim.demonstration.Demonstration`), recorder_node and the annotator,
+and removes them all when the episodes are saved. Stage 2 (``__main__``) plots the episodes and
+trains a tiny SmolVLA2 with the CPU to itself: a simulated bus starved of CPU by the training
+misses replies, which robot_node rightly reports as errors. Stage 3 brings up a fresh simulated arm
+and camera (the arm starts where the demonstrations started) with policy_node on the checkpoint
+and the operator who sends the task and keeps the heartbeat.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from rclpy.executors import MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 
+from ..nodes.camera_node import CameraNode
 from ..nodes.log_bridge import RclpyLogHandler
+from ..nodes.policy_node import PolicyNode
 from ..nodes.recorder_node import RecorderNode
 from ..nodes.robot_node import RobotNode
 from ..nodes.teleop_node import TeleopNode
@@ -101,19 +105,34 @@ class Graph:
         stop = getattr(node, "shutdown", None) or getattr(node, "close", None)
         if stop is not None:
             stop()
+        # destroy_node leaves waitables (robot_node's action server) alive, and they hold the node's
+        # handle: the next node of the same name would then share its /rosout publisher (rcl warns).
+        for waitable in list(node.waitables):
+            getattr(waitable, "destroy", lambda: None)()
         node.destroy_node()
 
-    def close(self) -> None:
+    def remove_all(self) -> None:
         for node in reversed(list(self.nodes)):
             self.remove(node)
+
+    def close(self) -> None:
+        self.remove_all()
         self.executor.shutdown(timeout_sec=2.0)
         rclpy.try_shutdown()
+
+
+def simulated_arm(graph: Graph) -> RobotNode:
+    """robot_node on a simulated SO-101 follower and camera_node looking at it (demo_parameters.yaml)."""
+    robot = graph.add(RobotNode())
+    graph.add(CameraNode())
+    return robot
 
 
 def record(graph: Graph, settings: DemoSettings, log) -> list[str]:
     """Stage 1: teleoperate the follower from the scripted leader and record ``settings.episodes``;
     returns the recorder's message for each saved episode."""
     demo = Demonstration(phase_s=settings.phase_s)
+    simulated_arm(graph)
     teleop = graph.add(TeleopNode())
     recorder = graph.add(RecorderNode())
     annotator = graph.add(Annotator({cue.topic for cue in demo.cues()}))
@@ -128,8 +147,7 @@ def record(graph: Graph, settings: DemoSettings, log) -> list[str]:
         reset(demo, leader, settings.reset_s)
     ok, message = recorder.finalize()
     log(f"  {message}")
-    for node in (annotator, recorder, teleop):
-        graph.remove(node)
+    graph.remove_all()
     return saved
 
 
@@ -189,10 +207,9 @@ def reset(demo: Demonstration, leader: ScriptedLeader, duration_s: float) -> Non
     leader.hold(demo.start_pose)
 
 
-def drive(graph: Graph, robot: RobotNode, checkpoint: Path, settings: DemoSettings, log) -> PolicyRun:
+def drive(graph: Graph, checkpoint: Path, settings: DemoSettings, log) -> PolicyRun:
     """Stage 3: policy_node drives the follower with the trained checkpoint for ``settings.policy_s``."""
-    from ..nodes.policy_node import PolicyNode
-
+    robot = simulated_arm(graph)
     operator = graph.add(Operator(robot.joint_names))
     policy = graph.add(PolicyNode(parameter_overrides=[Parameter("checkpoint", value=str(checkpoint))]))
     wait_until(lambda: len(operator.states_since(0.0)) > 0, STARTUP_TIMEOUT_S, "the follower's joint_states")
