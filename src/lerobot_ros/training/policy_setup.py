@@ -59,6 +59,11 @@ def build_policy(config: TrainConfig, reader: DatasetReader, resume_from: Path |
     stats = dataset_stats(reader)
     if config.policy_path is not None:
         policy = SmolVLA2Policy.from_pretrained(config.policy_path)
+        for key, size in ((STATE, policy.config.state_dim), (ACTION, policy.config.action_dim)):
+            if len(stats[key]["mean"]) != size:
+                raise ValueError(f"{config.policy_path} has {key} of size {size}, the dataset "
+                                 f"{len(stats[key]['mean'])}: fine-tune a checkpoint made for this robot, or "
+                                 "train a fresh policy (--vlm)")
         policy.set_stats(stats)
         return policy
     return SmolVLA2Policy(fresh_policy_config(config, reader), dataset_stats=stats)
