@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from ..dataset import DatasetReader
+from ..sim.policy_scenario import KEY_POSES
 from ..training.metrics import LOG_FILE, PLOT_FILE, read_log
 from .pipeline import PolicyRun
 from .settings import DemoSettings
@@ -41,6 +42,10 @@ def quality_lines(reports: Path) -> list[str]:
         lines.append(f"{path.name}: {account['written']} frames written, {account['not_fresh']} not fresh, "
                      f"{account['dropped_encoder']} dropped, {'truncated' if account['truncated_at_s'] is not None else 'complete'}")
     return lines
+
+
+def _pose(values) -> str:
+    return "[" + ", ".join(f"{v:+.2f}" for v in values) + "]"
 
 
 def distinct(texts: list[str]) -> list[str]:
@@ -87,4 +92,7 @@ def print_report(summary: dict, log=print) -> None:
         log(f"  plans: {run['plans']}; memories: {run['memories']}")
     log(f"  under the policy the arm moved up to {run['max_displacement_rad']:.3f} rad on a joint "
         f"(path {run['path_length_rad']:.3f} rad in joint space, {len(run['joint_states'])} joint_states)")
+    if run["joint_states"]:
+        log(f"  it ended at {_pose(run['joint_states'][-1])} rad (the demonstrations start at {_pose(KEY_POSES[0])} "
+            f"and reach the cube at {_pose(KEY_POSES[1])})")
     log("  time: " + ", ".join(f"{stage} {seconds:.0f} s" for stage, seconds in summary["elapsed_s"].items()))
