@@ -159,3 +159,22 @@ def test_each_rank_gets_the_micro_batch_a_single_process_would_accumulate():
     assert sorted(stream[37:74]) == list(range(37, 74))
     resumed = StepSampler(37, single.layout, seed=5, start_step=6)
     assert [next(iter(resumed)) for _ in range(1)] == [single.step_indices(6)[0][0]]
+
+
+def test_a_repo_id_resolves_to_lerobots_cache_folder_without_network(annotated_dataset, tmp_path, monkeypatch):
+    import shutil
+
+    from huggingface_hub import constants
+
+    from lerobot_ros.dataset.hub import HubError
+    from lerobot_ros.training.sources import resolve_dataset
+
+    monkeypatch.setenv("HF_LEROBOT_HOME", str(tmp_path / "home"))
+    shutil.copytree(annotated_dataset, tmp_path / "home" / "me" / "annotated")
+    assert resolve_dataset("me/annotated") == tmp_path / "home" / "me" / "annotated"
+    assert resolve_dataset(str(annotated_dataset)) == annotated_dataset
+    with pytest.raises(FileNotFoundError, match="not a Hub repo id"):
+        resolve_dataset(str(tmp_path / "nowhere"))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # a pull is refused before any traffic
+    with pytest.raises(HubError, match="offline"):
+        resolve_dataset("me/not_pulled_yet")
