@@ -36,11 +36,13 @@ def final_losses(training: Path) -> dict[str, float]:
 
 
 def quality_lines(reports: Path) -> list[str]:
+    """One line per episode from the recorder's quality reports."""
     lines = []
     for path in sorted(reports.glob("episode_*.json")):
         account = json.loads(path.read_text())["account"]
+        ending = "complete" if account["truncated_at_s"] is None else "truncated"
         lines.append(f"{path.name}: {account['written']} frames written, {account['not_fresh']} not fresh, "
-                     f"{account['dropped_encoder']} dropped, {'truncated' if account['truncated_at_s'] is not None else 'complete'}")
+                     f"{account['dropped_encoder']} dropped, {ending}")
     return lines
 
 
