@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -105,5 +106,6 @@ def run(args: argparse.Namespace) -> int:
     from lerobot_ros.training import train
 
     result = train(config)
-    print(f"trained to step {result.step}; checkpoint {result.checkpoint}; log {result.log}; plot {result.plot}")
+    if os.environ.get("RANK", "0") == "0":  # under torchrun, one line, not one per process
+        print(f"trained to step {result.step}; checkpoint {result.checkpoint}; log {result.log}; plot {result.plot}")
     return 0
