@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from bag_scenarios import FPS, T0, config, expected_frames, ns, session, value
 from bag_writers import write_mcap_ros2, write_rosbags
-from oracle_helpers import lerobot_view
+from oracle_helpers import lerobot_row, lerobot_view
 
 from lerobot_ros.cli.main import main
 from lerobot_ros.dataset import DatasetReader, LanguageRow, VideoEncoding, say
@@ -99,10 +99,9 @@ def test_lerobot_loads_a_converted_bag(tmp_path, lerobot_reference):
         for k, (_, chosen) in enumerate(frames):
             assert np.abs(columns[camera][k].astype(int) - value(camera, chosen[camera])).mean() < CODEC_TOLERANCE
     if language:
-        assert meta["language_events"][5] == [{"role": "assistant", "content": None, "style": None,
-                                               "camera": None, "tool_calls": [
-                                                   {"type": "function", "function": {"name": "say",
-                                                                                     "arguments": {"text": "on it"}}}]}]
+        assert meta["language_events"][5] == [lerobot_row(say("on it"))]
+        assert meta["language_persistent"][0] == [lerobot_row(LanguageRow("assistant", "reach", "subtask",
+                                                                          timestamp=0.32 - frames[0][0]))]
 
 
 @pytest.mark.parametrize("writer", ["sqlite3", "mcap_ros2"])
