@@ -327,3 +327,16 @@ def test_a_wrong_type_a_damaged_sqlite3_bag_and_a_folder_that_is_no_bag_are_refu
     with pytest.raises(ValueError, match="bag .*empty cannot be read: .*is it a rosbag2 folder or .mcap file"):
         convert([tmp_path / "empty"], tmp_path / "ds", options(task="pick"))
     assert not (tmp_path / "ds").exists()
+
+
+def test_ranges_naming_a_bag_apply_to_that_bag_only(tmp_path):
+    s = session(duration_s=1.5, tasks=((0.0, "ignored"),), language=())
+    bags = [write_rosbags(tmp_path / name, s.messages) for name in ("left", "right")]
+    (tmp_path / "ranges.yaml").write_text("- {start_s: 0.2, end_s: 0.6, task: only left, bag: left}\n"
+                                          "- {start_s: 0.8, end_s: 1.3, task: both}\n")
+    convert(bags, tmp_path / "ds", options(ranges=tuple(load_ranges(tmp_path / "ranges.yaml"))))
+    reader = DatasetReader(tmp_path / "ds")
+    assert [(reader.episode_tasks(e)[0], r.length) for e, r in enumerate(reader.episodes)] == [
+        ("only left", 4), ("both", 5), ("both", 5)]
+    with pytest.raises(ValueError, match="range 2.0:3.0 starts after the bag's end"):
+        convert(bags[:1], tmp_path / "ds2", options(ranges=(parse_range("2:3:late"),)))
