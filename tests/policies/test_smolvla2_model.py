@@ -248,3 +248,23 @@ def test_min_new_tokens_holds_back_the_end_of_utterance(policy):
     assert len(held) >= 3 and not set(policy.tokenizer.all_special_ids) & set(held[:3])
     assert policy.select_message(batch, max_new_tokens=4) == policy.tokenizer.decode(
         policy.generate_tokens(batch, max_new_tokens=4), skip_special_tokens=True).strip()
+
+
+def test_from_pretrained_by_hub_id_through_the_hub_cache(policy, tmp_path, monkeypatch):
+    """A Hub id goes through huggingface_hub.snapshot_download; offline, it resolves the local cache."""
+    from huggingface_hub import constants
+
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    repo = tmp_path / "hub" / "models--someone--smolvla2-tiny"
+    policy.save_pretrained(repo / "snapshots" / commit)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    loaded = SmolVLA2Policy.from_pretrained("someone/smolvla2-tiny")
+    batch = make_batch(policy)
+    noise = torch.randn(1, policy.config.chunk_size, 32)
+    assert torch.equal(loaded.predict_action_chunk(batch, noise=noise), policy.predict_action_chunk(batch, noise=noise))
+    assert loaded.tokenizer.convert_tokens_to_ids("<say>") == policy.tokenizer.convert_tokens_to_ids("<say>")
+    with pytest.raises(FileNotFoundError, match="not a checkpoint folder"):
+        SmolVLA2Policy.from_pretrained(tmp_path / "no" / "such" / "folder")
