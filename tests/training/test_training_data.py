@@ -7,18 +7,28 @@ import pytest
 import torch
 from transformers import AutoTokenizer
 
-from lerobot_ros.dataset import DatasetReader, DatasetWriter
+from lerobot_ros.dataset import DatasetReader, DatasetWriter, FileLimits
 from lerobot_ros.policies.chat import ChatTokenizer
 from lerobot_ros.policies.recipes import load_recipe, recipe_from_dict, shipped_recipe_path
 from lerobot_ros.policies.smolvla2 import write_tiny_vlm
 from lerobot_ros.training.batch import Collate, to_device
-from lerobot_ros.training.episodes import load_episode
+from lerobot_ros.training.episodes import load_episodes
 from lerobot_ros.training.frames import FrameSource
 from lerobot_ros.training.quick import dataset_corpus
 from lerobot_ros.training.sampler import BatchLayout, StepSampler
 from lerobot_ros.training.samples import PolicyDataset, SampleSpec
 from lerobot_ros.training.split import split_episodes
-from lerobot_ros.training.synthetic import INTERJECTION, SUBTASKS, TASK, SyntheticSpec, action, features, image
+from lerobot_ros.training.synthetic import (
+    INTERJECTION,
+    SUBTASKS,
+    TASK,
+    SyntheticSpec,
+    action,
+    event_rows,
+    features,
+    image,
+    persistent_rows,
+)
 
 SPEC = SyntheticSpec()
 FRONT = "observation.images.front"
@@ -32,9 +42,34 @@ def chat(annotated_dataset, tmp_path_factory):
 
 def make_dataset(root, chat, recipe=None, chunk=10, spec=None) -> PolicyDataset:
     reader = DatasetReader(root)
-    episodes = [load_episode(reader, e) for e in range(reader.num_episodes)]
+    episodes = list(load_episodes(reader).values())
     return PolicyDataset(episodes, FrameSource(reader, 64), recipe or load_recipe(shipped_recipe_path()),
                          chat, spec or SampleSpec((FRONT,), chunk), reader.info.fps, max_render_attempts=64)
+
+
+def test_episodes_read_once_per_file_equal_the_readers_per_episode_view(tmp_path):
+    spec = SyntheticSpec(episodes=3, frames_per_phase=4)
+    root = tmp_path / "shards"
+    # tiny data shards: the episodes spread over several files
+    writer = DatasetWriter.create(root, spec.fps, features(spec), video=spec.video, language=True,
+                                  limits=FileLimits(data_files_size_in_mb=0.004))
+    for episode in range(spec.episodes):
+        for frame in range(spec.episode_length):
+            writer.add_frame({"action": action(spec, episode, frame), "observation.state": action(spec, episode, frame),
+                              FRONT: image(spec, 0, frame)}, task=TASK, language_events=event_rows(spec, episode, frame))
+        writer.save_episode(language_persistent=persistent_rows(spec, episode))
+    writer.close()
+    reader = DatasetReader(root)
+    assert len({r.data_slot for r in reader.episodes}) > 1
+    loaded = load_episodes(reader)
+    assert sorted(loaded) == [0, 1, 2] and sorted(load_episodes(reader, [2])) == [2]
+    for episode, data in loaded.items():
+        columns = reader.episode_columns(episode)
+        np.testing.assert_array_equal(data.action, columns["action"])
+        np.testing.assert_array_equal(data.state, columns["observation.state"])
+        assert data.tasks == reader.episode_tasks(episode)
+        language = reader.episode_language(episode)
+        assert data.persistent == language.persistent and data.events == language.events
 
 
 def test_sample_holds_the_frame_its_future_actions_and_pads_at_the_episode_end(annotated_dataset, chat):

@@ -16,7 +16,7 @@ import numpy as np
 from lerobot_ros.dataset import DatasetReader
 from lerobot_ros.training.checkpoint import PRETRAINED
 from lerobot_ros.training.config import TrainConfig
-from lerobot_ros.training.episodes import ACTION, STATE, EpisodeData, action_chunk, load_episode
+from lerobot_ros.training.episodes import ACTION, STATE, EpisodeData, action_chunk, load_episodes
 from lerobot_ros.training.frames import FrameSource
 from lerobot_ros.training.samples import PolicyDataset, SampleSpec
 from lerobot_ros.training.split import split_episodes
@@ -111,7 +111,7 @@ def build_sample_pipeline(config: TrainConfig, reader: DatasetReader, policy, re
     sources = {policy_key: dataset_key for dataset_key, policy_key in config.rename_map.items()}
     spec = SampleSpec(tuple(policy.config.image_features), policy.config.chunk_size, sources)
     train_ids, val_ids = split_episodes(reader.num_episodes, config.val_fraction, config.seed)
-    episodes = {e: load_episode(reader, e) for e in range(reader.num_episodes)}
+    episodes = load_episodes(reader)
     fast = None
     if policy.config.enable_fast_action_loss:
         # The policy's own action normalization, (x - mean) / (std + eps), so FAST sees what it sees.
