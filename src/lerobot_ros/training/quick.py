@@ -13,6 +13,7 @@ from pathlib import Path
 from lerobot_ros.dataset import DatasetReader
 from lerobot_ros.training.checkpoint import PRETRAINED
 from lerobot_ros.training.config import OptimizerConfig, TrainConfig
+from lerobot_ros.training.episodes import load_episodes
 
 TINY_LR = 3e-3  # a tiny model trained for a few hundred steps needs a far larger step than SmolVLA2
 
@@ -21,9 +22,8 @@ def dataset_corpus(root: Path) -> list[str]:
     """Every task and language text of the dataset, for the tiny tokenizer's training text."""
     reader = DatasetReader(root)
     corpus = list(reader.tasks.tasks)
-    for episode in range(reader.num_episodes):
-        language = reader.episode_language(episode)
-        for row in [*language.persistent, *(r for rows in language.events.values() for r in rows)]:
+    for episode in load_episodes(reader).values():
+        for row in [*episode.persistent, *(r for rows in episode.events.values() for r in rows)]:
             if row.content:
                 corpus.append(row.content)
             for call in row.tool_calls:
