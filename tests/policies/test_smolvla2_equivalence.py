@@ -77,6 +77,12 @@ def test_flow_loss_matches_lerobot_044(lerobot_run):
     assert set(parts) == {"loss", "flow_loss"}  # no text labels in the batch: no text loss
     assert abs(parts["flow_loss"] - float(io["loss"])) < TOLERANCE
     assert abs(parts["loss"] - policy.config.flow_loss_weight * float(io["loss"])) < 10 * TOLERANCE
+    # A SmolVLA checkpoint keeps SmolVLA's freezing until its language head is switched on.
+    lm_head = policy.model.vlm_with_expert.vlm.lm_head.weight
+    assert not lm_head.requires_grad and policy.model.action_in_proj.weight.requires_grad
+    policy.enable_language_head()
+    assert policy.config.type == "smolvla2" and lm_head.requires_grad
+    assert "recipe_path" in policy.config.to_json_dict()
 
 
 def test_strict_keys_and_legacy_layout(lerobot_run, tmp_path):

@@ -94,6 +94,16 @@ class SmolVLA2Policy(nn.Module):
         for param in self.model.state_proj.parameters():
             param.requires_grad = config.train_state_proj
 
+    def enable_language_head(self) -> None:
+        """Turn a LeRobot "smolvla" policy into a "smolvla2" one whose language head trains.
+
+        A SmolVLA checkpoint keeps SmolVLA's freezing (backbone frozen, expert only); as "smolvla2"
+        the backbone, LM head, final norm and last layer train with the text loss. Its saved
+        config.json then says "smolvla2" (LeRobot's SmolVLA no longer loads it).
+        """
+        self.config.type = "smolvla2"
+        self.set_requires_grad()
+
     def set_stats(self, dataset_stats: Mapping[str, Mapping[str, object]]) -> None:
         self.normalizer.set_stats(as_stats(dataset_stats))
 
