@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
@@ -53,11 +51,10 @@ def test_cli_fine_tunes_a_checkpoint_with_the_new_dataset_statistics(tiny_cli_ar
     assert not np.allclose(SmolVLA2Policy.from_pretrained(base).stats()["action"]["mean"].numpy(), stats["mean"])
 
 
-def test_cli_errors_name_the_problem(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "lerobot_ros.cli.main", "train", "--output-dir", str(tmp_path)],
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 2 and "--dataset is required" in done.stderr
-    done = subprocess.run([sys.executable, "-m", "lerobot_ros.cli.main", "train", "--dataset",
-                           str(tmp_path / "missing"), "--output-dir", str(tmp_path / "out")],
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 2 and "no such folder, and not a Hub repo id" in done.stderr
+def test_cli_errors_name_the_problem(tmp_path, capsys):
+    assert main(["train", "--output-dir", str(tmp_path)]) == 2
+    assert "--dataset is required" in capsys.readouterr().err
+    assert main(["train", "--dataset", str(tmp_path / "missing"), "--output-dir", str(tmp_path / "out")]) == 2
+    assert "no such folder, and not a Hub repo id" in capsys.readouterr().err
+    assert main(["train", "--output-dir", str(tmp_path / "never_ran"), "--resume"]) == 2
+    assert "--resume needs the output folder of an earlier run" in capsys.readouterr().err
