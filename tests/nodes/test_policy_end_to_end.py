@@ -8,9 +8,11 @@ Then, from this process:
 
 * a task without the operator's heartbeat: the subtask is written, the arm does not move;
 * with the heartbeat: subtask and memory advance through the trained phases and the arm follows
-  the trained motion;
-* an interjection on user_input: a new plan and a say; a question: a vqa/answer;
-* the heartbeat stops: the arm stops; it resumes: the arm finishes the motion.
+  the trained motion; when the heartbeat stops mid-task the arm stops, and it resumes with it;
+* after the motion, an interjection on user_input: a new plan and a say; a question: a vqa/answer.
+
+Training settings come from trials on the scenario (800 steps missed a memory in 2 of 3 runs, 1000
+steps got every text right and finished the motion in a closed loop without ROS).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from ros_processes import NodeProcess, wait_for
 pytestmark = [pytest.mark.slow, pytest.mark.ros]
 
 SCENARIO = Scenario()
-TRAIN_STEPS, BATCH = 800, 4  # every text right in 4 of 4 trial trainings (600 steps: 3 of 4)
+TRAIN_STEPS, BATCH = 1000, 4
 HEARTBEAT_TIMEOUT_S = 0.5
 PATH_TOLERANCE_RAD = 0.3  # the arm's largest joint distance from the trained motion
 POSE_TOLERANCE_RAD = 0.2
@@ -117,7 +119,7 @@ def test_policy_drives_the_simulated_arm_through_the_trained_task(ros, checkpoin
         time.sleep(1.0)
         assert np.abs(positions(client) - start).max() < 0.01, "the arm moved without the operator's heartbeat"
 
-        # With the heartbeat the arm follows the trained motion; interject once the cube is reached.
+        # With the heartbeat the arm follows the trained motion.
         samples: list[np.ndarray] = []
         sampling = threading.Event()
         sampling.set()
@@ -130,7 +132,27 @@ def test_policy_drives_the_simulated_arm_through_the_trained_task(ros, checkpoin
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
         operator.beating.set()
-        assert wait_for(lambda: synthetic.MEMORIES[1] in heard["memory"], 60), (heard, logs())
+
+        # The heartbeat stops mid-task: the arm stops; it resumes with the heartbeat.
+        assert wait_for(lambda: synthetic.SUBTASKS[1] in heard["subtask"], 60), (heard, logs())
+        operator.beating.clear()
+        time.sleep(HEARTBEAT_TIMEOUT_S + 0.5)
+        held = positions(client)
+        time.sleep(1.0)
+        assert np.abs(positions(client) - held).max() < 0.01, "the arm kept moving after the heartbeat stopped"
+        assert np.abs(held - KEY_POSES[-1]).max() > POSE_TOLERANCE_RAD, "stopped only because the task ended"
+        operator.beating.set()
+
+        # It finishes: subtask and memory went through every phase, in order.
+        assert wait_for(lambda: np.abs(positions(client) - KEY_POSES[-1]).max() < POSE_TOLERANCE_RAD
+                        and len(heard["memory"]) >= 2, 60), (positions(client), heard, logs())
+        sampling.clear()
+        sampler.join()
+        assert subsequence(heard["subtask"], synthetic.SUBTASKS), heard["subtask"]
+        assert heard["subtask"][-1] == synthetic.SUBTASKS[-1]
+        assert heard["memory"] == list(synthetic.MEMORIES[1:]), heard["memory"]
+
+        # An interjection: a new plan and a spoken reply; a question: an answer.
         operator.say(operator.user_input, synthetic.INTERJECTION)
         operator.say(operator.user_input, synthetic.VQA_QUESTION)
         assert wait_for(lambda: heard["plan"] and heard["say"] and heard["vqa/answer"], 30), (heard, logs())
@@ -138,24 +160,6 @@ def test_policy_drives_the_simulated_arm_through_the_trained_task(ros, checkpoin
         assert heard["say"] == [synthetic.REPLY]
         answer = json.loads(heard["vqa/answer"][0])
         assert answer == {"camera": "", "question": synthetic.VQA_QUESTION, "answer": synthetic.VQA_ANSWER}
-
-        # The heartbeat stops mid-task: the arm stops.
-        operator.beating.clear()
-        time.sleep(HEARTBEAT_TIMEOUT_S + 0.5)
-        held = positions(client)
-        time.sleep(1.0)
-        assert np.abs(positions(client) - held).max() < 0.01, "the arm kept moving after the heartbeat stopped"
-        assert np.abs(held - KEY_POSES[-1]).max() > POSE_TOLERANCE_RAD, "stopped only because the task ended"
-
-        # It resumes and finishes: subtask and memory went through every phase, in order.
-        operator.beating.set()
-        assert wait_for(lambda: np.abs(positions(client) - KEY_POSES[-1]).max() < POSE_TOLERANCE_RAD, 60), \
-            (positions(client), heard, logs())
-        sampling.clear()
-        sampler.join()
-        assert subsequence(heard["subtask"], synthetic.SUBTASKS), heard["subtask"]
-        assert heard["subtask"][-1] == synthetic.SUBTASKS[-1]
-        assert heard["memory"] == list(synthetic.MEMORIES[1:]), heard["memory"]
 
         # The arm stayed on the trained motion and passed every key pose in order.
         path = SCENARIO.path()

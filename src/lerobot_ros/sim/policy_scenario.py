@@ -8,8 +8,8 @@ at run time is what it was trained on whenever the arm is where the training mot
 The texts (task, subtasks, memories, an interjection with a spoken reply and a new plan, a
 VQA question) are the synthetic dataset's (:mod:`lerobot_ros.training.synthetic`), on this
 scenario's phases: reach the cube (lean forward), grasp the cube (open the gripper, bend the
-wrist), lift the cube (raise and turn the arm). The interjection comes at several frames of the
-later phases, and the question at several frames, so that a few hundred training steps see them.
+wrist), lift the cube (raise and turn the arm), then a rest in which the user interjects (several
+frames); the question comes near the end of each phase.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from .camera import ArmRenderer, SimCameraConfig
 
 JOINTS = tuple(robot_type("so101_follower").joint_names)
 CAMERA = "observation.images.front"
+MEMORY_DELAY_FRAMES = 7  # a memory is written this many frames after its subtask starts
 # The pose at the start of each phase and at the end (radians, in JOINTS order); the sim arm starts at 0.
 KEY_POSES = np.array([
     [0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
@@ -39,15 +40,15 @@ KEY_POSES = np.array([
 class Scenario:
     episodes: int = 4
     frames_per_phase: int = 15
+    rest_frames: int = 10
     fps: int = 10
     width: int = 128  # the sim camera's size at run time too
     height: int = 96
 
     @property
     def interjection_frames(self) -> tuple[int, ...]:
-        """Frames where the user interjects: two in the grasp phase, two in the lift phase."""
-        n = self.frames_per_phase
-        return (n + 2, n + n // 2 + 2, 2 * n + 2, 2 * n + n // 2 + 2)
+        """Frames where the user interjects: in the rest after the motion."""
+        return tuple(range(self.motion_frames + 2, self.episode_length, 3))
 
     @property
     def question_frames(self) -> tuple[int, ...]:
@@ -55,13 +56,17 @@ class Scenario:
         return tuple((phase + 1) * self.frames_per_phase - 2 for phase in range(len(synthetic.SUBTASKS)))
 
     def persistent_rows(self) -> list[LanguageRow]:
-        """Subtasks and memories, and a plan from each interjection on.
+        """Subtasks and memories, and a new plan at each interjection.
 
-        No plan at the episode start: the shipped recipe trains nothing that writes the plan a task
-        starts with, so at run time the plan is empty until the first interjection, and so it is in
-        this data. Each memory is written again every third frame of its phase (same text): the
-        memory_update recipe trains only near memory rows, and this gives it enough samples in a few
-        hundred steps.
+        No plan before the first interjection: the shipped recipe trains nothing that writes the plan
+        a task starts with, so at run time the plan is empty until the first interjection, and so it
+        is in this data (the interjections come after the motion for that reason). A memory is written MEMORY_DELAY_FRAMES after its phase starts, as at run time,
+        where the memory is asked for once the subtask has changed: the new subtask must then follow
+        from the image under the old memory, and the data shows it so (with the memory written at the
+        phase start, the memory alone predicts the subtask in training, and a run stalls at the
+        first boundary the image does not carry on its own). Each memory is written again every
+        third frame of its phase (same text): the memory_update recipe trains only near memory rows,
+        and this gives it enough samples in a few hundred steps.
         """
         rows = []
         for phase, (subtask, memory) in enumerate(zip(synthetic.SUBTASKS, synthetic.MEMORIES)):
@@ -69,7 +74,7 @@ class Scenario:
             rows.append(LanguageRow(role="assistant", content=subtask, style="subtask", timestamp=start / self.fps))
             if memory is not None:
                 rows += [LanguageRow(role="assistant", content=memory, style="memory", timestamp=f / self.fps)
-                         for f in range(start, start + self.frames_per_phase, 3)]
+                         for f in range(start + MEMORY_DELAY_FRAMES, start + self.frames_per_phase, 3)]
         rows += [LanguageRow(role="assistant", content=synthetic.NEW_PLAN, style="plan", timestamp=f / self.fps)
                  for f in self.interjection_frames]
         return rows
@@ -84,21 +89,29 @@ class Scenario:
         return []
 
     @property
-    def episode_length(self) -> int:
+    def motion_frames(self) -> int:
         return len(synthetic.SUBTASKS) * self.frames_per_phase
 
+    @property
+    def episode_length(self) -> int:
+        """The motion, then a rest at the last pose (still lifting) where the user interjects."""
+        return self.motion_frames + self.rest_frames
+
     def target(self, frame: int) -> np.ndarray:
-        """The commanded pose at ``frame``: eased from one key pose to the next within each phase."""
-        phase, offset = divmod(min(frame, self.episode_length - 1) + 1, self.frames_per_phase)
+        """The commanded pose at ``frame``: from one key pose to the next at constant speed.
+
+        Constant, not eased: the arm keeps moving through the key poses, so every pose of the motion
+        belongs to one phase (an eased motion rests at the key poses, where the end of one phase and
+        the start of the next look the same to the policy).
+        """
+        phase, offset = divmod(min(frame, self.motion_frames - 1) + 1, self.frames_per_phase)
         if phase >= len(KEY_POSES) - 1:
             return KEY_POSES[-1].copy()
-        s = offset / self.frames_per_phase
-        ease = s * s * (3.0 - 2.0 * s)
-        return KEY_POSES[phase] + ease * (KEY_POSES[phase + 1] - KEY_POSES[phase])
+        return KEY_POSES[phase] + offset / self.frames_per_phase * (KEY_POSES[phase + 1] - KEY_POSES[phase])
 
     def path(self, samples_per_frame: int = 10) -> np.ndarray:
         """The whole motion from the start pose, finely sampled (for distance-to-path checks)."""
-        keys = np.array([self.target(f) for f in range(-1, self.episode_length)])
+        keys = np.array([self.target(f) for f in range(-1, self.motion_frames)])
         t = np.linspace(0, len(keys) - 1, (len(keys) - 1) * samples_per_frame + 1)
         return np.stack([np.interp(t, np.arange(len(keys)), keys[:, j]) for j in range(keys.shape[1])], axis=1)
 
