@@ -191,3 +191,26 @@ def test_a_timed_episode_holds_exactly_its_ticks_however_late_the_stop(tmp_path)
     reader = DatasetReader(tmp_path / "ds")
     assert reader.num_episodes == 1
     np.testing.assert_array_equal(reader.episode_columns(0)["observation.state"][:, 0], [1.0, 2.0, 3.0])
+
+
+def test_header_time_with_a_sample_delay_uses_messages_that_arrive_after_their_tick(tmp_path):
+    raw = {"fps": FPS, "features": [{**RAW["features"][0], "time_source": "header"}, RAW["features"][1]]}
+    clock = Clock()
+    settings = SessionSettings(root=tmp_path / "ds", video=X264, sample_delay_s=0.2)
+    session = RecordingSession.open(load_recording_config(raw), settings, None, clock)
+    clock.t = 1000.05
+    session.start_episode("late headers")
+    for i in range(1, 6):
+        clock.t = 1000.0 + i / FPS + 0.15  # each state arrives 0.15 s after the time it was taken
+        session.push("observation.state", [float(i), 0.0], header_s=1000.0 + i / FPS - 0.01)
+        session.push(CAMERA, image(i))  # receive time: 0.15 s after the tick, so not for this tick
+        session.advance()  # samples ticks up to clock - 0.2 s
+    clock.t = 1000.55
+    outcome = session.stop_episode()  # waits the delay, then samples every tick up to 1000.55
+    # The camera by receive time: tick i has the image pushed at tick i-2 + 0.15 s (0.15 s old, fresh),
+    # ticks 1 and 2 none. The state by its header: tick i has state i, taken 0.01 s before the tick,
+    # although it arrived 0.15 s after it.
+    assert (outcome.account.ticks, outcome.account.written, outcome.account.not_fresh) == (5, 3, 2)
+    session.finalize()
+    columns = DatasetReader(tmp_path / "ds").episode_columns(0)
+    np.testing.assert_array_equal(columns["observation.state"][:, 0], [3.0, 4.0, 5.0])

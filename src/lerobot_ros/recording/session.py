@@ -338,8 +338,7 @@ class RecordingSession:
             episode.stop_s = min(self.clock(), episode.stop_s or float("inf"))
             self.state = SAVING
         # Ticks up to the stop are sampled once their messages can have arrived.
-        while self.clock() < episode.stop_s + self.settings.sample_delay_s:
-            time.sleep(0.005)
+        time.sleep(max(0.0, episode.stop_s + self.settings.sample_delay_s - self.clock()))
         with self._lock:
             self._sample_until(episode.stop_s)
             self._end_sampling(episode)
