@@ -150,6 +150,16 @@ def test_task_rotates_through_its_rephrasings_deterministically():
     assert plain == {TASK}
 
 
+def test_a_vqa_answer_logged_without_its_question_renders_none():
+    question, answer = VQA_TOP
+    rows = [r for r in event_rows(VQA_FRAME) if r.content != question]
+    assert len(rows) == len(event_rows(VQA_FRAME)) - 1
+    alone = FrameLanguage(TASK, frame(VQA_FRAME).timestamp, frame(VQA_FRAME).persistent,
+                          [r.to_arrow() for r in rows])
+    assert render("ask_vqa_top", alone) is None
+    assert render("ask_vqa_wrist", alone).messages[1] == {"role": "assistant", "content": VQA_WRIST[1]}
+
+
 def test_a_sample_with_nothing_supervised_renders_none():
     recipe = recipe_from_dict({"messages": [
         {"role": "user", "content": "${task}", "stream": "high_level"},

@@ -96,6 +96,8 @@ def render_component(
     for turn in component.messages:
         if turn.if_present is not None and row(turn.if_present) is None:
             continue
+        if turn.target and not any(m["role"] == "user" for m in messages):
+            continue  # an answer with no question kept before it (e.g. a VQA answer logged alone) teaches nothing
         message = _message(turn, fill, row)
         if message is None:
             continue
