@@ -41,6 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--namespace", default="", help="ROS namespace of the topics")
     parser.add_argument("--events-topic", default="recording/events", help="keyboard_node's events topic")
     parser.add_argument("--no-keyboard", action="store_true", help="do not read keys from this terminal")
+    parser.add_argument("--wait-for-topics-s", type=float, default=30.0,
+                        help="before the first episode, wait this long for every feature's topic (default 30)")
     parser.add_argument("--push-to-hub", metavar="REPO_ID", default=None,
                         help="after recording, upload the dataset to this Hugging Face dataset repository")
     parser.add_argument("--private", action="store_true", help="with --push-to-hub: a private repository")
@@ -74,6 +76,14 @@ def _terminal_keys(events: queue.Queue, stop: threading.Event) -> threading.Thre
     return thread
 
 
+def _wait_for_topics(node, timeout_s: float) -> list[str]:
+    """Wait until every feature's topic has delivered a message; the silent ones at the timeout."""
+    deadline = time.monotonic() + timeout_s
+    while (silent := node.session.silent_streams()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return silent
+
+
 def run(args: argparse.Namespace) -> int:
     import rclpy
     from rclpy.executors import MultiThreadedExecutor
@@ -82,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     from lerobot_ros.dataset.hub import HubError, push
     from lerobot_ros.nodes.recorder_node import RecorderNode
     from lerobot_ros.recording.config import RecordingConfigError
-    from lerobot_ros.recording.driver import DriverSettings, SessionDriver
+    from lerobot_ros.recording.driver import DriverResult, DriverSettings, SessionDriver
     from lerobot_ros.recording.session import SessionError
     from lerobot_ros.teleop.output import STOP_RECORDING
 
@@ -124,7 +134,13 @@ def run(args: argparse.Namespace) -> int:
     print(f"Recording into {args.root} ({node.session.writer.num_episodes} episodes there); keys: right/n next, "
           "left/b re-record, Esc/x stop", flush=True)
     try:
-        result = SessionDriver(node.session, settings, events, say=lambda text: print(text, flush=True)).run()
+        silent = _wait_for_topics(node, args.wait_for_topics_s)
+        if silent:
+            topics = ", ".join(f"{node.session.config.feature(key).topic} ({key})" for key in silent)
+            result = DriverResult(saved=[], error=f"no message within {args.wait_for_topics_s:g} s on {topics}; "
+                                                  "start the robot and cameras first, or fix the topics in the config")
+        else:
+            result = SessionDriver(node.session, settings, events, say=lambda text: print(text, flush=True)).run()
     finally:
         stop_keys.set()
         if keys is not None:

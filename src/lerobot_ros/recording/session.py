@@ -205,6 +205,11 @@ class RecordingSession:
             else:
                 self.idle_events_ignored += 1
 
+    def silent_streams(self) -> list[str]:
+        """Features whose topic has delivered nothing yet (a session driver waits for none)."""
+        with self._lock:
+            return [key for key in self.config.keys if self.sampler.buffered(key) == 0]
+
     # -- the grid ---------------------------------------------------------------------------------
 
     def tick_time(self, index: int) -> float:
@@ -397,6 +402,7 @@ class RecordingSession:
         blocked = time.perf_counter() - started
         path = None
         if result is not None:
+            message += f" (stop_episode blocked {blocked:.2f} s)"
             path = self.settings.reports / f"episode_{result.episode_index:06d}.json"
             path.parent.mkdir(parents=True, exist_ok=True)
             write_json_atomically(path, {
