@@ -72,3 +72,13 @@ def test_timed_session_with_rerecord_stop_and_offline_push(ros, tmp_path):
     first = json.loads((tmp_path / "ds.quality" / "episode_000000.json").read_text())["account"]
     assert first["ticks"] == 25 and reader.episodes[0].length == first["written"] >= 20
     assert reader.episodes[1].length < 25 and (tmp_path / "ds.quality" / "episode_000001.json").is_file()
+
+
+def test_silent_topics_end_the_session_before_the_first_episode(tmp_path):
+    params = recorder_params(tmp_path, tmp_path / "ds")
+    proc = _record(tmp_path, "--config", params["config"], "--root", str(tmp_path / "ds"), "--task", "t",
+                   "--wait-for-topics-s", "1")
+    assert proc.wait(60) == 1
+    text = (tmp_path / "record.log").read_text()
+    assert "no message within 1 s on joint_states (observation.state), arm_controller/joint_trajectory" in text
+    assert "Recording episode" not in text
