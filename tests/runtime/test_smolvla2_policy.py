@@ -21,7 +21,8 @@ from lerobot_ros.policies.recipes.render import render_component
 from lerobot_ros.policies.smolvla2 import SmolVLA2Policy, tiny_config, write_tiny_vlm
 from lerobot_ros.runtime.policy import Observation
 from lerobot_ros.runtime.runtime import HierarchicalRuntime, RuntimeConfig
-from lerobot_ros.runtime.smolvla2_policy import LANGUAGE_KEYS, SmolVLA2LanguagePolicy, TextGeneration
+from lerobot_ros.runtime.smolvla2_policy import (LANGUAGE_KEYS, SmolVLA2LanguagePolicy, TextGeneration,
+                                                 constant_state_features)
 
 FRONT = "observation.images.front"
 TASK = "put the cube in the bowl"
@@ -125,3 +126,17 @@ def test_interjection_and_question_batches_are_the_training_prompts(runtime_and_
                      [LanguageRow(role="user", content=QUESTION, style="vqa", camera=FRONT),
                       LanguageRow(role="assistant", content="{}", style="vqa", camera=FRONT)])
     assert_prefix(question_batch, sample)
+
+
+def test_state_features_constant_in_training_are_named(runtime_and_calls):
+    rt, _, _ = runtime_and_calls
+    model = rt.policy.policy
+    assert constant_state_features(model) == []
+    before = model.stats()
+    std = np.ones(6)
+    std[4] = 0.0
+    model.set_stats({"observation.state": {"mean": np.zeros(6), "std": std}, "action": before["action"]})
+    try:
+        assert constant_state_features(model) == [4]
+    finally:
+        model.set_stats(before)

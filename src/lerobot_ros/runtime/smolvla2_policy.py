@@ -8,6 +8,7 @@ token sequences it was trained on.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -18,7 +19,16 @@ from ..policies import prompts
 from ..policies.chat import ChatTokenizer
 from .policy import Observation
 
+log = logging.getLogger(__name__)
 LANGUAGE_KEYS = ("observation.language.tokens", "observation.language.attention_mask", "observation.language.causal")
+
+
+def constant_state_features(policy, min_std: float = 1e-6) -> list[int]:
+    """Indices of state features whose training standard deviation is about zero."""
+    stats = policy.stats().get("observation.state")
+    if stats is None:
+        return []
+    return [int(i) for i in torch.nonzero(stats["std"].flatten() < min_std).flatten()]
 
 
 @dataclass(frozen=True)
@@ -42,6 +52,11 @@ class SmolVLA2LanguagePolicy:
         if not fps:
             raise ValueError("the checkpoint's config has no fps: give the rate of its action steps (chunk_fps)")
         self._chunk_fps = float(fps)
+        self.constant_state = constant_state_features(policy)
+        if self.constant_state:
+            log.warning("state features %s never changed in the training data (std ~ 0): normalization will "
+                        "amplify any measured deviation (even servo quantization) into huge inputs",
+                        self.constant_state)
 
     @classmethod
     def load(cls, name_or_path: str, *, device: str = "cpu", text: TextGeneration = TextGeneration(),
