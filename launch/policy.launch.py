@@ -18,11 +18,18 @@ from launch.actions import DeclareLaunchArgument
 from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
+from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
 
 def _config(name: str) -> PathJoinSubstitution:
     return PathJoinSubstitution([FindPackageShare("lerobot_ros"), "config", name])
+
+
+def _arg(name: str, value_type: type = str) -> ParameterValue:
+    """A launch argument as a parameter of a fixed type: launch_ros would YAML-parse a bare
+    substitution ("0" becomes an integer, "" becomes None)."""
+    return ParameterValue(LaunchConfiguration(name), value_type=value_type)
 
 
 def generate_launch_description():
@@ -54,9 +61,9 @@ def generate_launch_description():
         name="robot_node",
         namespace=namespace,
         parameters=[_config("robot_node.yaml"), {
-            "robot_type": LaunchConfiguration("robot_type"),
-            "port": LaunchConfiguration("port"),
-            "calibration_id": LaunchConfiguration("calibration_id"),
+            "robot_type": _arg("robot_type"),
+            "port": _arg("port"),
+            "calibration_id": _arg("calibration_id"),
         }],
         output="screen",
         emulate_tty=True,
@@ -68,8 +75,8 @@ def generate_launch_description():
         namespace=namespace,
         parameters=[_config("camera_node.yaml"), {
             "name": "front",
-            "source": LaunchConfiguration("camera_source"),
-            "index_or_path": LaunchConfiguration("camera_index_or_path"),
+            "source": _arg("camera_source"),
+            "index_or_path": _arg("camera_index_or_path"),
         }],
         output="screen",
         emulate_tty=True,
@@ -80,10 +87,10 @@ def generate_launch_description():
         name="policy_node",
         namespace=namespace,
         parameters=[_config("policy_node.yaml"), {
-            "checkpoint": LaunchConfiguration("checkpoint"),
-            "device": LaunchConfiguration("device"),
-            "robot_type": LaunchConfiguration("robot_type"),
-            "heartbeat_timeout_s": LaunchConfiguration("heartbeat_timeout_s"),
+            "checkpoint": _arg("checkpoint"),
+            "device": _arg("device"),
+            "robot_type": _arg("robot_type"),
+            "heartbeat_timeout_s": _arg("heartbeat_timeout_s", float),
         }],
         output="screen",
         emulate_tty=True,
@@ -94,8 +101,8 @@ def generate_launch_description():
         name="say_node",
         namespace=namespace,
         parameters=[_config("say_node.yaml"), {
-            "output": LaunchConfiguration("speech_output"),
-            "wav_dir": LaunchConfiguration("wav_dir"),
+            "output": _arg("speech_output"),
+            "wav_dir": _arg("wav_dir"),
         }],
         condition=IfCondition(LaunchConfiguration("speech")),
         output="screen",
