@@ -1,6 +1,6 @@
 """Dispatch jitter under a deliberately slow model: do trajectories keep arriving at the control rate?
 
-    .venv/bin/python benchmarks/policy_dispatch.py [--checkpoint DIR] [--chunk-delay-s 0.4] [--seconds 20]
+    .venv/bin/python benchmarks/policy_dispatch.py [--checkpoint DIR] [--chunk-delay-s 0.2] [--seconds 20]
 
 robot_node (simulated SO-101), camera_node (simulated view) and policy_node run in their own
 processes over loopback DDS. policy_node runs a real tiny SmolVLA2 (trained here on the simulated
@@ -9,7 +9,8 @@ delay per action chunk, so the model is busy most of the time. This process send
 operator heartbeat and records when each `arm_controller/joint_trajectory` message arrives.
 
 Reported: arrival intervals (p50/p99/max) against the control period, the jitter |interval -
-period|, gaps over two periods, and the chunk compute time from policy_node's /diagnostics. LeRobot's
+period|, gaps over two periods, the chunk compute time and the starved ticks (nothing due yet: the
+model is slower than its chunks last) from policy_node's /diagnostics. LeRobot's
 SmolVLA2 runtime computes chunks on its dispatch thread, so its longest dispatch gap is at least one
 chunk's compute time; the ratio of our longest gap to that is printed too. Exits 1 when p99 exceeds
 3 periods or a gap exceeds the chunk compute time. DDS stays on loopback (set below).
@@ -127,6 +128,7 @@ def measure(checkpoint: str, delay_s: float, seconds: float) -> dict:
         node = rclpy.create_node("policy_dispatch_benchmark")
         arrivals: list[float] = []
         latencies: list[float] = []
+        last: dict[str, str] = {}
         node.create_subscription(JointTrajectory, "arm_controller/joint_trajectory",
                                  lambda m: arrivals.append(time.monotonic()) if m.points else None, 100)
 
@@ -135,6 +137,7 @@ def measure(checkpoint: str, delay_s: float, seconds: float) -> dict:
                 if status.name.endswith("runtime"):
                     values = {kv.key: kv.value for kv in status.values}
                     latencies.append(float(values["chunk_latency_s"]))
+                    last.update(values)
 
         node.create_subscription(DiagnosticArray, "/diagnostics", on_diagnostics, 10)
         task_pub = node.create_publisher(String, "task", 10)
@@ -151,8 +154,11 @@ def measure(checkpoint: str, delay_s: float, seconds: float) -> dict:
         if not arrivals:
             raise RuntimeError(f"no trajectory arrived:\n{policy_log.read_text(errors='replace')[-3000:]}")
         start = len(arrivals)
+        time.sleep(1.5)  # /diagnostics at 1 Hz: the counters at the start of the window
+        starved_before = int(last.get("starved_ticks", 0))
         time.sleep(seconds)
         stamps = np.array(arrivals[start:])
+        starved = int(last.get("starved_ticks", 0)) - starved_before
         executor.shutdown()
         node.destroy_node()
         rclpy.shutdown()
@@ -178,6 +184,7 @@ def measure(checkpoint: str, delay_s: float, seconds: float) -> dict:
         "jitter_ms": {"p50": ms(np.percentile(abs(intervals - period), 50)),
                       "p99": ms(np.percentile(abs(intervals - period), 99))},
         "gaps_over_2_periods": int(np.sum(intervals > 2 * period)),
+        "starved_ticks": starved,  # running, but no action was due: the model had not delivered yet
         "chunk_latency_ms_median": ms(chunk_s),
         "max_gap_over_chunk_latency": round(float(intervals.max() / chunk_s), 3),
     }
@@ -187,7 +194,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", help="a SmolVLA2 checkpoint folder (default: train one on the sim scenario)")
     parser.add_argument("--train-steps", type=int, default=300)
-    parser.add_argument("--chunk-delay-s", type=float, default=0.4, help="extra seconds per action chunk")
+    parser.add_argument("--chunk-delay-s", type=float, default=0.2, help="extra seconds per action chunk")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--serve-policy", action="store_true", help=argparse.SUPPRESS)
     args, ros_args = parser.parse_known_args()
