@@ -97,7 +97,7 @@ def train_checkpoint(folder: Path, steps: int) -> Path:
     from lerobot_ros.training import train_tiny_checkpoint
 
     dataset = write_scenario_dataset(folder / "dataset")
-    return train_tiny_checkpoint(dataset, folder / "train", steps=steps)
+    return train_tiny_checkpoint(dataset, folder / "train", steps=steps, batch_size=8)
 
 
 def measure(checkpoint: str, delay_s: float, seconds: float) -> dict:
@@ -193,7 +193,7 @@ def measure(checkpoint: str, delay_s: float, seconds: float) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", help="a SmolVLA2 checkpoint folder (default: train one on the sim scenario)")
-    parser.add_argument("--train-steps", type=int, default=300)
+    parser.add_argument("--train-steps", type=int, default=1500, help="as the end-to-end test trains it")
     parser.add_argument("--chunk-delay-s", type=float, default=0.2, help="extra seconds per action chunk")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--serve-policy", action="store_true", help=argparse.SUPPRESS)
