@@ -9,7 +9,8 @@ Then, from this process:
 * a task without the operator's heartbeat: the subtask is written, the arm does not move;
 * with the heartbeat: subtask and memory advance through the trained phases and the arm follows
   the trained motion; when the heartbeat stops mid-task the arm stops, and it resumes with it;
-* after the motion, an interjection on user_input: a new plan and a say; a question: a vqa/answer.
+* after the motion, an interjection on user_input: a new plan and a say; a question: a vqa/answer;
+* ~/pause, ~/start and ~/stop answer as they should.
 
 Training settings come from trials on the scenario: with batch 4, 800 steps missed a memory, 1000
 got every text right; the action expert needs more to stay on the motion through the simulated
@@ -29,6 +30,7 @@ import torch
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import DurabilityPolicy, QoSProfile
 from std_msgs.msg import Empty, String
+from std_srvs.srv import Trigger
 
 from lerobot_ros.sim.policy_scenario import JOINTS, KEY_POSES, Scenario, write_scenario_dataset
 from lerobot_ros.training import synthetic, train_tiny_checkpoint
@@ -161,6 +163,13 @@ def test_policy_drives_the_simulated_arm_through_the_trained_task(ros, checkpoin
         assert heard["say"] == [synthetic.REPLY]
         answer = json.loads(heard["vqa/answer"][0])
         assert answer == {"camera": "", "question": synthetic.VQA_QUESTION, "answer": synthetic.VQA_ANSWER}
+
+        # The services: pause keeps the task, start resumes it, stop clears it.
+        for service, reply in (("pause", "paused"), ("start", f"running: {synthetic.TASK}"), ("stop", "stopped")):
+            trigger = operator.node.create_client(Trigger, f"policy_node/{service}")
+            assert trigger.wait_for_service(10), service
+            response = trigger.call(Trigger.Request(), timeout_sec=10)
+            assert response.success and response.message.startswith(reply), (service, response.message)
 
         # The arm stayed on the trained motion and passed every key pose in order.
         path = SCENARIO.path()
