@@ -90,6 +90,8 @@ def generate_launch_description():
             "checkpoint": _arg("checkpoint"),
             "device": _arg("device"),
             "robot_type": _arg("robot_type"),
+            "port": _arg("port"),  # with calibration_id: the follower's joint limits clamp the actions
+            "calibration_id": _arg("calibration_id"),
             "heartbeat_timeout_s": _arg("heartbeat_timeout_s", float),
         }],
         output="screen",

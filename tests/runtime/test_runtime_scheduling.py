@@ -269,6 +269,25 @@ def test_actions_are_clamped_to_max_step_from_the_measured_state():
     assert rt.diagnostics.clamped_values > 0
 
 
+def test_actions_are_clamped_into_the_follower_joint_limits():
+    limits = ((-0.5, 0.4), (-1.0, 1.0), (0.6, 2.0))
+    rt, _, out, clock = make(ScriptedPolicy(chunk_value=1.0), joint_limits_rad=limits)
+    rt.set_task("tidy up")
+    rt.run_next_job(), rt.run_next_job()
+    rt.tick(clock())
+    (_, window), = out.trajectories
+    # the model asks 1.0 rad everywhere: above joint 0's upper limit, inside the others'
+    np.testing.assert_allclose(window.positions[-1], [0.4, 1.0, 1.0])
+    assert window.positions[:, 0].max() == 0.4
+    assert rt.diagnostics.limited_values >= len(window.positions)
+    assert rt.snapshot()["limited_values"] == str(rt.diagnostics.limited_values)
+
+
+def test_joint_limits_with_lower_above_upper_are_refused():
+    with pytest.raises(ValueError, match="joints \\[1\\]"):
+        RuntimeConfig(joint_limits_rad=((0.0, 1.0), (0.5, 0.5)))
+
+
 def test_wrong_action_size_is_an_error_that_names_the_shapes():
     rt, policy, _, _ = make()
     policy.action_chunk = lambda messages, observation: np.zeros((50, JOINTS + 1))

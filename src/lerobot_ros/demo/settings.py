@@ -111,7 +111,8 @@ class DemoSettings:
                             "follower_port": "sim", "ramp_time_s": 1.0, "diagnostics_rate_hz": 0.5},
             "recorder_node": {"config": str(config_path("recording/so101_sim_demo.yaml")),
                               "root": str(self.dataset), "robot_type": "so101_follower", "codec": "libx264"},
-            "policy_node": {"cameras": [CAMERA], "heartbeat_timeout_s": 1.0, "diagnostics_rate_hz": 0.5},
+            "policy_node": {"cameras": [CAMERA], "heartbeat_timeout_s": 1.0, "diagnostics_rate_hz": 0.5,
+                            "port": "sim"},  # the simulated follower: its joint limits clamp the actions
         }
         text = yaml.safe_dump({name: {"ros__parameters": p} for name, p in nodes.items()}, sort_keys=False)
         self.parameters.write_text("# The parameters `make demo` composed its nodes with.\n" + text)

@@ -28,7 +28,10 @@ from std_srvs.srv import Trigger
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
 from ..robots.loop import FixedRateLoop
-from ..robots.tables import ROBOT_TYPES, robot_type
+from ..robots.robot import joint_limits_rad
+from ..robots.setup import resolve_calibration
+from ..robots.tables import ROBOT_TYPES, RobotType, robot_type
+from ..sim.ports import is_sim_port
 from ..runtime.policy import LanguagePolicy, Observation
 from ..runtime.runtime import HierarchicalRuntime, RuntimeConfig
 from ..runtime.schedule import ActionSchedule
@@ -61,6 +64,13 @@ PARAMS = [
           "within this time (0 = no heartbeat needed)", min=0.0),
     Param("max_relative_target", 0.0, "Largest change of any joint per action step, in radians (0 = no cap); "
           "robot_node applies its own per command too", min=0.0),
+    Param("port", "", "The follower robot_node's port; only tells a simulated follower (`sim`...), whose "
+          "calibration is the simulator's unless one is given"),
+    Param("calibration_id", "", "LeRobot calibration id of the follower: with it (or calibration_file, a "
+          "simulated port or a factory-calibrated robot) actions are clamped into the follower's joint limits; "
+          "without, robot_node rejects trajectories outside them"),
+    Param("calibration_file", "", "Explicit follower calibration JSON (overrides calibration_id)"),
+    Param("calibration_dir", "", "Calibration root; empty = $HF_LEROBOT_CALIBRATION or LeRobot's default"),
     Param("max_observation_age_s", 0.5, "An image or joint state older than this counts as missing", min=0.01),
     Param("memory", True, "Update the memory when a subtask ends"),
     Param("start_on_task", True, "A message on `task` starts the policy (else call ~/start)"),
@@ -124,11 +134,13 @@ class PolicyNode(Node):
         self.trajectory_pub = self.create_publisher(JointTrajectory, f"{p['controller_name']}/joint_trajectory", 10)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
 
+        limits = self._joint_limits(robot_type(p["robot_type"]))
         config = RuntimeConfig(
             control_hz=p["control_rate_hz"], subtask_hz=p["subtask_rate_hz"], refill_s=p["refill_s"],
             blend_s=p["blend_s"], horizon_s=p["horizon_s"], heartbeat_timeout_s=p["heartbeat_timeout_s"],
             max_step_rad=p["max_relative_target"] or math.inf, memory=p["memory"], start_on_task=p["start_on_task"],
-            vqa_cameras=tuple(f"observation.images.{name}" for name in vqa))
+            vqa_cameras=tuple(f"observation.images.{name}" for name in vqa),
+            joint_limits_rad=tuple(map(tuple, limits)) if limits is not None else ())
         self.runtime = HierarchicalRuntime(self.policy, config, self._observe, self)
 
         inputs = MutuallyExclusiveCallbackGroup()
@@ -152,6 +164,20 @@ class PolicyNode(Node):
             f"{', '.join(p['cameras'])}, chunks at {self.policy.chunk_fps:g} fps dispatched at "
             f"{p['control_rate_hz']:g} Hz; heartbeat "
             f"{'off' if p['heartbeat_timeout_s'] == 0 else str(p['heartbeat_timeout_s']) + ' s'}; ready")
+
+    def _joint_limits(self, rtype: RobotType) -> np.ndarray | None:
+        """The follower's joint limits from its calibration, as robot_node computes them; None when
+        no calibration is known (a real arm without calibration_id): robot_node still enforces them."""
+        p = self.p
+        simulated = is_sim_port(p["port"])
+        if not (p["calibration_file"] or p["calibration_id"] or simulated or rtype.factory_calibration):
+            self.get_logger().warning(
+                "follower joint limits unknown (no calibration_id, calibration_file or simulated port): actions "
+                "are not clamped to them, and robot_node rejects a trajectory that leaves them")
+            return None
+        calibration, _ = resolve_calibration(rtype, p["calibration_file"], p["calibration_id"],
+                                             p["calibration_dir"], simulated)
+        return joint_limits_rad(rtype, calibration)
 
     def start(self) -> None:
         self.runtime.start_worker()

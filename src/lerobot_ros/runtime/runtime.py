@@ -34,7 +34,7 @@ import numpy as np
 from ..policies import prompts
 from .heartbeat import Heartbeat
 from .policy import LanguagePolicy, Observation
-from .schedule import ActionSchedule, limit_steps, merge
+from .schedule import ActionSchedule, clamp_to_limits, limit_steps, merge
 from .text import Rejection, check_line, split_plan_and_say
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,8 @@ class RuntimeConfig:
     horizon_s: float = 0.3  # each dispatched trajectory reaches this far ahead
     heartbeat_timeout_s: float = 1.0  # 0: no operator heartbeat needed
     max_step_rad: float = math.inf  # largest change of any joint per action step
+    # The follower's (lower, upper) per joint, in state order; empty: unknown (nothing clamped).
+    joint_limits_rad: tuple[tuple[float, float], ...] = ()
     memory: bool = True  # update the memory when a subtask ends
     start_on_task: bool = True  # a new task starts the session
     # Empty: a question is answered once, seeing every camera (as the shipped recipe trains VQA: the
@@ -75,6 +77,14 @@ class RuntimeConfig:
                 raise ValueError(f"runtime {name} must be >= 0, got {getattr(self, name)}")
         if not self.max_step_rad > 0.0:
             raise ValueError(f"runtime max_step_rad must be positive (inf = no cap), got {self.max_step_rad}")
+        bad = [i for i, (lower, upper) in enumerate(self.joint_limits_rad) if not lower < upper]
+        if bad:
+            raise ValueError(f"runtime joint_limits_rad: lower must be below upper, not so for joints {bad}")
+
+    @property
+    def limits_array(self) -> np.ndarray | None:
+        """``joint_limits_rad`` as a (joints, 2) array; None when no limits are known."""
+        return np.asarray(self.joint_limits_rad, dtype=float) if self.joint_limits_rad else None
 
 
 class RuntimeOutputs(Protocol):
@@ -110,6 +120,7 @@ class RuntimeDiagnostics:
     chunks_discarded: int = 0  # computed before a pause, stop or stale heartbeat: never dispatched
     chunk_latency_s: float = math.nan  # the last chunk: observation to schedule
     clamped_values: int = 0  # joint values limited by max_step_rad
+    limited_values: int = 0  # joint values clamped into the follower's joint limits
     dispatched: int = 0
     starved_ticks: int = 0  # running, but no action was due (the model is slower than the chunks)
     stale_heartbeat_ticks: int = 0
@@ -438,7 +449,9 @@ class HierarchicalRuntime:
                 self.diagnostics.chunks_discarded += 1
                 return
             start = old.at(now_s) if old is not None else observation.state
+            merged, limited = clamp_to_limits(merged, self.config.limits_array)
             merged, clamped = limit_steps(merged, start, self.config.max_step_rad)
+            self.diagnostics.limited_values += limited
             self._schedule = merged
             self.diagnostics.chunks += 1
             self.diagnostics.clamped_values += clamped
@@ -458,7 +471,8 @@ class HierarchicalRuntime:
                 "text_calls": str(d.text_calls), "rejected_texts": str(d.rejected_total),
                 "last_rejected": d.last_rejected, "chunks": str(d.chunks),
                 "chunks_discarded": str(d.chunks_discarded), "chunk_latency_s": f"{d.chunk_latency_s:.3f}",
-                "clamped_values": str(d.clamped_values), "dispatched": str(d.dispatched),
+                "clamped_values": str(d.clamped_values), "limited_values": str(d.limited_values),
+                "dispatched": str(d.dispatched),
                 "starved_ticks": str(d.starved_ticks), "stale_heartbeat_ticks": str(d.stale_heartbeat_ticks),
                 "missing_observation": str(d.missing_observation),
             }

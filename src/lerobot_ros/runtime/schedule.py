@@ -92,6 +92,19 @@ def merge(old: ActionSchedule | None, new: ActionSchedule, now_s: float, blend_s
     return ActionSchedule(times, targets)
 
 
+def clamp_to_limits(schedule: ActionSchedule, limits_rad: np.ndarray | None) -> tuple[ActionSchedule, int]:
+    """Clamp every point into the follower's [lower, upper] joint limits (rows per joint).
+
+    robot_node rejects a whole trajectory with one point outside its limits, so a model that
+    overshoots a limit (a gripper trained up to its end stop) would otherwise stop the arm.
+    Returns the clamped schedule and how many joint values were changed; None: no limits known.
+    """
+    if limits_rad is None:
+        return schedule, 0
+    out = np.clip(schedule.positions, limits_rad[:, 0], limits_rad[:, 1])
+    return ActionSchedule(schedule.times_s, out), int(np.count_nonzero(out != schedule.positions))
+
+
 def limit_steps(schedule: ActionSchedule, start: np.ndarray,
                 max_step: np.ndarray | float) -> tuple[ActionSchedule, int]:
     """Clamp each point to within ``max_step`` of the one before (the first: of ``start``).
