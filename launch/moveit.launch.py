@@ -89,6 +89,7 @@ def generate_launch_description():
             "calibration_id": LaunchConfiguration("calibration_id"),
             "front_camera": LaunchConfiguration("front_camera"),
             "camera_source": LaunchConfiguration("camera_source"),
+            "rviz": "false",  # RViz with the MotionPlanning panel starts here; unpassed, bringup reads our `rviz`
         }.items(),
         condition=IfCondition(LaunchConfiguration("bringup")),
     )
