@@ -1,4 +1,5 @@
-"""The SmolVLA2 policy driving an arm: robot_node, a camera_node, policy_node and say_node.
+"""The SmolVLA2 policy driving an arm: robot_node (robot.launch.py), camera_node `front`
+(camera.launch.py), policy_node and say_node.
 
     ros2 launch lerobot_ros policy.launch.py checkpoint:=/path/to/checkpoint port:=/dev/ttyACM0 \
         calibration_id:=my_arm camera_index_or_path:=/dev/video0
@@ -14,8 +15,9 @@ docs/cameras.md). The camera is named `front`: its images feed observation.image
 """
 
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument
+from launch.actions import DeclareLaunchArgument, GroupAction, IncludeLaunchDescription
 from launch.conditions import IfCondition
+from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
@@ -55,32 +57,21 @@ def generate_launch_description():
         DeclareLaunchArgument("namespace", default_value="", description="Namespace of the nodes and their topics"),
     ]
     namespace = LaunchConfiguration("namespace")
-    robot = Node(
-        package="lerobot_ros",
-        executable="robot_node",
-        name="robot_node",
-        namespace=namespace,
-        parameters=[_config("robot_node.yaml"), {
-            "robot_type": _arg("robot_type"),
-            "port": _arg("port"),
-            "calibration_id": _arg("calibration_id"),
-        }],
-        output="screen",
-        emulate_tty=True,
-    )
-    camera = Node(
-        package="lerobot_ros",
-        executable="camera_node",
-        name="front_camera",
-        namespace=namespace,
-        parameters=[_config("camera_node.yaml"), {
-            "name": "front",
-            "source": _arg("camera_source"),
-            "index_or_path": _arg("camera_index_or_path"),
-        }],
-        output="screen",
-        emulate_tty=True,
-    )
+    # robot.launch.py and camera.launch.py start robot_node and camera_node `front`. Each include sits in
+    # a scoped GroupAction: IncludeLaunchDescription sets its arguments and their defaults (params_file
+    # of both files among them) in the including scope, where the next include would read them.
+    launch_dir = PathJoinSubstitution([FindPackageShare("lerobot_ros"), "launch"])
+    robot = GroupAction([IncludeLaunchDescription(
+        PythonLaunchDescriptionSource(PathJoinSubstitution([launch_dir, "robot.launch.py"])),
+        launch_arguments={"robot_type": LaunchConfiguration("robot_type"), "port": LaunchConfiguration("port"),
+                          "calibration_id": LaunchConfiguration("calibration_id"), "namespace": namespace}.items(),
+    )])
+    camera = GroupAction([IncludeLaunchDescription(
+        PythonLaunchDescriptionSource(PathJoinSubstitution([launch_dir, "camera.launch.py"])),
+        launch_arguments={"name": "front", "source": LaunchConfiguration("camera_source"),
+                          "index_or_path": LaunchConfiguration("camera_index_or_path"),
+                          "namespace": namespace}.items(),
+    )])
     policy = Node(
         package="lerobot_ros",
         executable="policy_node",

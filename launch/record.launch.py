@@ -1,4 +1,5 @@
-"""Record a dataset: the follower's robot_node, a camera_node and recorder_node (docs/recording.md).
+"""Record a dataset: the follower's robot_node (robot.launch.py), camera_node `front` (camera.launch.py)
+and recorder_node (docs/recording.md).
 
     ros2 launch lerobot_ros record.launch.py root:=~/datasets/pick_cube \
         follower_port:=/dev/ttyACM0 follower_calibration_id:=my_arm
@@ -13,8 +14,9 @@ FASTRTPS_DEFAULT_PROFILES_FILE=<share>/config/fastdds/robot.xml before launching
 """
 
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument
+from launch.actions import DeclareLaunchArgument, GroupAction, IncludeLaunchDescription
 from launch.conditions import IfCondition
+from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
@@ -47,34 +49,23 @@ def generate_launch_description():
                               description="Video codec: libsvtav1 (LeRobot's default) or libx264 (faster)"),
     ]
     namespace = LaunchConfiguration("namespace")
-    robot = Node(
-        package="lerobot_ros",
-        executable="robot_node",
-        name="robot_node",
-        namespace=namespace,
-        parameters=[_config("robot_node.yaml"), {
-            "robot_type": ParameterValue(LaunchConfiguration("follower_type"), value_type=str),
-            "port": ParameterValue(LaunchConfiguration("follower_port"), value_type=str),
-            "calibration_id": ParameterValue(LaunchConfiguration("follower_calibration_id"), value_type=str),
-        }],
-        condition=IfCondition(LaunchConfiguration("robot")),
-        output="screen",
-        emulate_tty=True,
-    )
-    camera = Node(
-        package="lerobot_ros",
-        executable="camera_node",
-        name="front_camera",
-        namespace=namespace,
-        parameters=[_config("camera_node.yaml"), {
-            "name": "front",
-            "source": ParameterValue(LaunchConfiguration("camera_source"), value_type=str),
-            "index_or_path": ParameterValue(LaunchConfiguration("camera_index_or_path"), value_type=str),
-        }],
-        condition=IfCondition(LaunchConfiguration("camera")),
-        output="screen",
-        emulate_tty=True,
-    )
+    # robot.launch.py and camera.launch.py start robot_node and camera_node `front`. Each include sits in
+    # a scoped GroupAction: IncludeLaunchDescription sets its arguments and their defaults (params_file
+    # of both files among them) in the including scope, where the next include would read them.
+    launch_dir = PathJoinSubstitution([FindPackageShare("lerobot_ros"), "launch"])
+    robot = GroupAction([IncludeLaunchDescription(
+        PythonLaunchDescriptionSource(PathJoinSubstitution([launch_dir, "robot.launch.py"])),
+        launch_arguments={"robot_type": LaunchConfiguration("follower_type"),
+                          "port": LaunchConfiguration("follower_port"),
+                          "calibration_id": LaunchConfiguration("follower_calibration_id"),
+                          "namespace": namespace}.items(),
+    )], condition=IfCondition(LaunchConfiguration("robot")))
+    camera = GroupAction([IncludeLaunchDescription(
+        PythonLaunchDescriptionSource(PathJoinSubstitution([launch_dir, "camera.launch.py"])),
+        launch_arguments={"name": "front", "source": LaunchConfiguration("camera_source"),
+                          "index_or_path": LaunchConfiguration("camera_index_or_path"),
+                          "namespace": namespace}.items(),
+    )], condition=IfCondition(LaunchConfiguration("camera")))
     recorder = Node(
         package="lerobot_ros",
         executable="recorder_node",

@@ -3,7 +3,8 @@
 Each launch file must parse, define generate_launch_description, start only executables this
 package installs (or those of packages package.xml lists as exec_depends), name only files that
 exist and setup.py installs, read only declared arguments, pass included launch files only
-arguments they declare, and give our nodes real parameters of the right type; each parameter file
+arguments they declare (and all they require), let no included file take an argument it was not
+given from the including scope, and give our nodes real parameters of the right type; each parameter file
 must name real parameters of its node with values they accept. A slow test starts each node from its shipped
 parameter file with ``--ros-args --params-file``, as a launch file would.
 """
@@ -146,6 +147,46 @@ def test_launch_file_gives_our_nodes_real_parameters_of_the_right_type(path):
                         "string: wrap it in ParameterValue(..., value_type=str)")
 
 
+def _includes(tree: ast.AST) -> dict[ast.Call, tuple[str, set[str], dict[str, ast.Call]]]:
+    """Each IncludeLaunchDescription call: (included file, arguments passed, arguments it declares)."""
+    includes = {}
+    for call in ast.walk(tree):
+        if not (isinstance(call, ast.Call) and getattr(call.func, "id", None) == "IncludeLaunchDescription"):
+            continue
+        pieces = [_string_value(n, tree) for n in ast.walk(call.args[0])]
+        (included,) = [p for p in pieces if p and p.endswith(".launch.py")]
+        target = REPO / "launch" / included.rsplit("/", 1)[-1]
+        assert target.is_file(), f"includes {included}, which is not in launch/"
+        arguments = next(kw.value for kw in call.keywords if kw.arg == "launch_arguments")
+        passed = {k.value for k in arguments.func.value.keys}  # launch_arguments={...}.items()
+        includes[call] = (included, passed, _declared_arguments(ast.parse(target.read_text())))
+    return includes
+
+
+@pytest.mark.parametrize("path", LAUNCH_FILES, ids=lambda p: p.name)
+def test_included_launch_files_take_no_argument_they_were_not_given(path):
+    """IncludeLaunchDescription does not scope launch configurations: an included file's argument
+    the include does not pass keeps a value of the same name already set (by the including file,
+    or by another include in its scope, which sets its own arguments and defaults there) instead of
+    its default. A scoped GroupAction around an include keeps what it sets from its siblings."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    includes = _includes(tree)
+    scoped = {id(node) for group in ast.walk(tree) if isinstance(group, ast.Call)
+              and getattr(group.func, "id", None) == "GroupAction"
+              and not any(kw.arg == "scoped" and getattr(kw.value, "value", True) is False for kw in group.keywords)
+              for node in ast.walk(group)}
+    declared = set(_declared_arguments(tree))
+    for call, (included, passed, target_declared) in includes.items():
+        unpassed = set(target_declared) - passed
+        from_here = unpassed & declared
+        assert not from_here, f"{path.name}: {included} would take its {sorted(from_here)} from {path.name}: pass them"
+        from_siblings = unpassed & {name for other, (_, other_passed, other_declared) in includes.items()
+                                    if other is not call and id(other) not in scoped
+                                    for name in other_passed | set(other_declared)}
+        assert not from_siblings, (f"{path.name}: {included} would take its {sorted(from_siblings)} from another "
+                                   "include: pass them, or put that include in a scoped GroupAction")
+
+
 @pytest.mark.parametrize("path", LAUNCH_FILES, ids=lambda p: p.name)
 def test_launch_file_declares_what_it_uses_and_what_it_includes_declares(path):
     """Every LaunchConfiguration is a declared argument; an included launch file declares every
@@ -156,16 +197,12 @@ def test_launch_file_declares_what_it_uses_and_what_it_includes_declares(path):
             and getattr(n.func, "id", None) in ("LaunchConfiguration", "LaunchConfigurationNotEquals")
             and isinstance(n.args[0], ast.Constant)}
     assert used <= set(declared), f"{path.name} uses undeclared arguments {sorted(used - set(declared))}"
-    for call in ast.walk(tree):
-        if not (isinstance(call, ast.Call) and getattr(call.func, "id", None) == "IncludeLaunchDescription"):
-            continue
-        pieces = [_string_value(n, tree) for n in ast.walk(call.args[0])]
-        (included,) = [p for p in pieces if p and p.endswith(".launch.py")]
-        target = ast.parse((REPO / "launch" / included.rsplit("/", 1)[-1]).read_text())
-        arguments = next(kw.value for kw in call.keywords if kw.arg == "launch_arguments")
-        passed = [k.value for k in arguments.func.value.keys]  # launch_arguments={...}.items()
-        undeclared = set(passed) - set(_declared_arguments(target))
+    for included, passed, target_declared in _includes(tree).values():
+        undeclared = passed - set(target_declared)
         assert not undeclared, f"{path.name} passes {sorted(undeclared)} to {included}, which does not declare them"
+        required = {name for name, call in target_declared.items()
+                    if not any(kw.arg == "default_value" for kw in call.keywords)}
+        assert required <= passed, f"{path.name} leaves {included}'s {sorted(required - passed)} unset"
     if "robot_type" in declared:
         choices = next((kw.value for kw in declared["robot_type"].keywords if kw.arg == "choices"), None)
         if isinstance(choices, ast.Name):  # a module-level list
