@@ -29,12 +29,9 @@ import threading
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
-for _variable in ("FASTRTPS_DEFAULT_PROFILES_FILE", "FASTDDS_DEFAULT_PROFILES_FILE"):  # Fast DDS 2.x, 3.x
-    os.environ[_variable] = str(REPO / "config" / "fastdds" / "loopback.xml")
-os.environ.setdefault("RMW_IMPLEMENTATION", "rmw_fastrtps_cpp")
-os.environ.setdefault("ROS_DOMAIN_ID", "93")
+from lerobot_ros.dds import keep_dds_on_loopback  # before rclpy is imported: it reads the settings then
+
+keep_dds_on_loopback("benchmarks/policy_dispatch.py", domain_id=93)
 
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402

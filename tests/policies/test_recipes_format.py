@@ -154,5 +154,6 @@ def test_binding_syntax_accepts_quotes_and_filters():
 
 
 def test_an_unknown_shipped_recipe_names_where_it_looked():
-    with pytest.raises(FileNotFoundError, match="no shipped recipe 'nonexistent'; looked in"):
+    with pytest.raises(FileNotFoundError,
+                       match="no shipped recipe 'nonexistent' at config/recipes/nonexistent.yaml; looked in"):
         shipped_recipe_path("nonexistent")

@@ -13,7 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-from .settings import DemoSettings, keep_dds_on_loopback
+from ..dds import keep_dds_on_loopback
+from .settings import DemoSettings
 
 MIN_MOTION_RAD = 0.02  # the policy must move some joint at least this far for the demo to pass
 
@@ -40,7 +41,7 @@ def parse_settings(argv: list[str] | None) -> DemoSettings:
 
 def main(argv: list[str] | None = None) -> int:
     settings = parse_settings(argv)
-    keep_dds_on_loopback()
+    keep_dds_on_loopback("make demo", domain_id=61)  # the Makefile's domain
     settings.prepare_output()
     parameters = settings.write_parameters()
 

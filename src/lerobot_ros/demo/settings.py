@@ -1,52 +1,19 @@
-"""What the demo runs with: its sizes and durations, its output folder, its DDS environment, and the
-parameter file its nodes are composed with."""
+"""What the demo runs with: its sizes and durations, its output folder, and the parameter file its
+nodes are composed with."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from ..package_files import config_path
+
 MARKER = ".lerobot_ros_demo"  # marks a folder as a demo's output, so a rerun may replace it
 CAMERA = "front"
-
-
-def config_path(relative: str) -> Path:
-    """A file of the package's ``config/`` folder, in a source checkout or an installed share folder."""
-    for root in (Path(__file__).resolve().parents[3], Path(sys.prefix) / "share" / "lerobot_ros"):
-        if (root / "config" / relative).is_file():
-            return root / "config" / relative
-    raise FileNotFoundError(f"config/{relative} not found in the source checkout or {sys.prefix}/share/lerobot_ros")
-
-
-LOOPBACK_PROFILE = "fastdds/loopback.xml"
-
-
-def loopback_environment() -> dict[str, str]:
-    """The DDS settings that keep every packet on this machine (the Makefile exports the same)."""
-    profile = str(config_path(LOOPBACK_PROFILE))
-    return {"ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST", "RMW_IMPLEMENTATION": "rmw_fastrtps_cpp",
-            "FASTRTPS_DEFAULT_PROFILES_FILE": profile, "FASTDDS_DEFAULT_PROFILES_FILE": profile}
-
-
-def keep_dds_on_loopback(environ=os.environ) -> None:
-    """Set the loopback DDS settings where unset (started outside make); refuse other values.
-
-    Called before rclpy is imported, so the middleware reads them. ROS_DOMAIN_ID defaults to 61,
-    the Makefile's.
-    """
-    for name, value in loopback_environment().items():
-        given = environ.get(name)
-        if given and (Path(given).resolve() != Path(value).resolve() if name.endswith("PROFILES_FILE")
-                      else given != value):
-            raise SystemExit(f"make demo keeps DDS on this machine, but {name}={given}; unset it (or set it to "
-                             f"{value}) and run again")
-        environ[name] = value
-    environ.setdefault("ROS_DOMAIN_ID", "61")
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,11 @@ found at load time, not as a silent gap in training.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import yaml
 
+from lerobot_ros.package_files import config_path
 from lerobot_ros.policies.recipes.recipe import Recipe
 from lerobot_ros.policies.recipes.resolvers import DEFAULT_BINDINGS, Binding, BindingError, parse_binding
 from lerobot_ros.policies.recipes.schema import (
@@ -42,16 +42,7 @@ def load_recipe(path: str | Path) -> Recipe:
 
 def shipped_recipe_path(name: str = "smolvla2_hirobot") -> Path:
     """Path of a recipe shipped in ``config/recipes/`` (source checkout or installed share folder)."""
-    candidates = [
-        Path(__file__).resolve().parents[4] / "config" / "recipes",  # source checkout (src layout)
-        Path(sys.prefix) / "share" / "lerobot_ros" / "config" / "recipes",  # pip install
-        # colcon: <install>/lib/pythonX.Y/site-packages/lerobot_ros/... next to <install>/share
-        Path(__file__).resolve().parents[6] / "share" / "lerobot_ros" / "config" / "recipes",
-    ]
-    for folder in candidates:
-        if (folder / f"{name}.yaml").is_file():
-            return folder / f"{name}.yaml"
-    raise FileNotFoundError(f"no shipped recipe {name!r}; looked in {[str(c) for c in candidates]}")
+    return config_path(f"recipes/{name}.yaml", what=f"shipped recipe {name!r} at")
 
 
 def recipe_from_dict(data: object, *, source: str = "<dict>", name: str = "recipe") -> Recipe:
