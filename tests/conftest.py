@@ -10,6 +10,7 @@ import pathlib
 
 import pytest
 from oracle_helpers import REFERENCE_VENVS, Reference, build_oracle, build_reference
+from ros_processes import kill_leftovers
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
@@ -40,3 +41,11 @@ def oracle_python() -> pathlib.Path:
 def lerobot_reference(request) -> Reference:
     """Each LeRobot reference in turn (0.4.4, 0.6.1): interop tests using it run against both."""
     return build_reference(request.param)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_nodes_outlive_their_module():
+    """Node processes a failed test left running end with its module (module-scoped fixtures may
+    share a node between the module's tests), before the next module starts its own."""
+    yield
+    kill_leftovers()

@@ -22,11 +22,14 @@ _LIVE: list["NodeProcess"] = []
 
 
 @atexit.register
-def _kill_leftovers() -> None:
-    """A test that failed before stopping its nodes must not leave them running."""
+def kill_leftovers() -> None:
+    """A test that failed before stopping its nodes must not leave them running: they would answer the
+    next tests' services and publish into their topics (every test of a run shares one ROS domain)."""
     for node in _LIVE:
         if node.alive():
             os.killpg(node.proc.pid, signal.SIGKILL)
+            node.proc.wait(5)
+    _LIVE.clear()
 
 
 class NodeProcess:

@@ -41,6 +41,15 @@ def _fresh_status(feed: RecorderFeed, since_ns: int, timeout_s: float = 60.0):
     return feed.status()
 
 
+def _frames_flowing(feed: RecorderFeed, timeout_s: float = 30.0) -> None:
+    """Wait until the episode holds written frames: a restarted recorder_node has its status out before
+    DDS has matched its subscriptions to the feed, and an episode stopped before any data is refused."""
+    def flowing():
+        status = feed.status()
+        return status is not None and status.state == "recording" and status.frames > 0
+    assert wait_for(flowing, timeout_s), f"no frames recorded: {feed.status()}"
+
+
 def test_sigkill_at_random_moments_keeps_every_finished_episode(ros, tmp_path, oracle_python):
     root = tmp_path / "ds"
     rng = random.Random(20261129)
@@ -56,6 +65,7 @@ def test_sigkill_at_random_moments_keeps_every_finished_episode(ros, tmp_path, o
             assert status.state == "idle" and status.episodes == len(finished), (status, node.log())
             for _ in range(rng.randint(0, 2)):  # complete episodes
                 assert feed.call("start_episode", f"task {trial % 3}").success, node.log()
+                _frames_flowing(feed)
                 time.sleep(rng.uniform(0.3, 0.8))
                 stopped = feed.call("stop_episode")
                 assert stopped.success, stopped.message
