@@ -1,4 +1,4 @@
-"""The demo's three stages on one rclpy executor: record with teleoperation, train, run the policy.
+"""The demo's three stages in one rclpy context, each on its own executor: record with teleoperation, train, run the policy.
 
 Stage 1 composes robot_node (a simulated SO-101 follower), camera_node (the simulated view of it),
 teleop_node (its simulated leader moved by :class:`~lerobot_ros.sim.scripted_leader.ScriptedLeader`
@@ -76,7 +76,17 @@ def wait_until(condition, timeout_s: float, what: str) -> None:
 
 
 class Graph:
-    """One rclpy context and one executor spinning on a thread; nodes join and leave it."""
+    """One rclpy context; the nodes of a stage spin on one executor thread and leave it together.
+
+    Nodes are destroyed only once their executor has stopped: an executor spinning on another
+    thread may be building its wait set from a node's handles at the very moment the node is
+    destroyed, and rclpy then raises InvalidHandle in that thread, which ends the spin for every
+    node of the process (a CI run lost stage 3's joint_states that way). So a stage ends with
+    :meth:`remove_all`, which stops the executor, destroys the nodes, and starts a fresh executor.
+    """
+
+    SPIN_PERIOD_S = 0.1  # how soon the spin thread notices it must stop
+    DRAIN_TIMEOUT_S = 2.0  # the longest a callback in flight may delay the end of a stage
 
     def __init__(self, parameters: Path):
         # As nodes/runner.py does for one node: the control loops share the GIL with the executor
@@ -84,10 +94,30 @@ class Graph:
         sys.setswitchinterval(0.001)
         rclpy.init(args=["--ros-args", "--params-file", str(parameters)],
                    signal_handler_options=rclpy.signals.SignalHandlerOptions.NO)
-        self.executor = MultiThreadedExecutor(num_threads=4)
-        self._spinner = threading.Thread(target=self.executor.spin, name="demo-executor", daemon=True)
-        self._spinner.start()
         self.nodes: list[Node] = []
+        self._start_spinning()
+
+    def _start_spinning(self) -> None:
+        self.executor = MultiThreadedExecutor(num_threads=4)
+        self._stop = threading.Event()
+        self._spinner = threading.Thread(target=self._spin, name="demo-executor", daemon=True)
+        self._spinner.start()
+
+    def _spin(self) -> None:
+        while not self._stop.is_set() and rclpy.ok():
+            self.executor.spin_once(timeout_sec=self.SPIN_PERIOD_S)
+
+    def _stop_spinning(self) -> None:
+        self._stop.set()
+        self.executor.wake()
+        self._spinner.join()
+        # Callbacks handed to the executor's threads just before it stopped finish before their
+        # nodes go. rclpy has no public way to wait for them (Jazzy's Executor.shutdown means to,
+        # but skips the wait), so poll the tasks it keeps.
+        deadline = time.monotonic() + self.DRAIN_TIMEOUT_S
+        while not all(task.done() for task in self.executor._futures) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        self.executor.shutdown(timeout_sec=0)
 
     def add(self, node: Node) -> Node:
         # Each node routes the core's Python logging to itself when it is created, so the last one
@@ -99,26 +129,40 @@ class Graph:
             node.start()  # a node's own threads (control loop, ticker) once the executor spins it
         return node
 
-    def remove(self, node: Node) -> None:
-        self.executor.remove_node(node)
-        self.nodes.remove(node)
-        stop = getattr(node, "shutdown", None) or getattr(node, "close", None)
-        if stop is not None:
-            stop()
-        # destroy_node leaves waitables (robot_node's action server) alive, and they hold the node's
-        # handle: the next node of the same name would then share its /rosout publisher (rcl warns).
-        for waitable in list(node.waitables):
-            getattr(waitable, "destroy", lambda: None)()
-        node.destroy_node()
-
     def remove_all(self) -> None:
-        for node in reversed(list(self.nodes)):
-            self.remove(node)
+        """Stop the executor, then shut down and destroy the nodes, newest first (policy_node before
+        the arm it drives), and start a fresh executor for the next stage. A node whose shutdown
+        raises (policy_node exits 1 after a model error) is still destroyed, and so are the rest."""
+        self._stop_spinning()
+        failure: BaseException | None = None
+        while self.nodes:
+            try:
+                self._destroy(self.nodes.pop())
+            except BaseException as err:  # noqa: BLE001 - re-raised below, once every node is gone
+                failure = failure or err
+        self._start_spinning()
+        if failure is not None:
+            raise failure
+
+    @staticmethod
+    def _destroy(node: Node) -> None:
+        try:
+            stop = getattr(node, "shutdown", None) or getattr(node, "close", None)
+            if stop is not None:
+                stop()
+        finally:
+            # destroy_node leaves waitables (robot_node's action server) alive, and they hold the
+            # node's handle: the next node of the same name would share its /rosout publisher.
+            for waitable in list(node.waitables):
+                getattr(waitable, "destroy", lambda: None)()
+            node.destroy_node()
 
     def close(self) -> None:
-        self.remove_all()
-        self.executor.shutdown(timeout_sec=2.0)
-        rclpy.try_shutdown()
+        try:
+            self.remove_all()
+        finally:
+            self._stop_spinning()
+            rclpy.try_shutdown()
 
 
 def simulated_arm(graph: Graph) -> RobotNode:
@@ -221,8 +265,7 @@ def drive(graph: Graph, checkpoint: Path, settings: DemoSettings, log) -> Policy
     run = PolicyRun(operator.texts_since(start, "subtask"), operator.texts_since(start, "plan"),
                     operator.texts_since(start, "memory"), operator.states_since(start))
     try:
-        graph.remove(policy)  # the arm holds where the policy left it
+        graph.remove_all()  # policy_node first: the arm holds where the policy left it
     except SystemExit:  # policy_node's shutdown exits 1 after a model error
         raise DemoError(f"the policy failed: {policy.runtime.failure!r}") from None
-    graph.remove(operator)
     return run
