@@ -18,21 +18,19 @@ with a large shared-memory segment (config/fastdds/robot.xml); see docs/cameras.
 
 from __future__ import annotations
 
-import signal
-import sys
 import threading
 
 import cv2
 import rclpy
 from builtin_interfaces.msg import Time
 from rclpy.exceptions import NameValidationException, ParameterException
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image, JointState
 
 from lerobot_ros.cameras import Frame, OpenCVCamera, OpenCVCameraConfig, Pinhole
 from lerobot_ros.nodes.parameters import Param, declare
+from lerobot_ros.nodes.runner import run_node
 from lerobot_ros.sim.camera import SimCamera, SimCameraConfig
 
 PARAMS = (
@@ -106,11 +104,14 @@ class CameraNode(Node):
             self.create_subscription(JointState, p["joint_states_topic"], self._on_joint_states,
                                      qos_profile_sensor_data)
         self.failed = False
+        self.finished = threading.Event()  # set when the camera fails: the process then exits 1
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._publish_frames, name="camera-publish", daemon=True)
-        self._thread.start()
         self.get_logger().info(f"{p['source']} camera {self.camera.name}: publishing {name}/image_raw at "
                                f"{self.camera.width}x{self.camera.height} @ {self.camera.fps:g} fps")
+
+    def start(self) -> None:
+        self._thread.start()
 
     def _on_joint_states(self, msg: JointState) -> None:
         self.camera.set_joint_positions(dict(zip(msg.name, msg.position)))
@@ -131,15 +132,14 @@ class CameraNode(Node):
             try:
                 self.publish(frame)
             except RuntimeError as exc:  # rclpy's RCLError
-                if self.context.ok():  # not SIGINT/SIGTERM shutting the context down under us
-                    self._fail(f"publishing failed: {exc}")
+                self._fail(f"publishing failed: {exc}")
                 return
 
     def _fail(self, reason: str) -> None:
-        """Say why once, then stop the node so main() exits non-zero."""
+        """Say why once, then end the node so the process exits non-zero."""
         self.get_logger().fatal(reason)
         self.failed = True
-        self.context.try_shutdown()
+        self.finished.set()
 
     def publish(self, frame: Frame) -> None:
         msg = image_msg(frame, self.frame_id)
@@ -154,42 +154,23 @@ class CameraNode(Node):
                 compressed.data = jpeg.tobytes()
                 self.compressed_pub.publish(compressed)
 
-    def close(self) -> None:
-        """Stop publishing, then release the camera (in that order, so no read hits a closed camera)."""
+    def shutdown(self) -> None:
+        """Stop publishing, then release the camera (in that order, so no read hits a closed camera);
+        exit 1 when the camera had failed."""
         self._stop.set()
-        self._thread.join(timeout=3.0)
+        if self._thread.ident is not None:
+            self._thread.join(timeout=3.0)
         self.camera.disconnect()
+        if self.failed:
+            raise SystemExit(1)
 
 
-def main(args: list[str] | None = None) -> int:
-    """Run the node until SIGINT/SIGTERM (exit 0) or until the camera fails (exit 1)."""
-    rclpy.init(args=args)
-    node = None
-    try:
-        try:
-            node = CameraNode()
-        except (ValueError, ConnectionError, RuntimeError, ParameterException, NameValidationException) as exc:
-            # A bad parameter or name, or a camera that will not open: the message names the fix; no traceback.
-            rclpy.logging.get_logger("camera_node").fatal(str(exc))
-            return 1
-        # Spin in short slices rather than rclpy.spin(): now and then a SIGTERM's wake-up of a blocked
-        # wait is missed (rclpy 7.1) and the node would hang until killed; this notices within 0.1 s.
-        executor = SingleThreadedExecutor(context=node.context)
-        executor.add_node(node)
-        while node.context.ok():
-            executor.spin_once(timeout_sec=0.1)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        # A second Ctrl-C while closing must not turn a clean shutdown into a traceback.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        if node is not None:
-            node.close()
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 1 if node is not None and node.failed else 0
+def main(args: list[str] | None = None) -> None:
+    """Run the node until SIGINT/SIGTERM/SIGHUP (exit 0) or until the camera fails (exit 1)."""
+    # A bad parameter or name, or a camera that will not open: the message names the fix; no traceback.
+    run_node(CameraNode, "camera_node",
+             (ValueError, ConnectionError, RuntimeError, ParameterException, NameValidationException), args)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
