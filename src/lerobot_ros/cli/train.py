@@ -55,6 +55,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--num-workers", type=int, help="data loader processes per GPU (default 2)")
     parser.add_argument("--frame-cache-mb", type=int,
                         help="decoded frames kept per loader process (default 2048; 0: decode each sample's frame)")
+    parser.add_argument("--min-state-std", type=float,
+                        help="least std observation.state is normalized with, in the dataset's units (default 0.01): "
+                             "a joint that never moved in the data is otherwise divided by ~0")
     parser.add_argument("--resume", action="store_true", help="continue the run in --output-dir from its last checkpoint")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -77,7 +80,7 @@ def build_config(args):
         "batch_size": args.batch_size, "grad_accum_steps": args.grad_accum, "device": args.device,
         "seed": args.seed, "val_fraction": args.val_fraction, "val_every": args.val_every,
         "log_every": args.log_every, "save_every": args.save_every, "num_workers": args.num_workers,
-        "frame_cache_mb": args.frame_cache_mb,
+        "frame_cache_mb": args.frame_cache_mb, "min_state_std": args.min_state_std,
     }
     fields = {k: v for k, v in fields.items() if v is not None}
     if args.no_bf16:

@@ -55,7 +55,8 @@ class SmolVLA2LanguagePolicy:
         self.constant_state = constant_state_features(policy)
         if self.constant_state:
             log.warning("state features %s never changed in the training data (std ~ 0): normalization will "
-                        "amplify any measured deviation (even servo quantization) into huge inputs",
+                        "amplify any measured deviation (even servo quantization) into huge inputs; "
+                        "`lerobot-ros train` floors that std (--min-state-std): retrain or fine-tune with it",
                         self.constant_state)
 
     @classmethod

@@ -29,7 +29,8 @@ CAMERA = "observation.images.front"
 MEMORY_DELAY_FRAMES = 7  # a memory is written this many frames after its subtask starts
 # The pose at the start of each phase and at the end (radians, in JOINTS order); the sim arm starts at 0.
 # Every joint moves somewhere: a joint constant in the data gets a zero standard deviation, and
-# normalization then turns the simulated servo's quantization (1.5 mrad) into a huge input.
+# normalization then turns the simulated servo's quantization (1.5 mrad) into a huge input (training
+# floors that std, TrainConfig.min_state_std, but a joint that moves is the better lesson anyway).
 KEY_POSES = np.array([
     [0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
     [0.0, 0.7, 0.6, 0.0, 0.3, 0.0],  # reached: leaning forward

@@ -81,6 +81,10 @@ class TrainConfig:
     resume: bool = False
     progress: bool = True
     max_render_attempts: int = 64  # samples tried in turn when a recipe renders no supervision
+    # The least standard deviation observation.state is normalized with, in the dataset's units
+    # (radians for our recordings): a joint that never moved in the data would otherwise be
+    # divided by ~1e-8 and its measurement noise blow up the policy's input (training/policy_setup.py).
+    min_state_std: float = 0.01
 
     def __post_init__(self) -> None:
         if isinstance(self.optimizer, dict):
@@ -91,6 +95,8 @@ class TrainConfig:
                 raise ValueError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)}")
         if not 0.0 <= self.val_fraction < 1.0:
             raise ValueError(f"TrainConfig.val_fraction must be in [0, 1), got {self.val_fraction}")
+        if self.min_state_std < 0:
+            raise ValueError(f"TrainConfig.min_state_std must be >= 0, got {self.min_state_std}")
         if self.num_workers < 0:
             raise ValueError(f"TrainConfig.num_workers must be >= 0, got {self.num_workers}")
 

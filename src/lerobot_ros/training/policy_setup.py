@@ -8,6 +8,7 @@ fine-tuned policies normalize with the dataset's ``meta/stats.json``.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,15 +22,34 @@ from lerobot_ros.training.frames import FrameSource
 from lerobot_ros.training.samples import PolicyDataset, SampleSpec
 from lerobot_ros.training.split import split_episodes
 
+log = logging.getLogger(__name__)
+
 FAST_FOLDER = "fast_tokenizer"
 FAST_FIT_CHUNKS = 4096  # action chunks the FAST BPE is trained on (spread over the dataset)
 
 
-def dataset_stats(reader: DatasetReader) -> dict[str, dict[str, np.ndarray]]:
+def dataset_stats(reader: DatasetReader, min_state_std: float = 0.0) -> dict[str, dict[str, np.ndarray]]:
+    """The policy's normalization statistics: the dataset's mean/std of state and action, with the
+    state's std raised to at least ``min_state_std``.
+
+    A joint that never moved in the data has std ~0; LeRobot's (x - mean) / (std + 1e-8) then turns
+    the joint's noise at run time (a servo's 1.5 mrad quantization) into inputs of ~1e5 that the
+    policy never saw. With the floor such a joint stays near 0 after normalization, as in training.
+    The action keeps its std: a constant action joint is predicted as its mean either way.
+    """
     if reader.stats is None or STATE not in reader.stats or ACTION not in reader.stats:
         raise ValueError(f"{reader.root}: meta/stats.json lacks {STATE!r}/{ACTION!r} statistics; run "
                          f"`lerobot-ros dataset recompute-stats {reader.root}`")
-    return {key: {"mean": reader.stats[key]["mean"], "std": reader.stats[key]["std"]} for key in (STATE, ACTION)}
+    stats = {key: {"mean": np.asarray(reader.stats[key]["mean"]), "std": np.asarray(reader.stats[key]["std"])}
+             for key in (STATE, ACTION)}
+    state_std = stats[STATE]["std"]
+    low = np.flatnonzero(state_std < min_state_std)
+    if len(low):
+        names = reader.info.features[STATE].names or [str(i) for i in range(len(state_std))]
+        log.warning("%s: %s barely moved in the data (std %s); normalizing with std %g instead", reader.root,
+                    ", ".join(names[i] for i in low), ", ".join(f"{state_std[i]:.2g}" for i in low), min_state_std)
+        stats[STATE]["std"] = np.maximum(state_std, min_state_std)
+    return stats
 
 
 def fresh_policy_config(config: TrainConfig, reader: DatasetReader):
@@ -56,7 +76,7 @@ def build_policy(config: TrainConfig, reader: DatasetReader, resume_from: Path |
 
     if resume_from is not None:
         return SmolVLA2Policy.from_pretrained(resume_from / PRETRAINED)
-    stats = dataset_stats(reader)
+    stats = dataset_stats(reader, config.min_state_std)
     if config.policy_path is not None:
         policy = SmolVLA2Policy.from_pretrained(config.policy_path)
         for key, size in ((STATE, policy.config.state_dim), (ACTION, policy.config.action_dim)):
