@@ -159,3 +159,25 @@ def test_a_camera_that_cannot_open_exits_with_the_reason(tmp_path):
     log = node.log()
     node.stop()
     assert "no such device or file" in log and "Traceback" not in log
+
+
+def test_a_camera_lost_while_publishing_ends_the_node_with_exit_1(tmp_path, recorder):
+    """The clip emptied under the running node stands in for an unplugged camera: the capture fails,
+    the node says why and exits 1 (a launch file's on_exit or respawn then sees it)."""
+    clip = tmp_path / "clip.avi"  # noise, so the clip is far larger than the reader's buffer
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (160, 120))
+    rng = np.random.default_rng(0)
+    for _ in range(90):
+        writer.write(rng.integers(0, 256, (120, 160, 3), np.uint8))
+    writer.release()
+    node = NodeProcess("lerobot_ros.nodes.camera_node", "lost_camera",
+                       {"name": "cam", "source": "opencv", "index_or_path": str(clip), "width": 160, "height": 120,
+                        "fps": 30.0, "warmup_s": 0.0}, tmp_path)
+    try:
+        assert wait_for(lambda: recorder.image is not None, 30, spin=recorder.spin), node.log()
+        clip.write_bytes(b"")
+        assert node.proc.wait(30) == 1, node.log()
+        log = node.log()
+        assert "reading a frame failed" in log and "Traceback" not in log, log
+    finally:
+        node.stop()
