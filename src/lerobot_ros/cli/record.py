@@ -147,6 +147,7 @@ def run(args: argparse.Namespace) -> int:
             keys.join(timeout=1.0)
         node.shutdown()  # saves an episode still in progress, closes the dataset
         executor.shutdown(timeout_sec=2.0)
+        spinner.join(timeout=2.0)  # destroying a node the spin thread still waits on kills that thread
         node.destroy_node()
         rclpy.try_shutdown()
     print(f"Saved {len(result.saved)} episodes (re-recorded {result.rerecorded}); the dataset has "
