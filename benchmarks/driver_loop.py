@@ -23,7 +23,6 @@ import platform
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -79,7 +78,7 @@ def bus_cycle_lerobot(python: str, cycles: int) -> list[float] | None:
 
 def ros_measurements(seconds: float, commands: int) -> dict:
     import rclpy
-    from rclpy.executors import SingleThreadedExecutor
+    from lerobot_ros.nodes.spin_thread import spin_in_thread
     from sensor_msgs.msg import JointState
     from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
@@ -100,9 +99,7 @@ def ros_measurements(seconds: float, commands: int) -> dict:
         node.create_subscription(JointState, "joint_states", lambda m: received.append(
             (time.monotonic(), m.header.stamp.sec + m.header.stamp.nanosec * 1e-9)), 1000)
         publisher = node.create_publisher(JointTrajectory, "arm_controller/joint_trajectory", 10)
-        executor = SingleThreadedExecutor()
-        executor.add_node(node)
-        threading.Thread(target=executor.spin, daemon=True).start()
+        spinning = spin_in_thread(node)
         try:
             deadline = time.monotonic() + 30
             while not received and time.monotonic() < deadline:
@@ -134,8 +131,8 @@ def ros_measurements(seconds: float, commands: int) -> dict:
                 # locks onto the loop's phase and measures the same wait every time).
                 time.sleep(rng.uniform(0.1, 0.2))
         finally:
-            executor.shutdown()
-            node.destroy_node()
+            if spinning.stop():
+                node.destroy_node()
             rclpy.try_shutdown()
             node_proc.send_signal(2)
             node_proc.wait(10)

@@ -25,7 +25,6 @@ import platform
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -100,7 +99,7 @@ def train_checkpoint(folder: Path, steps: int) -> Path:
 def measure(checkpoint: str, delay_s: float, seconds: float) -> dict:
     import rclpy
     from diagnostic_msgs.msg import DiagnosticArray
-    from rclpy.executors import SingleThreadedExecutor
+    from lerobot_ros.nodes.spin_thread import spin_in_thread
     from std_msgs.msg import Empty, String
     from trajectory_msgs.msg import JointTrajectory
 
@@ -139,9 +138,7 @@ def measure(checkpoint: str, delay_s: float, seconds: float) -> dict:
         node.create_subscription(DiagnosticArray, "/diagnostics", on_diagnostics, 10)
         task_pub = node.create_publisher(String, "task", 10)
         heartbeat_pub = node.create_publisher(Empty, "heartbeat", 10)
-        executor = SingleThreadedExecutor()
-        executor.add_node(node)
-        threading.Thread(target=executor.spin, daemon=True).start()
+        spinning = spin_in_thread(node)
         node.create_timer(0.1, lambda: heartbeat_pub.publish(Empty()))
         time.sleep(2.0)  # discovery
         task_pub.publish(String(data="put the cube in the bowl"))
@@ -156,8 +153,8 @@ def measure(checkpoint: str, delay_s: float, seconds: float) -> dict:
         time.sleep(seconds)
         stamps = np.array(arrivals[start:])
         starved = int(last.get("starved_ticks", 0)) - starved_before
-        executor.shutdown()
-        node.destroy_node()
+        if spinning.stop():
+            node.destroy_node()
         rclpy.shutdown()
     finally:
         for proc in procs:

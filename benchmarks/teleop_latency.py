@@ -22,7 +22,6 @@ import platform
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -60,7 +59,7 @@ def start_node(module: str, name: str, params: dict, tmp: Path) -> tuple[subproc
 def measure(moves: int, time_from_start_s: float) -> dict:
     import rclpy
     from diagnostic_msgs.msg import DiagnosticArray
-    from rclpy.executors import SingleThreadedExecutor
+    from lerobot_ros.nodes.spin_thread import spin_in_thread
 
     tmp = Path(tempfile.mkdtemp(prefix="teleop_latency_"))
     leader_type, follower_type = robot_type("so101_leader"), robot_type("so101_follower")
@@ -87,9 +86,7 @@ def measure(moves: int, time_from_start_s: float) -> dict:
                     diagnostics.append(values)
 
         node.create_subscription(DiagnosticArray, "/diagnostics", on_diagnostics, 10)
-        executor = SingleThreadedExecutor()
-        executor.add_node(node)
-        threading.Thread(target=executor.spin, daemon=True).start()
+        spinning = spin_in_thread(node)
         pan = leader_sim.servo(leader_type.motor("shoulder_pan").id)
         goal = follower_sim.servo(follower_type.motor("shoulder_pan").id)
         rest = pan.actual_position
@@ -124,8 +121,8 @@ def measure(moves: int, time_from_start_s: float) -> dict:
             time.sleep(1.0)  # one more /diagnostics with every stamp
             stats = diagnostics[-1]
         finally:
-            executor.shutdown()
-            node.destroy_node()
+            if spinning.stop():
+                node.destroy_node()
             rclpy.try_shutdown()
             for proc in (teleop, robot):
                 proc.send_signal(2)

@@ -16,12 +16,13 @@ import rclpy
 import yaml
 from lerobot_ros_interfaces.msg import RecorderStatus
 from lerobot_ros_interfaces.srv import StartEpisode
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import Float64, String
 from std_srvs.srv import Trigger
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
+
+from lerobot_ros.nodes.spin_thread import spin_in_thread
 
 FPS = 10
 HEIGHT, WIDTH = 24, 32
@@ -80,19 +81,10 @@ class RecorderFeed:
         self.seq = 0
         self.period_s = 1.0 / rate_hz
         self._stop = threading.Event()
-        self.executor = SingleThreadedExecutor()
-        self.executor.add_node(n)
-        self._spinner = threading.Thread(target=self._spin, daemon=True)
-        self._spinner.start()
+        self.spinning = spin_in_thread(n)
         self._publisher = threading.Thread(target=self._publish_loop, daemon=True)
         if publish:
             self._publisher.start()
-
-    def _spin(self) -> None:
-        try:
-            self.executor.spin()
-        except ExternalShutdownException:
-            pass
 
     def _publish_loop(self) -> None:
         deadline = time.monotonic()
@@ -145,5 +137,5 @@ class RecorderFeed:
         self._stop.set()
         if self._publisher.is_alive():
             self._publisher.join(2.0)
-        self.executor.shutdown()
+        assert self.spinning.stop(), "the feed's executor did not stop"
         self.node.destroy_node()

@@ -9,9 +9,11 @@ import rclpy
 from control_msgs.action import FollowJointTrajectory
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.action import ActionClient
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.executors import SingleThreadedExecutor
 from sensor_msgs.msg import JointState
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
+
+from lerobot_ros.nodes.spin_thread import spin_in_thread
 
 
 class RobotClient:
@@ -25,16 +27,7 @@ class RobotClient:
         self.node.create_subscription(JointState, "joint_states", self._on_state, 100)
         self.node.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 50)
         self.trajectory_pub = self.node.create_publisher(JointTrajectory, f"{controller}/joint_trajectory", 10)
-        self.executor = SingleThreadedExecutor()
-        self.executor.add_node(self.node)
-        self._thread = threading.Thread(target=self._spin, daemon=True)
-        self._thread.start()
-
-    def _spin(self) -> None:
-        try:
-            self.executor.spin()
-        except ExternalShutdownException:  # rclpy.shutdown() while spinning: the test is over
-            pass
+        self.spinning = spin_in_thread(self.node)
 
     def _on_state(self, msg: JointState) -> None:
         with self.lock:
@@ -75,7 +68,7 @@ class RobotClient:
         self.trajectory_pub.publish(trajectory_goal(names, points).trajectory)
 
     def close(self) -> None:
-        self.executor.shutdown()
+        assert self.spinning.stop(), "the test client's executor did not stop"
         self.node.destroy_node()
 
 

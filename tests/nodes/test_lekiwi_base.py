@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
 import rclpy
 from geometry_msgs.msg import Twist, TwistStamped
 from nav_msgs.msg import Odometry
-from rclpy.executors import SingleThreadedExecutor
 
+from lerobot_ros.nodes.spin_thread import spin_in_thread
 from lerobot_ros.sim.bus import SimulatedBus
 from lerobot_ros.sim.ports import default_sim_calibration
 from lerobot_ros.motors.calibration import save_calibration
@@ -33,10 +32,7 @@ def test_cmd_vel_drives_wheels_and_odom_follows(cmd_vel_type, tmp_path, ros):
         client.create_subscription(Odometry, "odom", odometry.append, 50)
         msg_type = TwistStamped if cmd_vel_type == "twist_stamped" else Twist
         cmd_vel = client.create_publisher(msg_type, "cmd_vel", 10)
-        executor = SingleThreadedExecutor()
-        executor.add_node(client)
-        spin = threading.Thread(target=executor.spin, daemon=True)
-        spin.start()
+        spinning = spin_in_thread(client)
         try:
             assert wait_for(lambda: len(odometry) > 0, timeout=30.0), node.log()
             command = msg_type()
@@ -57,6 +53,6 @@ def test_cmd_vel_drives_wheels_and_odom_follows(cmd_vel_type, tmp_path, ros):
             # cmd_vel stops arriving: the base stops by itself (base_command_timeout_s).
             assert wait_for(lambda: all(sim.servo(i).read_register("Goal_Velocity") == 0 for i in WHEEL_IDS), 2.0)
         finally:
-            executor.shutdown()
+            assert spinning.stop()
             client.destroy_node()
             node.stop()

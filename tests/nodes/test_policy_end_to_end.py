@@ -29,11 +29,11 @@ import numpy as np
 import pytest
 import rclpy
 import torch
-from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import DurabilityPolicy, QoSProfile
 from std_msgs.msg import Empty, String
 from std_srvs.srv import Trigger
 
+from lerobot_ros.nodes.spin_thread import spin_in_thread
 from lerobot_ros.policies import prompts
 from lerobot_ros.runtime.policy import Observation
 from lerobot_ros.runtime.smolvla2_policy import SmolVLA2LanguagePolicy
@@ -99,15 +99,13 @@ class Operator:
         heartbeat = self.node.create_publisher(Empty, "heartbeat", 10)
         self.beating = threading.Event()
         self.node.create_timer(0.05, lambda: heartbeat.publish(Empty()) if self.beating.is_set() else None)
-        self.executor = SingleThreadedExecutor()
-        self.executor.add_node(self.node)
-        threading.Thread(target=self.executor.spin, daemon=True).start()
+        self.spinning = spin_in_thread(self.node)
 
     def say(self, publisher, text: str) -> None:
         publisher.publish(String(data=text))
 
     def close(self) -> None:
-        self.executor.shutdown()
+        assert self.spinning.stop()
         self.node.destroy_node()
 
 

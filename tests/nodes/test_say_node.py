@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-import threading
 import wave
 
 import pytest
 import rclpy
-from rclpy.executors import SingleThreadedExecutor
 from std_msgs.msg import String
 from std_srvs.srv import Trigger
 
+from lerobot_ros.nodes.spin_thread import spin_in_thread
 from ros_processes import NodeProcess, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.ros]
@@ -26,10 +25,7 @@ def test_say_node_writes_each_text_to_a_wav_and_stop_interrupts(ros, tmp_path):
     client.create_subscription(String, "say/done", lambda m: done.append(m.data), 10)
     say = client.create_publisher(String, "say", 10)
     stop = client.create_client(Trigger, "say_node/stop")
-    executor = SingleThreadedExecutor()
-    executor.add_node(client)
-    spinner = threading.Thread(target=executor.spin, daemon=True)
-    spinner.start()
+    spinning = spin_in_thread(client)
     try:
         assert wait_for(lambda: "speaking say" in node.log(), 30), node.log()
         assert wait_for(lambda: say.get_subscription_count() > 0, 10)
@@ -49,7 +45,7 @@ def test_say_node_writes_each_text_to_a_wav_and_stop_interrupts(ros, tmp_path):
         assert len(done) == 2  # the long text and "never said" were cut
         assert sorted(p.name for p in wav_dir.glob("say-*.wav")) == [wav.name, "say-0003-done.wav"]
     finally:
-        executor.shutdown()
+        assert spinning.stop()
         client.destroy_node()
         assert node.stop() == 0, node.log()
 

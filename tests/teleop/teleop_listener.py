@@ -8,10 +8,11 @@ import time
 import rclpy
 from geometry_msgs.msg import Twist
 from nav_msgs.msg import Odometry
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from sensor_msgs.msg import JointState, Joy
 from std_msgs.msg import String
 from trajectory_msgs.msg import JointTrajectory
+
+from lerobot_ros.nodes.spin_thread import spin_in_thread
 
 
 class TeleopListener:
@@ -26,17 +27,7 @@ class TeleopListener:
         self.messages: dict[str, list] = {topic: [] for topic in self.TOPICS}
         for topic, msg_type in self.TOPICS.items():
             self.node.create_subscription(msg_type, topic, lambda msg, t=topic: self._record(t, msg), 100)
-        self.executor = SingleThreadedExecutor()
-        for node in (self.node, *extra_nodes):
-            self.executor.add_node(node)
-        self._thread = threading.Thread(target=self._spin, daemon=True)
-        self._thread.start()
-
-    def _spin(self) -> None:
-        try:
-            self.executor.spin()
-        except ExternalShutdownException:
-            pass
+        self.spinning = spin_in_thread(self.node, *extra_nodes)
 
     def _record(self, topic: str, msg) -> None:
         with self.lock:
@@ -59,5 +50,5 @@ class TeleopListener:
         return dict(zip(msg.name, msg.position))[joint]
 
     def close(self) -> None:
-        self.executor.shutdown()
+        assert self.spinning.stop(), "the listener's executor did not stop"
         self.node.destroy_node()

@@ -91,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
 
     from lerobot_ros.dataset.hub import HubError, push
     from lerobot_ros.nodes.recorder_node import RecorderNode
+    from lerobot_ros.nodes.spin_thread import spin_in_thread
     from lerobot_ros.recording.config import RecordingConfigError
     from lerobot_ros.recording.driver import DriverResult, DriverSettings, SessionDriver
     from lerobot_ros.recording.session import SessionError
@@ -124,10 +125,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"lerobot-ros record: {err}", file=sys.stderr)
         rclpy.try_shutdown()
         return 1
-    executor = MultiThreadedExecutor(num_threads=4)
-    executor.add_node(node)
-    spinner = threading.Thread(target=executor.spin, daemon=True)
-    spinner.start()
+    spinning = spin_in_thread(node, executor=MultiThreadedExecutor(num_threads=4), name="recorder-executor")
     node.start()
     stop_keys = threading.Event()
     keys = None if args.no_keyboard else _terminal_keys(events, stop_keys)
@@ -146,9 +144,8 @@ def run(args: argparse.Namespace) -> int:
         if keys is not None:
             keys.join(timeout=1.0)
         node.shutdown()  # saves an episode still in progress, closes the dataset
-        executor.shutdown(timeout_sec=2.0)
-        spinner.join(timeout=2.0)  # destroying a node the spin thread still waits on kills that thread
-        node.destroy_node()
+        if spinning.stop():  # else a callback is stuck in the executor: leave the node to the process exit
+            node.destroy_node()
         rclpy.try_shutdown()
     print(f"Saved {len(result.saved)} episodes (re-recorded {result.rerecorded}); the dataset has "
           f"{node.session.writer.num_episodes} episodes; quality reports in {node.session.settings.reports}")

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import math
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ from ..nodes.log_bridge import RclpyLogHandler
 from ..nodes.policy_node import PolicyNode
 from ..nodes.recorder_node import RecorderNode
 from ..nodes.robot_node import RobotNode
+from ..nodes.spin_thread import SpinThread
 from ..nodes.teleop_node import TeleopNode
 from ..sim.demonstration import TASK, Demonstration
 from ..sim.scripted_leader import ScriptedLeader
@@ -78,15 +78,10 @@ def wait_until(condition, timeout_s: float, what: str) -> None:
 class Graph:
     """One rclpy context; the nodes of a stage spin on one executor thread and leave it together.
 
-    Nodes are destroyed only once their executor has stopped: an executor spinning on another
-    thread may be building its wait set from a node's handles at the very moment the node is
-    destroyed, and rclpy then raises InvalidHandle in that thread, which ends the spin for every
-    node of the process (a CI run lost stage 3's joint_states that way). So a stage ends with
-    :meth:`remove_all`, which stops the executor, destroys the nodes, and starts a fresh executor.
+    A stage ends with :meth:`remove_all`, which stops the executor (:class:`SpinThread`: rclpy must
+    not destroy a node that another thread is spinning), destroys the nodes, and starts a fresh
+    executor for the next stage.
     """
-
-    SPIN_PERIOD_S = 0.1  # how soon the spin thread notices it must stop
-    DRAIN_TIMEOUT_S = 2.0  # the longest a callback in flight may delay the end of a stage
 
     def __init__(self, parameters: Path):
         # As nodes/runner.py does for one node: the control loops share the GIL with the executor
@@ -99,25 +94,7 @@ class Graph:
 
     def _start_spinning(self) -> None:
         self.executor = MultiThreadedExecutor(num_threads=4)
-        self._stop = threading.Event()
-        self._spinner = threading.Thread(target=self._spin, name="demo-executor", daemon=True)
-        self._spinner.start()
-
-    def _spin(self) -> None:
-        while not self._stop.is_set() and rclpy.ok():
-            self.executor.spin_once(timeout_sec=self.SPIN_PERIOD_S)
-
-    def _stop_spinning(self) -> None:
-        self._stop.set()
-        self.executor.wake()
-        self._spinner.join()
-        # Callbacks handed to the executor's threads just before it stopped finish before their
-        # nodes go. rclpy has no public way to wait for them (Jazzy's Executor.shutdown means to,
-        # but skips the wait), so poll the tasks it keeps.
-        deadline = time.monotonic() + self.DRAIN_TIMEOUT_S
-        while not all(task.done() for task in self.executor._futures) and time.monotonic() < deadline:
-            time.sleep(0.005)
-        self.executor.shutdown(timeout_sec=0)
+        self._spinning = SpinThread(self.executor, name="demo-executor").start()
 
     def add(self, node: Node) -> Node:
         # Each node routes the core's Python logging to itself when it is created, so the last one
@@ -133,7 +110,8 @@ class Graph:
         """Stop the executor, then shut down and destroy the nodes, newest first (policy_node before
         the arm it drives), and start a fresh executor for the next stage. A node whose shutdown
         raises (policy_node exits 1 after a model error) is still destroyed, and so are the rest."""
-        self._stop_spinning()
+        if not self._spinning.stop():
+            raise DemoError("a node's callback did not finish within 5 s; its nodes cannot be destroyed safely")
         failure: BaseException | None = None
         while self.nodes:
             try:
@@ -161,7 +139,7 @@ class Graph:
         try:
             self.remove_all()
         finally:
-            self._stop_spinning()
+            self._spinning.stop()
             rclpy.try_shutdown()
 
 

@@ -17,6 +17,8 @@ import rclpy
 from rclpy.executors import Executor, SingleThreadedExecutor
 from rclpy.node import Node
 
+from lerobot_ros.nodes.spin_thread import spin_in_thread
+
 
 class RunnableNode(Protocol):
     """A node that :func:`run_node` can run."""
@@ -46,17 +48,14 @@ def run_node(make_node: Callable[[], Node], name: str, setup_errors: tuple[type[
         rclpy.logging.get_logger(name).fatal(str(err))
         rclpy.try_shutdown()
         raise SystemExit(1) from None
-    executor = make_executor()
-    executor.add_node(node)
-    spinner = threading.Thread(target=executor.spin, daemon=True)
-    spinner.start()
+    spinning = spin_in_thread(node, executor=make_executor(), name=f"{name}-executor")
     node.start()
     while not (stop.wait(0.1) or node.finished.is_set()):
         pass
-    executor.shutdown(timeout_sec=2.0)
-    spinner.join(timeout=2.0)
+    stopped = spinning.stop(timeout_s=2.0)  # an action still executing would hold it: do not wait long
     try:
         node.shutdown()
     finally:
-        node.destroy_node()
+        if stopped:  # else a callback is stuck in the executor: leave the node to the process exit
+            node.destroy_node()
         rclpy.try_shutdown()
