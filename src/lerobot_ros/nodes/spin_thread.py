@@ -9,9 +9,11 @@ thread, which finishes it when it lets go of the handles. Both ways that went wr
 * a test process hung for good: the spin thread was finishing a deferred node destruction inside
   Fast DDS, busy and holding the GIL, so no other thread (not even pytest's timeout) ever ran again.
 
-So the spin loop here is ``spin_once`` in short slices that checks a stop flag, and :meth:`SpinThread.stop`
-ends the loop, joins the thread, lets callbacks already handed to a MultiThreadedExecutor's worker
-threads finish, and only then shuts the executor down. Destroy nodes after ``stop()``.
+So the spin loop here checks a stop flag between ``spin_once`` calls, and :meth:`SpinThread.stop`
+sets it, wakes the executor until the thread has ended, lets callbacks already handed to a
+MultiThreadedExecutor's worker threads finish, and only then shuts the executor down. Destroy nodes
+after ``stop()``. (``spin_once`` is called without a timeout, as ``Executor.spin`` does: with one,
+rclpy creates and destroys a timer on every call, an overhead paid per callback.)
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ from rclpy.executors import Executor, ExternalShutdownException, SingleThreadedE
 class SpinThread:
     """``executor`` spun on a daemon thread until :meth:`stop`."""
 
-    def __init__(self, executor: Executor, name: str = "spin", slice_s: float = 0.1):
+    WAKE_EVERY_S = 0.1  # stop() wakes the executor again this often, should a wake-up be missed
+
+    def __init__(self, executor: Executor, name: str = "spin"):
         self.executor = executor
-        self.slice_s = slice_s  # how soon the loop notices stop() (and a missed wake-up)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._spin, name=name, daemon=True)
 
@@ -39,7 +42,7 @@ class SpinThread:
         context = self.executor.context
         try:
             while not self._stop.is_set() and context.ok():
-                self.executor.spin_once(timeout_sec=self.slice_s)
+                self.executor.spin_once()
         except ExternalShutdownException:  # rclpy.shutdown() while spinning: the owner is ending anyway
             pass
 
@@ -48,11 +51,12 @@ class SpinThread:
         (the executor is then left running rather than shut down under a thread still in it)."""
         deadline = time.monotonic() + timeout_s
         self._stop.set()
-        self.executor.wake()
         if self._thread.ident is not None:
-            self._thread.join(timeout_s)
-            if self._thread.is_alive():
-                return False
+            while self._thread.is_alive():
+                if time.monotonic() > deadline:
+                    return False
+                self.executor.wake()
+                self._thread.join(self.WAKE_EVERY_S)
         # A MultiThreadedExecutor hands callbacks to worker threads and keeps their tasks in
         # _futures (rclpy has no public way to wait for them; Jazzy's Executor.shutdown means to
         # but skips the wait). A SingleThreadedExecutor ran them inline: nothing is in flight.
