@@ -82,3 +82,13 @@ def test_stop_gives_up_on_a_callback_that_never_ends_and_says_so(ros):
     while not spinning.stop(timeout_s=0.3):
         assert time.monotonic() < deadline
     node.destroy_node()
+
+
+def test_an_idle_executor_stops_at_once(ros):
+    node = rclpy.create_node("spin_idle")  # nothing to do: the spin thread sits in its wait
+    spinning = spin_in_thread(node)
+    time.sleep(0.2)
+    started = time.monotonic()
+    assert spinning.stop()
+    assert time.monotonic() - started < 1.0
+    node.destroy_node()

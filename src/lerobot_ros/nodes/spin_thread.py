@@ -10,10 +10,11 @@ thread, which finishes it when it lets go of the handles. Both ways that went wr
   Fast DDS, busy and holding the GIL, so no other thread (not even pytest's timeout) ever ran again.
 
 So the spin loop here checks a stop flag between ``spin_once`` calls, and :meth:`SpinThread.stop`
-sets it, wakes the executor until the thread has ended, lets callbacks already handed to a
-MultiThreadedExecutor's worker threads finish, and only then shuts the executor down. Destroy nodes
-after ``stop()``. (``spin_once`` is called without a timeout, as ``Executor.spin`` does: with one,
-rclpy creates and destroys a timer on every call, an overhead paid per callback.)
+sets it, hands the executor an empty task (a wake-up alone does not end a ``spin_once`` that has no
+work) until the thread has ended, lets callbacks already handed to a MultiThreadedExecutor's worker
+threads finish, and only then shuts the executor down. Destroy nodes after ``stop()``.
+(``spin_once`` is called without a timeout, as ``Executor.spin`` does: with one, rclpy creates and
+destroys a timer on every call, an overhead paid per callback.)
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from rclpy.executors import Executor, ExternalShutdownException, SingleThreadedE
 class SpinThread:
     """``executor`` spun on a daemon thread until :meth:`stop`."""
 
-    WAKE_EVERY_S = 0.1  # stop() wakes the executor again this often, should a wake-up be missed
+    WAKE_EVERY_S = 0.1  # stop() hands the executor another empty task this often, until the thread ends
 
     def __init__(self, executor: Executor, name: str = "spin"):
         self.executor = executor
@@ -55,7 +56,7 @@ class SpinThread:
             while self._thread.is_alive():
                 if time.monotonic() > deadline:
                     return False
-                self.executor.wake()
+                self.executor.create_task(_nothing)
                 self._thread.join(self.WAKE_EVERY_S)
         # A MultiThreadedExecutor hands callbacks to worker threads and keeps their tasks in
         # _futures (rclpy has no public way to wait for them; Jazzy's Executor.shutdown means to
@@ -66,6 +67,10 @@ class SpinThread:
             time.sleep(0.005)
         self.executor.shutdown(timeout_sec=0)
         return True
+
+
+def _nothing() -> None:
+    """The task that makes a waiting spin_once return."""
 
 
 def spin_in_thread(*nodes, executor: Executor | None = None, name: str = "spin") -> SpinThread:
