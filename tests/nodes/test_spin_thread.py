@@ -16,7 +16,7 @@ import rclpy
 from rclpy.executors import MultiThreadedExecutor
 from std_msgs.msg import String
 
-from lerobot_ros.nodes.spin_thread import SpinThread, spin_in_thread
+from lerobot_ros.nodes.spin_thread import spin_in_thread
 
 pytestmark = pytest.mark.ros
 
@@ -53,9 +53,7 @@ def test_stop_waits_for_a_callback_running_on_a_worker_thread(ros):
         finished.set()
 
     timer = node.create_timer(0.01, lambda: None if running.is_set() else slow())
-    spinning = SpinThread(MultiThreadedExecutor(num_threads=2))
-    spinning.executor.add_node(node)
-    spinning.start()
+    spinning = spin_in_thread(node, executor=MultiThreadedExecutor(num_threads=2))
     assert running.wait(5.0)
     assert spinning.stop()
     assert finished.is_set(), "stop() returned while the callback was still running"
@@ -72,9 +70,7 @@ def test_stop_gives_up_on_a_callback_that_never_ends_and_says_so(ros):
         release.wait()
 
     node.create_timer(0.01, lambda: None if running.is_set() else stuck())
-    spinning = SpinThread(MultiThreadedExecutor(num_threads=2))
-    spinning.executor.add_node(node)
-    spinning.start()
+    spinning = spin_in_thread(node, executor=MultiThreadedExecutor(num_threads=2))
     assert running.wait(5.0)
     assert spinning.stop(timeout_s=0.3) is False
     release.set()

@@ -93,14 +93,13 @@ class Graph:
         self._start_spinning()
 
     def _start_spinning(self) -> None:
-        self.executor = MultiThreadedExecutor(num_threads=4)
-        self._spinning = SpinThread(self.executor, name="demo-executor").start()
+        self._spinning = SpinThread(MultiThreadedExecutor(num_threads=4), name="demo-executor").start()
 
     def add(self, node: Node) -> Node:
         # Each node routes the core's Python logging to itself when it is created, so the last one
         # would be named on every core message of the process: name them lerobot_ros instead.
         logging.getLogger("lerobot_ros").handlers[:] = [RclpyLogHandler(rclpy.logging.get_logger("lerobot_ros"))]
-        self.executor.add_node(node)
+        self._spinning.executor.add_node(node)
         self.nodes.append(node)
         if hasattr(node, "start"):
             node.start()  # a node's own threads (control loop, ticker) once the executor spins it

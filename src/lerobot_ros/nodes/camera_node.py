@@ -103,8 +103,7 @@ class CameraNode(Node):
         if isinstance(self.camera, SimCamera):
             self.create_subscription(JointState, p["joint_states_topic"], self._on_joint_states,
                                      qos_profile_sensor_data)
-        self.failed = False
-        self.finished = threading.Event()  # set when the camera fails: the process then exits 1
+        self.finished = threading.Event()  # set only when the camera fails: the process then exits 1
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._publish_frames, name="camera-publish", daemon=True)
         self.get_logger().info(f"{p['source']} camera {self.camera.name}: publishing {name}/image_raw at "
@@ -138,7 +137,6 @@ class CameraNode(Node):
     def _fail(self, reason: str) -> None:
         """Say why once, then end the node so the process exits non-zero."""
         self.get_logger().fatal(reason)
-        self.failed = True
         self.finished.set()
 
     def publish(self, frame: Frame) -> None:
@@ -161,7 +159,7 @@ class CameraNode(Node):
         if self._thread.ident is not None:
             self._thread.join(timeout=3.0)
         self.camera.disconnect()
-        if self.failed:
+        if self.finished.is_set():
             raise SystemExit(1)
 
 
