@@ -2,14 +2,16 @@
 
 ``DatasetWriter`` records (``create`` / ``resume``, ``add_frame``, ``save_episode``), ``DatasetReader``
 reads ours and LeRobot's folders, ``repair`` cuts a crashed folder back to its last complete
-episode. The format and the crash-safety design are described in docs/datasets.md and in the
+episode (and sets damaged committed episodes aside only when told to), ``check_dataset`` reads
+every file. The format and the crash-safety design are described in docs/datasets.md and in the
 docstrings of ``writer`` (write order and commit point) and ``repair``.
 """
 
-from lerobot_ros.dataset.info import DatasetInfo, DatasetNotFoundError
+from lerobot_ros.dataset.check import CheckReport, Problem, check_dataset
+from lerobot_ros.dataset.info import DatasetDamagedError, DatasetInfo, DatasetNotFoundError
 from lerobot_ros.dataset.language import LanguageRow, say
 from lerobot_ros.dataset.reader import DatasetReader, EpisodeLanguage
-from lerobot_ros.dataset.repair import RepairReport, repair
+from lerobot_ros.dataset.repair import RepairNeedsConfirmation, RepairReport, repair
 from lerobot_ros.dataset.video import VideoEncoding
 from lerobot_ros.dataset.writer import (
     DatasetWriter,
@@ -20,6 +22,8 @@ from lerobot_ros.dataset.writer import (
 )
 
 __all__ = [
+    "CheckReport",
+    "DatasetDamagedError",
     "DatasetInfo",
     "DatasetNotFoundError",
     "DatasetReader",
@@ -28,10 +32,13 @@ __all__ = [
     "EpisodeLanguage",
     "FileLimits",
     "LanguageRow",
+    "Problem",
+    "RepairNeedsConfirmation",
     "RepairReport",
     "SaveResult",
     "SaveTimings",
     "VideoEncoding",
+    "check_dataset",
     "repair",
     "say",
 ]

@@ -72,7 +72,16 @@ def delete_episodes(src: str | Path, dst: str | Path, episodes: Sequence[int]) -
     keep = [e for e in range(reader.num_episodes) if e not in drop]
     if not keep:
         raise ValueError(f"deleting {sorted(drop)} would leave {src} without episodes; keep at least one")
-    return _write(Path(dst), reader.info, [_Source(reader, e) for e in keep])
+    return copy_episodes(reader, dst, keep)
+
+
+def copy_episodes(reader: DatasetReader, dst: str | Path, episodes: Sequence[int]) -> EditResult:
+    """Write ``episodes`` of ``reader`` (in that order) to the new dataset ``dst``, renumbered.
+
+    Only those episodes' rows and video spans are read, so ``repair`` uses it to rebuild a dataset
+    from the intact episodes of a damaged one.
+    """
+    return _write(Path(dst), reader.info, [_Source(reader, e) for e in episodes])
 
 
 def split(src: str | Path, out_dir: str | Path,

@@ -28,6 +28,10 @@ class DatasetNotFoundError(FileNotFoundError):
     """The folder holds no ``meta/info.json``."""
 
 
+class DatasetDamagedError(ValueError):
+    """A file the dataset cannot be read or repaired without is damaged (the message names it)."""
+
+
 @dataclass
 class DatasetInfo:
     fps: int
@@ -102,7 +106,17 @@ class DatasetInfo:
                 f"{root}: no {INFO_PATH}; this is not a LeRobot dataset folder (or its creation never "
                 "finished): pass the dataset root, or create a new dataset there"
             )
-        return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict):
+                raise TypeError("not a JSON object")
+            return cls.from_json(data)
+        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as error:
+            raise DatasetDamagedError(
+                f"{path} cannot be read ({type(error).__name__}: {' '.join(str(error).split())[:200]}); it declares "
+                "the dataset's features, so nothing can be read or repaired without it: restore it from a backup "
+                "or another copy of the dataset"
+            ) from error
 
     def write(self, root: Path) -> None:
         write_json_atomically(root / INFO_PATH, self.to_json())

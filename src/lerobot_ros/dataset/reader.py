@@ -40,6 +40,14 @@ class DatasetReader:
             if stats_path.exists() else None
         )
 
+    @classmethod
+    def of(cls, root: str | Path, info: DatasetInfo, tasks: TaskTable, episodes: list[EpisodeRecord]) -> DatasetReader:
+        """A reader over metadata already loaded, without ``stats.json``: ``repair`` reads the intact
+        episodes of a folder whose metadata files are partly damaged this way."""
+        reader = cls.__new__(cls)
+        reader.root, reader.info, reader.tasks, reader.episodes, reader.stats = Path(root), info, tasks, episodes, None
+        return reader
+
     @property
     def num_episodes(self) -> int:
         return len(self.episodes)
@@ -51,7 +59,8 @@ class DatasetReader:
     def episode_table(self, episode_index: int) -> pa.Table:
         """The episode's rows of the data parquet, in frame order."""
         record = self.episodes[episode_index]
-        table = pq.read_table(data_file(self.root, record.data_slot))
+        table = _rows_between(data_file(self.root, record.data_slot), record.dataset_from_index,
+                              record.dataset_to_index)
         index = table.column("index")
         mask = pc.and_(pc.greater_equal(index, record.dataset_from_index),
                        pc.less(index, record.dataset_to_index))
@@ -99,3 +108,16 @@ class DatasetReader:
         span = record.videos[video_key]
         path = video_file(self.root, video_key, span.slot)
         return decode_frames(path, span.from_timestamp, record.length, self.info.fps)
+
+
+def _rows_between(path: Path, first: int, stop: int) -> pa.Table:
+    """The row groups of a data shard that may hold ``index`` in [first, stop): only those are read
+    (by the footer's statistics), so a damaged row group costs only its own episodes."""
+    parquet = pq.ParquetFile(path)
+    column = parquet.schema_arrow.get_field_index("index")
+    groups = []
+    for group in range(parquet.num_row_groups):
+        stats = parquet.metadata.row_group(group).column(column).statistics
+        if stats is None or not stats.has_min_max or (stats.min < stop and stats.max >= first):
+            groups.append(group)
+    return parquet.read_row_groups(groups)

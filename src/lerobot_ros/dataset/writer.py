@@ -20,6 +20,8 @@ data shard, extra seconds in mp4 shards, temp files, staging); killed between 5 
 stats lag one episode. ``repair`` (run by ``DatasetWriter.resume``) cuts the tails and recomputes
 info and stats from the committed rows, so a kill at any moment loses at most the episode in
 progress, and after every ``save_episode`` the folder is a complete dataset that LeRobot loads.
+A committed episode that cannot be read (damage from outside, never a crash) makes ``resume``
+refuse with ``RepairNeedsConfirmation`` rather than drop it.
 
 Threads
 -------
@@ -71,7 +73,7 @@ from lerobot_ros.dataset.layout import (
     video_file,
 )
 from lerobot_ros.dataset.parquet_io import append_table
-from lerobot_ros.dataset.repair import repair
+from lerobot_ros.dataset.repair import RepairReport, repair
 from lerobot_ros.dataset.tasks import TaskTable
 from lerobot_ros.dataset.video import VideoEncoding, concatenate, stream_info
 
@@ -150,6 +152,7 @@ class DatasetWriter:
         self._frame_lock = threading.Lock()
         self._save_lock = threading.Lock()
         self._staged = 0
+        self.repair_report: RepairReport | None = None  # set by ``resume``: what its repair found and did
 
     # -- opening ----------------------------------------------------------------------------------
 
@@ -203,14 +206,20 @@ class DatasetWriter:
         return cls(root, state, encoding)
 
     @classmethod
-    def resume(cls, root: str | Path, *, video: VideoEncoding | None = None) -> DatasetWriter:
+    def resume(cls, root: str | Path, *, video: VideoEncoding | None = None, decode: bool = True) -> DatasetWriter:
         """Continue an existing dataset: repair it to its last complete episode, then append.
+
+        The repair only cuts what no committed episode uses (a crash's leftovers); if a committed
+        episode cannot be read (``decode``: every video frame is decoded to check), it raises
+        ``RepairNeedsConfirmation`` and changes nothing: setting episodes aside is for
+        ``lerobot-ros dataset repair ROOT --apply``, never silent. ``writer.repair_report`` is the
+        repair's ``RepairReport`` (its ``summary()`` is for the user).
 
         New episodes go to new shard files, as in LeRobot's resume. ``video`` defaults to the
         encoding recorded in info.json; another codec is refused, since info.json describes one.
         """
         root = Path(root)
-        repair(root)
+        report = repair(root, decode=decode)
         info = DatasetInfo.load(root)
         recorded = [info.features[key].info for key in info.features.video_keys if info.features[key].info]
         if recorded:
@@ -231,7 +240,9 @@ class DatasetWriter:
             state.first_video_slots = {key: span.slot.next(size) for key, span in last.videos.items()}
         else:
             state.first_video_slots = {key: FileSlot() for key in info.features.video_keys}
-        return cls(root, state, video or VideoEncoding())
+        writer = cls(root, state, video or VideoEncoding())
+        writer.repair_report = report
+        return writer
 
     # -- recording --------------------------------------------------------------------------------
 
@@ -467,6 +478,7 @@ class DatasetWriter:
 
     def _recover(self) -> None:
         """After a failed save: repair the folder and reload the state from it."""
-        fresh = DatasetWriter.resume(self.root, video=self._encoding)
+        # Frames are not decoded: only this session's uncommitted tail needs cutting.
+        fresh = DatasetWriter.resume(self.root, video=self._encoding, decode=False)
         self._state = fresh._state
 
