@@ -5,8 +5,16 @@ statistics, is the exception). Episodes, frame indices and tasks are renumbered 
 videos are copied without re-encoding. Episode lists are comma-separated indices and ranges:
 "0,3,5-7".
 
+check reads every file and decodes every video frame (exit status 1 when anything is damaged);
+repair shows what it would do to a crashed or damaged dataset, and does it with --apply: a crash's
+leftovers are cut, and damaged committed episodes are set aside (the untouched original is moved
+to ROOT.damaged-<UTC time>), never deleted.
+
 examples:
   lerobot-ros dataset info ~/datasets/pick_cube
+  lerobot-ros dataset check ~/datasets/pick_cube
+  lerobot-ros dataset repair ~/datasets/pick_cube            # dry run: what it would do
+  lerobot-ros dataset repair ~/datasets/pick_cube --apply
   lerobot-ros dataset delete-episodes ~/datasets/pick_cube ~/datasets/pick_cube_clean --episodes 3,7-9
   lerobot-ros dataset split ~/datasets/pick_cube ~/datasets/pick_cube_split --parts train=0.8 val=0.2
   lerobot-ros dataset merge ~/datasets/a ~/datasets/b --out ~/datasets/ab
@@ -62,8 +70,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     def add(name: str, help: str) -> argparse.ArgumentParser:
         return commands.add_parser(name, help=help, description=help)
 
-    sub = add("info", "print a dataset's size, features, tasks and episodes")
+    sub = add("info", "print a dataset's size, features, tasks and episodes, and whether every file reads")
     sub.add_argument("root", type=Path)
+    sub = add("check", "read every file and decode every frame; exit status 1 when anything is damaged")
+    sub.add_argument("root", type=Path)
+    sub = add("repair", "show what repair would do to a crashed or damaged dataset; --apply does it")
+    sub.add_argument("root", type=Path)
+    sub.add_argument("--apply", "--force", dest="apply", action="store_true",
+                     help="repair: cut a crash's leftovers, and set damaged episodes aside (the untouched "
+                          "original moves to ROOT.damaged-<UTC time>)")
     sub = add("delete-episodes", "copy a dataset without some episodes")
     sub.add_argument("root", type=Path)
     sub.add_argument("out", type=Path, help="the new dataset folder (must not exist)")
@@ -100,21 +115,22 @@ def run(args: argparse.Namespace) -> int:
     from ..dataset.hub import HubError
     from ..dataset.info import DatasetNotFoundError
 
-    actions = {"info": _info, "delete-episodes": _delete, "split": _split, "merge": _merge,
-               "remove-feature": _remove, "recompute-stats": _recompute, "plot": _plot,
+    actions = {"info": _info, "check": _check, "repair": _repair, "delete-episodes": _delete, "split": _split,
+               "merge": _merge, "remove-feature": _remove, "recompute-stats": _recompute, "plot": _plot,
                "push": _push, "pull": _pull}
     try:
-        actions[args.dataset_command](args)
+        return actions[args.dataset_command](args) or 0
     except (DatasetNotFoundError, FileExistsError, ValueError, HubError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {' '.join(str(error).split())}", file=sys.stderr)
         return 1
-    return 0
 
 
-def _info(args: argparse.Namespace) -> None:
-    from ..dataset import DatasetReader
+def _info(args: argparse.Namespace) -> int:
+    from ..dataset import DatasetReader, check_dataset
 
-    reader = DatasetReader(args.root)
+    # Every data row is read and every video packet demuxed (frames are not decoded: `check` does).
+    found = check_dataset(args.root, decode=False)
+    reader = DatasetReader.of(args.root, found.info, found.tasks, found.records)
     info = reader.info
     print(f"{reader.root}: LeRobotDataset {info.codebase_version}, robot_type {info.robot_type}, {info.fps} fps")
     print(f"episodes {reader.num_episodes}, frames {reader.num_frames} "
@@ -129,6 +145,30 @@ def _info(args: argparse.Namespace) -> None:
     print("episodes (index: frames, seconds, tasks):")
     for record in reader.episodes:
         print(f"  {record.episode_index}: {record.length}, {record.length / info.fps:.1f} s, {' / '.join(record.tasks)}")
+    if found.healthy:
+        print("files: every data row and video packet read (`dataset check` also decodes every frame)")
+        return 0
+    print(f"DAMAGED: {len(found.problems)} problems:")
+    for problem in found.problems:
+        print(f"  {problem}")
+    print(f"see what repair would do: lerobot-ros dataset repair {args.root}")
+    return 1
+
+
+def _check(args: argparse.Namespace) -> int:
+    from ..dataset import check_dataset
+
+    found = check_dataset(args.root)
+    print(found.summary())
+    return 0 if found.healthy else 1
+
+
+def _repair(args: argparse.Namespace) -> int:
+    from ..dataset import repair
+
+    report = repair(args.root, force=True, dry_run=not args.apply)
+    print(report.summary())
+    return 0
 
 
 def _report(result) -> None:
