@@ -44,6 +44,7 @@ def test_lerobot_reads_a_dataset_repaired_after_damage(tmp_path, oracle_python):
         np.testing.assert_array_equal(columns["episode_index"][rows], episode)
         np.testing.assert_array_equal(columns["index"][rows], np.arange(rows.start, rows.stop))
         assert meta["tasks"][rows] == ours.episode_tasks(episode)
-        assert meta["language_events"][rows.start + 1][0]["content"] == ours.episode_language(episode).events[1][0].content
+        said = ours.episode_language(episode).events[1][0].content
+        assert meta["language_events"][rows.start + 1][0]["content"] == said
         frames = ours.video_frames(episode, CAMERA).astype(int)
         assert np.abs(columns[CAMERA][rows].astype(int) - frames).mean() < 1, "LeRobot decodes other frames"

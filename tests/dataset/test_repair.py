@@ -103,7 +103,7 @@ def test_a_damaged_mp4_shard_is_never_dropped_silently(tmp_path):
     assert (report.set_aside, report.episodes, report.renumbered) == ([1], 2, {2: 1})
     assert report.set_aside_to == tmp_path / report.set_aside_to.name
     assert report.set_aside_to.name.startswith("ds.damaged-") and _files(report.set_aside_to) == before
-    assert f"set aside: episodes 1 -> the original folder" in report.summary()
+    assert "set aside: episodes 1 -> the original folder" in report.summary()
     reader = DatasetReader(root)
     assert reader.num_episodes == reader.info.total_episodes == 2
     assert [frames_digest(reader.video_frames(e, CAMERA)) for e in range(2)] == [frames[0], frames[2]]
