@@ -86,7 +86,6 @@ def _wait_for_topics(node, timeout_s: float) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     import rclpy
-    from rclpy.executors import MultiThreadedExecutor
     from rclpy.parameter import Parameter
 
     from lerobot_ros.dataset.hub import HubError, push
@@ -125,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"lerobot-ros record: {err}", file=sys.stderr)
         rclpy.try_shutdown()
         return 1
-    spinning = spin_in_thread(node, executor=MultiThreadedExecutor(num_threads=4), name="recorder-executor")
+    spinning = spin_in_thread(node, name="recorder-executor")  # single-threaded: see recorder_node's docstring
     node.start()
     stop_keys = threading.Event()
     keys = None if args.no_keyboard else _terminal_keys(events, stop_keys)

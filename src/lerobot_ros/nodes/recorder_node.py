@@ -17,6 +17,15 @@ samples the fps grid and whose worker encodes in the background.
   (lerobot_ros_interfaces/RecorderStatus, transient local) on every change and once a second.
 
 On SIGINT/SIGTERM an episode in progress is saved, then the dataset is closed.
+
+Executor. The node runs on rclpy's SingleThreadedExecutor, never its MultiThreadedExecutor: in
+rclpy up to Jazzy (ros2/rclpy#1452, fixed upstream after 7.1.x) the multi-threaded one re-submits a
+callback that waits in its thread pool on every spin, so its spin thread loops and floods the pool
+with copies; under a 100 Hz JointState stream a callback then waited 0.1-1.7 s for a worker, and every
+such stall truncated the episode. Messages are filed at the time the middleware received them
+(``received_timestamp``), not when their callback ran, so a late callback no longer ages them.
+A service call (``~/stop_episode`` waits for the save) blocks the callbacks meanwhile, which loses
+nothing: the episode's ticks end at the stop, and messages queued meanwhile keep their receive time.
 """
 
 from __future__ import annotations
@@ -27,9 +36,9 @@ from typing import Callable
 
 import yaml
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
-from rclpy.executors import MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from rclpy.subscription import Subscription
 from sensor_msgs.msg import CompressedImage, Image, JointState
 from std_msgs.msg import String
 from std_srvs.srv import Trigger
@@ -69,8 +78,16 @@ PARAMS = (
 SENSOR_QOS = qos_profile_sensor_data  # best effort: matches camera_node and reliable publishers alike
 JOINT_QOS = QoSProfile(depth=50, reliability=ReliabilityPolicy.BEST_EFFORT)
 STATUS_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+# rclpy hands rmw's message info to a two-argument callback since Iron; Humble's rclpy does not.
+MESSAGE_INFO = hasattr(Subscription, "CallbackType")
 MESSAGE_TYPES = {"joint_state": JointState, "joint_trajectory": JointTrajectory, "image": Image,
                  "compressed_image": CompressedImage}
+
+
+def received_time_s(info: dict) -> float | None:
+    """When the middleware received the message (wall clock, s); None where the rmw leaves it unset."""
+    stamp_ns = info.get("received_timestamp") or 0
+    return stamp_ns * 1e-9 if stamp_ns > 0 else None
 
 
 def open_session(p: dict) -> RecordingSession:
@@ -132,7 +149,13 @@ class RecorderNode(Node):
 
     def _subscribe(self, feature: FeatureConfig, msg_type) -> None:
         qos = SENSOR_QOS if feature.is_image else JOINT_QOS
-        self.create_subscription(msg_type, feature.topic, lambda msg, f=feature: self._on_message(f, msg), qos)
+        if MESSAGE_INFO:
+            def callback(msg, info, f=feature):
+                self._on_message(f, msg, received_time_s(info))
+        else:
+            def callback(msg, f=feature):
+                self._on_message(f, msg, None)
+        self.create_subscription(msg_type, feature.topic, callback, qos)
 
     def _resolve_numeric_topics(self) -> None:
         """Subscribe numeric features once their topic's type is known from the graph."""
@@ -146,14 +169,14 @@ class RecorderNode(Node):
                 self._pending_numeric.remove(feature)
                 self.get_logger().info(f"{feature.key}: subscribed {name} ({types[name][0]})")
 
-    def _on_message(self, feature: FeatureConfig, msg) -> None:
+    def _on_message(self, feature: FeatureConfig, msg, received_s: float | None) -> None:
         try:
             value = feature_value(feature, msg)
         except MessageValueError as err:
             self.bad_messages += 1
             self.get_logger().error(str(err), throttle_duration_sec=5.0)
             return
-        self.session.push(feature.key, value, header_time_s(msg))
+        self.session.push(feature.key, value, header_time_s(msg), received_s)
 
     # -- episodes ---------------------------------------------------------------------------------
 
@@ -251,8 +274,8 @@ class RecorderNode(Node):
 
 
 def main(args=None) -> None:
-    run_node(RecorderNode, "recorder_node", (ValueError, RecordingConfigError, SessionError, FileExistsError), args,
-             make_executor=lambda: MultiThreadedExecutor(num_threads=4))
+    # A SingleThreadedExecutor, on purpose: see the module docstring.
+    run_node(RecorderNode, "recorder_node", (ValueError, RecordingConfigError, SessionError, FileExistsError), args)
 
 
 if __name__ == "__main__":

@@ -184,13 +184,18 @@ class RecordingSession:
 
     # -- input ------------------------------------------------------------------------------------
 
-    def push(self, key: str, value: object, header_s: float | None = None) -> None:
-        """A converted message for feature ``key``: stamped with the clock now (receive time) or,
-        for ``time_source: header`` features, with ``header_s``."""
+    def push(self, key: str, value: object, header_s: float | None = None, received_s: float | None = None) -> None:
+        """A converted message for feature ``key``, stamped with its receive time or, for
+        ``time_source: header`` features, with ``header_s``.
+
+        ``received_s`` is when the middleware received the message (rmw's ``received_timestamp``, on
+        the session clock). Give it when known: a callback that runs late (a busy executor, a stalled
+        thread) then still files the message at the time it arrived. Without it the clock now stands in.
+        """
         feature = self.config.feature(key)
         with self._lock:
-            now = self.clock()
-            time_s = feature.message_time_s(now, header_s if header_s is not None else now)
+            receive_s = received_s if received_s is not None else self.clock()
+            time_s = feature.message_time_s(receive_s, header_s if header_s is not None else receive_s)
             self.sampler.push(key, time_s, value)
 
     def push_language(self, topic: LanguageTopic, text: str) -> None:
