@@ -94,14 +94,15 @@ def test_episode_values_timestamps_and_live_language(tmp_path):
         LanguageRow(role="assistant", content="grasp", style="subtask", timestamp=0.2),
     ]
     assert language.events == {4: [say("Got it."), LanguageRow(role="user", content="careful", style="interjection")]}
-    report = json.loads(outcome.report_path.read_text())
-    assert outcome.report_path.parent == tmp_path / "ds.quality"
+    (report_path,) = outcome.report_paths
+    report = json.loads(report_path.read_text())
+    assert report_path.parent == tmp_path / "ds.quality"
     assert report["account"]["written"] == 7 and report["quality"]["streams"][CAMERA]["fresh"] == 7
 
 
 def test_a_stale_camera_truncates_the_episode_and_says_so(tmp_path):
     clock = Clock()
-    session = open_session(tmp_path, clock, language=False)
+    session = open_session(tmp_path, clock, language=False, on_gap="truncate")
     clock.t = 1000.05
     session.start_episode("t")
     run_ticks(session, clock, 1, 9, skip_image=(5, 6, 7))  # the camera stalls 0.3 s > max_age 0.2 s
@@ -115,6 +116,62 @@ def test_a_stale_camera_truncates_the_episode_and_says_so(tmp_path):
     assert account.truncated_at_s == pytest.approx(1000.6) and "TRUNCATED" in outcome.message
     session.finalize()
     assert DatasetReader(tmp_path / "ds").episodes[0].length == 5
+
+
+def test_a_stale_camera_splits_the_take_into_episodes_and_keeps_every_fresh_frame(tmp_path):
+    """on_gap: split (the default): the take goes on past the stall in a new episode with the same
+    task; every frame keeps the time it was taken, and the language active at the gap carries over."""
+    clock = Clock()
+    session = open_session(tmp_path, clock)
+    session.push_language(topic(session, "plan"), "reach, then grasp")  # active from frame 0
+    clock.t = 1000.05
+    session.start_episode("t")
+    run_ticks(session, clock, 1, 2)
+    session.push_language(topic(session, "subtask"), "reach")  # lands on tick 3
+    run_ticks(session, clock, 3, 12, skip_image=(5, 6, 7))  # the camera stalls 0.3 s > max_age 0.2 s
+    session.push_language(topic(session, "say"), "on my way")  # lands on tick 13: frame 2 of part 2
+    run_ticks(session, clock, 13, 14)
+    clock.t = 1001.45
+    outcome = session.stop_episode()
+    account = outcome.account
+    # Ticks 1-5 written (tick 5 reuses tick 4's image); ticks 6 and 7 stale; the camera is back at 8.
+    assert (account.ticks, account.written, account.not_fresh, account.after_truncation) == (14, 12, 2, 0)
+    assert [gap.at_s for gap in account.gaps] == [pytest.approx(1000.6)] and not account.truncated
+    assert outcome.episode_indices == [0, 1] and [r.length for r in outcome.results] == [5, 7]
+    assert "SPLIT at 1 gap" in outcome.message and "2 ticks lost" in outcome.message
+    assert session.status().truncated  # RecorderStatus: the take lost ticks between written frames
+    reports = [json.loads(path.read_text()) for path in outcome.report_paths]
+    assert [(r["episode_index"], r["part"], r["parts"], r["length"]) for r in reports] == [(0, 0, 2, 5), (1, 1, 2, 7)]
+    session.finalize()
+
+    reader = DatasetReader(tmp_path / "ds")
+    assert reader.num_episodes == 2 and reader.episode_tasks(1) == ["t"] * 7
+    for episode, ticks in ((0, range(1, 6)), (1, range(8, 15))):
+        columns = reader.episode_columns(episode)
+        np.testing.assert_array_equal(columns["observation.state"][:, 0], np.array(ticks, dtype=np.float32))
+        np.testing.assert_array_equal(columns["timestamp"], (np.arange(len(ticks)) / FPS).astype(np.float32))
+    first, second = reader.episode_language(0), reader.episode_language(1)
+    assert first.persistent == [
+        LanguageRow(role="assistant", content="reach, then grasp", style="plan", timestamp=0.0),
+        LanguageRow(role="assistant", content="reach", style="subtask", timestamp=0.2),
+    ]
+    assert second.persistent == [  # what was active at the gap, from the new episode's first frame
+        LanguageRow(role="assistant", content="reach, then grasp", style="plan", timestamp=0.0),
+        LanguageRow(role="assistant", content="reach", style="subtask", timestamp=0.0),
+    ]
+    assert second.events == {5: [say("on my way")]}
+
+
+def test_discarding_a_split_take_keeps_the_parts_already_saved_and_says_which(tmp_path):
+    clock = Clock()
+    session = open_session(tmp_path, clock, language=False)
+    clock.t = 1000.05
+    session.start_episode("t")
+    run_ticks(session, clock, 1, 9, skip_image=(5, 6, 7))
+    session.discard_episode()
+    assert "episodes [0] saved earlier in it, at gaps, are kept" in session.status().message
+    session.finalize()
+    assert [e.length for e in DatasetReader(tmp_path / "ds").episodes] == [5]
 
 
 def test_a_full_encoder_queue_drops_frames_and_counts_them_exactly(tmp_path):
@@ -163,7 +220,7 @@ def test_discard_resume_and_state_errors(tmp_path):
     session.start_episode("second")
     run_ticks(session, clock, 4, 6)
     clock.t = 1000.65
-    assert session.stop_episode().result.episode_index == 0
+    assert session.stop_episode().episode_indices == [0]
     session.finalize()
     clock.t = 2000.0
     again = open_session(tmp_path, clock, language=False)  # resumes: repairs, appends
@@ -182,7 +239,7 @@ def test_a_timed_episode_holds_exactly_its_ticks_however_late_the_stop(tmp_path)
     run_ticks(session, clock, 1, 6)
     clock.t = 1000.65  # the stop comes 0.3 s late
     outcome = session.stop_episode()
-    assert outcome.account.ticks == 3 and outcome.result.length == 3
+    assert outcome.account.ticks == 3 and [r.length for r in outcome.results] == [3]
     clock.t = 1000.75
     session.start_episode("discarded", duration_s=0.2)
     run_ticks(session, clock, 8, 12)

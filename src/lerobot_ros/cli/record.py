@@ -38,6 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="reset period after each episode but the last (default 60)")
     parser.add_argument("--robot-type", default="", help="robot_type for info.json, e.g. so_follower")
     parser.add_argument("--codec", default="libsvtav1", help="video codec: libsvtav1 (default) or libx264")
+    parser.add_argument("--on-gap", choices=("split", "truncate"), default="split",
+                        help="when a stream stalls mid-episode: split (default) saves the part before the stall as "
+                             "an episode and records on into a new one; truncate ends the episode there")
     parser.add_argument("--namespace", default="", help="ROS namespace of the topics")
     parser.add_argument("--events-topic", default="recording/events", help="keyboard_node's events topic")
     parser.add_argument("--no-keyboard", action="store_true", help="do not read keys from this terminal")
@@ -117,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
     overrides = [Parameter("config", value=str(args.config.expanduser())),
                  Parameter("root", value=str(args.root.expanduser())),
                  Parameter("robot_type", value=args.robot_type), Parameter("codec", value=args.codec),
+                 Parameter("on_gap", value=args.on_gap),
                  Parameter("events_topic", value=args.events_topic)]
     try:
         node = RecorderNode(event_handler=events.put, parameter_overrides=overrides, namespace=args.namespace)
@@ -146,7 +150,8 @@ def run(args: argparse.Namespace) -> int:
         if spinning.stop():  # else a callback is stuck in the executor: leave the node to the process exit
             node.destroy_node()
         rclpy.try_shutdown()
-    print(f"Saved {len(result.saved)} episodes (re-recorded {result.rerecorded}); the dataset has "
+    split = f", {len(result.saved)} dataset episodes: some were split at stalls" if len(result.saved) > result.takes else ""
+    print(f"Saved {result.takes} episodes (re-recorded {result.rerecorded}{split}); the dataset has "
           f"{node.session.writer.num_episodes} episodes; quality reports in {node.session.settings.reports}")
     if result.error:
         print(f"lerobot-ros record: {result.error}", file=sys.stderr)

@@ -206,14 +206,18 @@ class DatasetWriter:
         return cls(root, state, encoding)
 
     @classmethod
-    def resume(cls, root: str | Path, *, video: VideoEncoding | None = None, decode: bool = True) -> DatasetWriter:
+    def resume(cls, root: str | Path, *, video: VideoEncoding | None = None, decode: bool = False) -> DatasetWriter:
         """Continue an existing dataset: repair it to its last complete episode, then append.
 
         The repair only cuts what no committed episode uses (a crash's leftovers); if a committed
-        episode cannot be read (``decode``: every video frame is decoded to check), it raises
-        ``RepairNeedsConfirmation`` and changes nothing: setting episodes aside is for
-        ``lerobot-ros dataset repair ROOT --apply``, never silent. ``writer.repair_report`` is the
-        repair's ``RepairReport`` (its ``summary()`` is for the user).
+        episode cannot be read, it raises ``RepairNeedsConfirmation`` and changes nothing: setting
+        episodes aside is for ``lerobot-ros dataset repair ROOT --apply``, never silent.
+        ``writer.repair_report`` is the repair's ``RepairReport`` (its ``summary()`` is for the user).
+
+        By default every row and every video packet is read, not decoded: that finds truncated,
+        missing and unparsable files in about a tenth of the time (decoding a 50-episode, two-camera
+        dataset takes most of a minute on 2 cores), and resuming never touches committed files, so
+        damage inside a frame is left for ``lerobot-ros dataset check``. ``decode=True`` decodes too.
 
         New episodes go to new shard files, as in LeRobot's resume. ``video`` defaults to the
         encoding recorded in info.json; another codec is refused, since info.json describes one.
@@ -479,6 +483,6 @@ class DatasetWriter:
     def _recover(self) -> None:
         """After a failed save: repair the folder and reload the state from it."""
         # Frames are not decoded: only this session's uncommitted tail needs cutting.
-        fresh = DatasetWriter.resume(self.root, video=self._encoding, decode=False)
+        fresh = DatasetWriter.resume(self.root, video=self._encoding)
         self._state = fresh._state
 

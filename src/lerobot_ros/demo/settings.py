@@ -77,7 +77,9 @@ class DemoSettings:
             "teleop_node": {"leader_type": "so101_leader", "leader_port": "sim", "follower_type": "so101_follower",
                             "follower_port": "sim", "ramp_time_s": 1.0, "diagnostics_rate_hz": 0.5},
             "recorder_node": {"config": str(config_path("recording/so101_sim_demo.yaml")),
-                              "root": str(self.dataset), "robot_type": "so101_follower", "codec": "libx264"},
+                              "root": str(self.dataset), "robot_type": "so101_follower", "codec": "libx264",
+                              # One episode per demonstration: a stalled take is re-recorded, not split.
+                              "on_gap": "truncate"},
             "policy_node": {"cameras": [CAMERA], "heartbeat_timeout_s": 1.0, "diagnostics_rate_hz": 0.5,
                             "port": "sim"},  # the simulated follower: its joint limits clamp the actions
         }

@@ -48,7 +48,7 @@ from lerobot_ros.dataset import FileLimits, VideoEncoding
 from lerobot_ros.recording.config import FeatureConfig, RecordingConfigError, load_recording_config
 from lerobot_ros.recording.live_language import load_language_topics
 from lerobot_ros.recording.message_values import MessageValueError, feature_value, header_time_s
-from lerobot_ros.recording.session import FINALIZED, RecordingSession, SessionError, SessionSettings
+from lerobot_ros.recording.session import FINALIZED, GAP_POLICIES, RecordingSession, SessionError, SessionSettings
 from lerobot_ros.teleop.output import NEXT_EPISODE, RERECORD_EPISODE, STOP_RECORDING
 from lerobot_ros_interfaces.msg import RecorderStatus
 from lerobot_ros_interfaces.srv import StartEpisode
@@ -67,6 +67,9 @@ PARAMS = (
     Param("crf", 30, "Video quality (constant rate factor; lower is better and larger)", min=0, max=63),
     Param("max_queued_frames", 60, "Frames that may wait for the encoder; when full, a frame is dropped, "
           "counted, and ends the episode's contiguous part", min=1),
+    Param("on_gap", "split", "A tick lost between written frames (a stream stalled, the encoder queue was full): "
+          "split saves the part before it as an episode and goes on in a new one; truncate ends the take there",
+          choices=GAP_POLICIES),
     Param("sample_delay_s", 0.05, "A tick is sampled this long after its time, so messages stamped "
           "before it can arrive", min=0.0, max=2.0),
     Param("data_files_size_in_mb", 100.0, "Data parquet shard size before a new file (LeRobot's default)", min=0.001),
@@ -104,7 +107,7 @@ def open_session(p: dict) -> RecordingSession:
     settings = SessionSettings(
         root=Path(p["root"]).expanduser(), robot_type=p["robot_type"] or None,
         video=VideoEncoding(codec=p["codec"], crf=p["crf"]), max_queued_frames=p["max_queued_frames"],
-        sample_delay_s=p["sample_delay_s"],
+        sample_delay_s=p["sample_delay_s"], on_gap=p["on_gap"],
         limits=FileLimits(data_files_size_in_mb=p["data_files_size_in_mb"],
                           video_files_size_in_mb=p["video_files_size_in_mb"]))
     return RecordingSession.open(config, settings, language)
@@ -141,6 +144,9 @@ class RecorderNode(Node):
         self.create_timer(self.p["status_period_s"], self.publish_status)
         if self._pending_numeric:
             self.create_timer(0.2, self._resolve_numeric_topics)
+        repaired = self.session.writer.repair_report
+        if repaired is not None and repaired.changed:
+            self.get_logger().warning(f"resumed after a repair:\n{repaired.summary()}")
         self.get_logger().info(
             f"recording {len(self.session.config.features)} features at {self.session.config.fps} fps into "
             f"{self.session.settings.root} ({self.session.writer.num_episodes} episodes already)")
@@ -202,7 +208,7 @@ class RecorderNode(Node):
         text = f"{outcome.message}\n{outcome.quality.summary()}"
         # Two call sites: rclpy refuses one call site logging at two severities ("Logger severity
         # cannot be changed between calls"), which a truncated episode after a clean one hit.
-        if outcome.saved and not outcome.account.truncated:
+        if outcome.saved and not outcome.account.interrupted:
             self.get_logger().info(text)
         else:
             self.get_logger().warning(text)

@@ -1,7 +1,9 @@
 """A timed recording session, like ``lerobot-record``: episodes of fixed length, reset periods,
 and the keyboard's next / re-record / stop.
 
-For each episode: start it, record until ``episode_time_s`` passes or an event arrives, then
+For each episode (a take: one ``start_episode`` .. ``stop_episode``; a take split at a stall saves
+several dataset episodes, and still counts as one): start it, record until ``episode_time_s`` passes
+or an event arrives, then
 ``next_episode`` (or the timeout) saves it, ``rerecord_episode`` discards it and records it again
 after the reset period, ``stop_recording`` saves it and ends the session. A reset period of
 ``reset_time_s`` follows every saved episode but the last; ``next_episode`` ends it early,
@@ -37,6 +39,7 @@ class DriverSettings:
 @dataclass
 class DriverResult:
     saved: list[int]  # episode indices saved in this session
+    takes: int = 0  # takes saved (a take split at a stall saved several of ``saved``)
     rerecorded: int = 0
     stopped_early: bool = False
     error: str | None = None
@@ -66,9 +69,9 @@ class SessionDriver:
     def run(self) -> DriverResult:
         result = DriverResult(saved=[])
         s = self.settings
-        while len(result.saved) < s.num_episodes:
+        while result.takes < s.num_episodes:
             index = self.session.start_episode(s.task, duration_s=s.episode_time_s)
-            self.say(f"Recording episode {index} ({len(result.saved) + 1}/{s.num_episodes}): {s.task}")
+            self.say(f"Recording episode {index} ({result.takes + 1}/{s.num_episodes}): {s.task}")
             event = self._wait(s.episode_time_s)
             if event == RERECORD_EPISODE:
                 self.session.discard_episode()
@@ -83,11 +86,12 @@ class SessionDriver:
             if not outcome.saved:
                 result.error = outcome.message + "\n" + outcome.quality.summary()
                 break
-            result.saved.append(outcome.result.episode_index)
+            result.saved.extend(outcome.episode_indices)
+            result.takes += 1
             if event == STOP_RECORDING:
                 result.stopped_early = True
                 break
-            if len(result.saved) < s.num_episodes and self._reset() == STOP_RECORDING:
+            if result.takes < s.num_episodes and self._reset() == STOP_RECORDING:
                 result.stopped_early = True
                 break
         return result

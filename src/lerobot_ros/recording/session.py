@@ -21,11 +21,19 @@ Every tick of an episode lands in exactly one bucket of its ``EpisodeAccount``:
 - ``dropped_encoder``: the frame was complete but the encoder queue was full;
 - ``after_truncation``: see below.
 
-The dataset stamps frame ``k`` at ``k / fps``. A tick lost *between* written frames would stamp
-every later frame earlier than it was taken, so the first lost tick after the first written frame
-ends the episode's contiguous part: the episode keeps the frames before it, later ticks count as
-``after_truncation``, and the account says where and why (``truncated_at_s``,
-``truncation_cause``). Ticks lost before the first written frame only move the episode's start.
+Gaps. The dataset stamps frame ``k`` at ``k / fps``. A tick lost *between* written frames would
+stamp every later frame earlier than it was taken, so a lost tick ends the episode's contiguous
+part. What follows is the session's ``on_gap``:
+
+- ``split`` (the default, as the bag converter does): the part before the gap is saved as an episode
+  of its own, and recording goes on into a new episode with the same task from the next tick that
+  has every stream fresh. One ``start_episode`` .. ``stop_episode`` (a *take*) then saves several
+  consecutive episodes; the account lists the gaps (``gaps``), and persistent language rows active
+  at a gap are active again from frame 0 of the next part. Nothing recorded is thrown away.
+- ``truncate``: the take keeps the frames before the first gap; later ticks count as
+  ``after_truncation`` and the account says where and why (``truncated_at_s``, ``truncation_cause``).
+
+Ticks lost before a part's first written frame only move its start.
 
 Language rows arrive with their receive time and sit on the first written frame whose tick is at or
 after it: event rows in that frame's ``language_events``, persistent rows (subtask, plan, memory)
@@ -40,7 +48,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from concurrent.futures import Future
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from lerobot_ros.dataset import DatasetWriter, FileLimits, LanguageRow, SaveResult, VideoEncoding
@@ -52,6 +61,8 @@ from lerobot_ros.recording.quality import QualityReport
 from lerobot_ros.recording.sampler import CausalSampler
 
 IDLE, RECORDING, SAVING, FINALIZED = "idle", "recording", "saving", "finalized"
+SPLIT, TRUNCATE = "split", "truncate"
+GAP_POLICIES = (SPLIT, TRUNCATE)
 _log = logging.getLogger(__name__)
 
 
@@ -68,15 +79,28 @@ class SessionSettings:
     sample_delay_s: float = 0.05  # a tick is sampled this long after its time
     limits: FileLimits = FileLimits()
     quality_dir: Path | None = None  # default: <root>.quality next to the dataset
+    on_gap: str = SPLIT  # what a tick lost between written frames does: split or truncate (module docstring)
+
+    def __post_init__(self) -> None:
+        if self.on_gap not in GAP_POLICIES:
+            raise ValueError(f"on_gap must be one of {', '.join(GAP_POLICIES)}, got {self.on_gap!r}")
 
     @property
     def reports(self) -> Path:
         return self.quality_dir or self.root.parent / f"{self.root.name}.quality"
 
 
+@dataclass(frozen=True)
+class Gap:
+    """Where a take was split: the first lost tick after a written frame, and why it was lost."""
+
+    at_s: float
+    cause: str
+
+
 @dataclass
 class EpisodeAccount:
-    """Where every grid tick of one episode went; the buckets add up to ``ticks``."""
+    """Where every grid tick of one take went; the buckets add up to ``ticks``."""
 
     ticks: int = 0
     written: int = 0
@@ -88,23 +112,37 @@ class EpisodeAccount:
     truncation_cause: str | None = None
     language_rows: int = 0
     language_unplaced: int = 0
+    gaps: list[Gap] = field(default_factory=list)  # where the take was split (on_gap: split)
 
     @property
     def truncated(self) -> bool:
         return self.truncated_at_s is not None
 
+    @property
+    def interrupted(self) -> bool:
+        """Ticks were lost between written frames: the take was split or truncated."""
+        return self.truncated or bool(self.gaps)
+
 
 @dataclass(frozen=True)
 class EpisodeOutcome:
-    """What ``stop_episode`` did: ``saved`` with the writer's result, or why nothing was saved."""
+    """What ``stop_episode`` did: the episodes it saved (one per part of a split take), and why
+    anything was not saved."""
 
-    saved: bool
     message: str
     account: EpisodeAccount
     quality: QualityReport
-    result: SaveResult | None = None
-    report_path: Path | None = None
+    results: tuple[SaveResult, ...] = ()
+    report_paths: tuple[Path, ...] = ()
     blocked_s: float = 0.0  # how long stop_episode blocked
+
+    @property
+    def saved(self) -> bool:
+        return bool(self.results)
+
+    @property
+    def episode_indices(self) -> list[int]:
+        return [result.episode_index for result in self.results]
 
 
 @dataclass(frozen=True)
@@ -117,7 +155,7 @@ class SessionStatus:
     ticks: int
     not_fresh: int
     dropped: int  # encoder drops in the episode
-    truncated: bool
+    truncated: bool  # ticks lost between written frames: the take was split or truncated
     dropped_total: int  # encoder drops in this session
     queued_frames: int
     last_save_s: float
@@ -126,12 +164,17 @@ class SessionStatus:
 
 @dataclass
 class _Episode:
+    """One take; its frames go to the part in progress (a dataset episode), parts end at gaps."""
+
     task: str
     start_s: float
     stop_s: float | None = None
     account: EpisodeAccount = field(default_factory=EpisodeAccount)
-    persistent: list[LanguageRow] = field(default_factory=list)
+    part_frames: int = 0  # frames written in the part in progress
+    persistent: list[LanguageRow] = field(default_factory=list)  # the part in progress's rows
+    active: dict[str, LanguageRow] = field(default_factory=dict)  # latest persistent row per kind
     pending: list[tuple[float, LanguageTopic, str]] = field(default_factory=list)  # not yet on a frame
+    saves: list[Future] = field(default_factory=list)  # one per part handed to the worker, in order
     quality: QualityReport | None = None  # set when its last tick is sampled
 
 
@@ -262,36 +305,51 @@ class RecordingSession:
             return
         if frame is None:
             account.not_fresh += 1
-            self._truncate_if_started(account, tick, "a stream was stale or missing (see the streams)")
+            self._gap(episode, tick, "a stream was stale or missing (see the streams)")
             return
         due = [item for item in episode.pending if item[0] <= tick]
         events = [topic.row(text) for _, topic, text in due if not topic.persistent]
         if not self.worker.offer(frame.values, episode.task, events):
             account.dropped_encoder += 1
             self.dropped_total += 1
-            self._truncate_if_started(account, tick, "the encoder queue was full")
+            self._gap(episode, tick, "the encoder queue was full")
             return
-        index = account.written
+        index = episode.part_frames
+        episode.part_frames += 1
         account.written += 1
         if account.first_frame_s is None:
             account.first_frame_s = tick
+        if index == 0:  # a part after a gap starts with the rows active when the gap came
+            episode.persistent = [replace(row, timestamp=0.0) for row in episode.active.values()]
         for _, topic, text in due:
             if topic.persistent:
                 # Two rows of one kind on the same frame: the later one is what is active.
-                episode.persistent = [row for row in episode.persistent
-                                      if not (row.style == topic.kind and row.timestamp == index / self.config.fps)]
-                episode.persistent.append(topic.row(text, index / self.config.fps))
+                row = topic.row(text, index / self.config.fps)
+                episode.persistent = [r for r in episode.persistent
+                                      if not (r.style == row.style and r.timestamp == row.timestamp)]
+                episode.persistent.append(row)
+                episode.active[row.style] = row
         account.language_rows += len(due)
         episode.pending = [item for item in episode.pending if item[0] > tick]
 
-    @staticmethod
-    def _truncate_if_started(account: EpisodeAccount, tick: float, cause: str) -> None:
-        if account.written:
-            account.truncated_at_s = tick
-            account.truncation_cause = cause
+    def _gap(self, episode: _Episode, tick: float, cause: str) -> None:
+        """A tick lost: a gap when the part in progress has frames (see "Gaps" above)."""
+        if not episode.part_frames:
+            return
+        if self.settings.on_gap == SPLIT:
+            episode.account.gaps.append(Gap(tick, cause))
+            self._save_part(episode)
+        else:
+            episode.account.truncated_at_s = tick
+            episode.account.truncation_cause = cause
+
+    def _save_part(self, episode: _Episode) -> None:
+        """Hand the part in progress to the worker, to be saved after its frames."""
+        rows, episode.persistent, episode.part_frames = episode.persistent, [], 0
+        episode.saves.append(self.worker.call(lambda writer: self._save(writer, rows)))
 
     def _end_sampling(self, episode: _Episode) -> None:
-        """The episode's last tick is sampled: close its quality report; no later tick joins it."""
+        """The take's last tick is sampled: close its quality report; no later tick joins it."""
         if episode.quality is not None:
             return
         episode.quality = self.sampler.finish_episode()
@@ -301,19 +359,17 @@ class RecordingSession:
             self._episode = None
 
     def _clear(self, writer: DatasetWriter) -> None:
-        """On the worker thread: drop the episode's frames, and a failure they caused with them."""
+        """On the worker thread: drop the part's frames, and a failure they caused with them."""
         self.worker.error = None
         writer.clear_episode()
 
-    def _save(self, writer: DatasetWriter, episode: _Episode) -> SaveResult | None:
-        """On the worker thread, after the episode's frames."""
+    def _save(self, writer: DatasetWriter, persistent: list[LanguageRow]) -> SaveResult:
+        """On the worker thread, after the part's frames."""
         error, self.worker.error = self.worker.error, None
         if error is not None:
             writer.clear_episode()
             raise error
-        if episode.account.written == 0:
-            return None
-        return writer.save_episode(language_persistent=episode.persistent)
+        return writer.save_episode(language_persistent=persistent)
 
     # -- episodes ---------------------------------------------------------------------------------
 
@@ -341,7 +397,7 @@ class RecordingSession:
             return self.writer.num_episodes
 
     def stop_episode(self) -> EpisodeOutcome:
-        """End the episode now and save it; blocks until it is on disk (``blocked_s``)."""
+        """End the take now and save it (every part of it); blocks until it is on disk (``blocked_s``)."""
         started = time.perf_counter()
         with self._lock:
             episode = self._require_recording("stop")
@@ -352,28 +408,33 @@ class RecordingSession:
         with self._lock:
             self._sample_until(episode.stop_s)
             self._end_sampling(episode)
-            save = self.worker.call(lambda writer: self._save(writer, episode))
-        try:
-            result = save.result()
-        except Exception as err:  # noqa: BLE001 - the episode is lost; the session goes on
-            return self._finish(episode, None, f"episode not saved: {err}", started)
-        if result is None:
-            return self._finish(episode, None, "nothing saved: no tick had every stream fresh "
-                                f"({episode.account.not_fresh} not fresh, {episode.account.dropped_encoder} "
-                                "dropped by the encoder queue)", started)
-        self.last_save_s = result.timings.total_s
-        return self._finish(episode, result, f"saved episode {result.episode_index}: {result.length} frames", started)
+            if episode.part_frames:
+                self._save_part(episode)
+        results, errors = [], []
+        for save in episode.saves:
+            try:
+                results.append(save.result())
+            except Exception as err:  # noqa: BLE001 - that part is lost; the session goes on
+                errors.append(str(err))
+        if results:
+            self.last_save_s = results[-1].timings.total_s
+        return self._finish(episode, results, errors, started)
 
     def discard_episode(self) -> None:
-        """Drop the episode in progress; nothing of it is written."""
+        """Drop the take's part in progress; nothing of it is written. Parts that a gap already
+        saved stay in the dataset (the message names them)."""
         with self._lock:
             episode = self._require_recording("discard")
             episode.stop_s = min(self.clock(), episode.stop_s or float("inf"))
             self._end_sampling(episode)
             cleared = self.worker.call(self._clear)
             self.state = IDLE
-            self.message = "episode discarded"
+        kept = [save.result().episode_index for save in episode.saves if save.exception() is None]
         cleared.result()
+        with self._lock:
+            self.message = "episode discarded" + (
+                f"; episodes {kept} saved earlier in it, at gaps, are kept "
+                "(lerobot-ros dataset delete-episodes removes them)" if kept else "")
 
     def finalize(self) -> EpisodeOutcome | None:
         """Save an episode in progress, stop the ticker and the worker, close the writer."""
@@ -394,7 +455,7 @@ class RecordingSession:
             return SessionStatus(
                 state=self.state, task=episode.task if episode else "", root=str(self.settings.root),
                 episodes=self.writer.num_episodes, frames=account.written, ticks=account.ticks,
-                not_fresh=account.not_fresh, dropped=account.dropped_encoder, truncated=account.truncated,
+                not_fresh=account.not_fresh, dropped=account.dropped_encoder, truncated=account.interrupted,
                 dropped_total=self.dropped_total, queued_frames=self.worker.queued_frames,
                 last_save_s=self.last_save_s, message=self.message)
 
@@ -403,26 +464,55 @@ class RecordingSession:
             raise SessionError(f"cannot {verb} an episode while {self.state}; start one first")
         return self._last  # the ticker may have closed a timed episode already
 
-    def _finish(self, episode: _Episode, result: SaveResult | None, message: str, started: float) -> EpisodeOutcome:
+    def _finish(self, episode: _Episode, results: list[SaveResult], errors: list[str],
+                started: float) -> EpisodeOutcome:
         blocked = time.perf_counter() - started
-        path = None
-        if result is not None:
-            message += f" (stop_episode blocked {blocked:.2f} s)"
+        account = episode.account
+        paths = []
+        for part, result in enumerate(results):
             path = self.settings.reports / f"episode_{result.episode_index:06d}.json"
             path.parent.mkdir(parents=True, exist_ok=True)
             write_json_atomically(path, {
                 "episode_index": result.episode_index, "task": episode.task, "length": result.length,
-                "account": asdict(episode.account), "quality": episode.quality.to_dict(),
-                "save_timings_s": asdict(result.timings), "stop_blocked_s": blocked,
+                "part": part, "parts": len(results), "account": asdict(account),
+                "quality": episode.quality.to_dict(), "save_timings_s": asdict(result.timings),
+                "stop_blocked_s": blocked,
             })
-        if episode.account.truncated:
-            message += (f"; TRUNCATED at {episode.account.written} frames: {episode.account.truncation_cause}, "
-                        f"{episode.account.after_truncation} later ticks not recorded")
+            paths.append(path)
+        message = _outcome_message(account, results, errors)
+        if results:
+            message += f" (stop_episode blocked {blocked:.2f} s)"
         with self._lock:
             self.state = IDLE
             self.message = message
-        return EpisodeOutcome(saved=result is not None, message=message, account=episode.account,
-                              quality=episode.quality, result=result, report_path=path, blocked_s=blocked)
+        return EpisodeOutcome(message=message, account=account, quality=episode.quality, results=tuple(results),
+                              report_paths=tuple(paths), blocked_s=blocked)
+
+
+def _outcome_message(account: EpisodeAccount, results: list[SaveResult], errors: list[str]) -> str:
+    """One line for the operator: what was saved, what was lost and why."""
+    lost = account.not_fresh + account.dropped_encoder
+    if len(results) == 1:
+        message = f"saved episode {results[0].episode_index}: {results[0].length} frames"
+    elif results:
+        message = (f"saved episodes {results[0].episode_index}-{results[-1].episode_index}: "
+                   + " + ".join(str(r.length) for r in results) + " frames")
+    elif errors:
+        message = "nothing saved"
+    else:
+        message = (f"nothing saved: no tick had every stream fresh ({account.not_fresh} not fresh, "
+                   f"{account.dropped_encoder} dropped by the encoder queue)")
+    if account.gaps:
+        at = ", ".join(f"{gap.at_s - (account.first_frame_s or gap.at_s):.2f} s" for gap in account.gaps)
+        causes = "; ".join(sorted({gap.cause for gap in account.gaps}))
+        message += (f"; SPLIT at {len(account.gaps)} gap(s) ({at} into the take: {causes}), "
+                    f"{lost} ticks lost in all")
+    if account.truncated:
+        message += (f"; TRUNCATED at {account.written} frames: {account.truncation_cause}, "
+                    f"{account.after_truncation} later ticks not recorded")
+    if errors:
+        message += "; NOT SAVED: " + "; ".join(errors)
+    return message
 
 
 def _check_compatible(writer: DatasetWriter, config: RecordingConfig, features: dict, language: bool) -> None:
