@@ -4,6 +4,7 @@ interruption, and a clear error where there is no audio device (as on CI machine
 from __future__ import annotations
 
 import queue
+import time
 import wave
 
 import pytest
@@ -86,3 +87,25 @@ def test_without_an_audio_device_audio_output_is_refused_with_the_way_out(monkey
         find_audio_output()
     with pytest.raises(NoAudioDeviceError):
         Speaker(SpeechConfig(output="audio"))
+
+
+def test_auto_output_falls_back_to_wav_files_without_an_audio_device(monkeypatch, tmp_path):
+    """policy.launch.py's default (issue 13): a robot computer without sound still speaks into files."""
+    monkeypatch.delenv("PULSE_SERVER", raising=False)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", "/nonexistent")
+    try:
+        find_audio_output()
+        pytest.skip("this machine has an audio device")
+    except NoAudioDeviceError:
+        pass
+    done = []
+    speaker = Speaker(SpeechConfig(output="auto", wav_dir=str(tmp_path)), on_done=done.append)
+    try:
+        assert speaker.output == "wav" and speaker.audio_output is None and "no audio device" in speaker.fallback
+        speaker.say("hello")
+        deadline = time.monotonic() + 20
+        while not done and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert done and done[0].completed and done[0].wav.is_file()
+    finally:
+        speaker.close()

@@ -3,7 +3,7 @@
 Subscribes to ``say`` (std_msgs/String); serves ``~/stop`` (std_srvs/Trigger: interrupt and drop
 the queue); publishes ``say/done`` (the text, once spoken or written in full) and /diagnostics.
 ``output:=wav`` writes WAV files only and needs no audio device; ``audio`` refuses to start without
-one, naming what it looked for. The speaking itself is :mod:`lerobot_ros.speech.espeak`.
+one, naming what it looked for; ``auto`` uses the device when there is one, else writes WAV files. The speaking itself is :mod:`lerobot_ros.speech.espeak`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from .parameters import Param, declare
 from .runner import run_node
 
 PARAMS = [
-    Param("output", "audio", "Where speech goes: the audio device, WAV files only (no device needed), or both",
+    Param("output", "audio", "Where speech goes: the audio device, WAV files only (no device needed), both, "
+          "or auto (the audio device if there is one, else WAV files)",
           choices=OUTPUTS),
     Param("wav_dir", "", "Folder for WAV files (output wav or both)"),
     Param("voice", "en", "espeak-ng voice (espeak-ng --voices lists them)"),
@@ -49,7 +50,9 @@ class SayNode(Node):
         self.create_timer(1.0 / p["diagnostics_rate_hz"], self._publish_diagnostics)
         self.finished = threading.Event()
         where = self.speaker.audio_output or "no audio device"
-        if p["output"] != "audio":
+        if self.speaker.fallback:
+            self.get_logger().warning(f"output auto: {self.speaker.fallback}; writing WAV files only")
+        if self.speaker.output != "audio":
             where += f"; WAV files in {p['wav_dir']}"
         self.get_logger().info(f"speaking {p['topic']} with espeak-ng voice {p['voice']} ({where})")
 

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .audio_device import find_audio_output
+from .audio_device import NoAudioDeviceError, find_audio_output
 
 log = logging.getLogger(__name__)
 
-OUTPUTS = ("audio", "wav", "both")
+OUTPUTS = ("audio", "wav", "both", "auto")
 
 
 class SpeechError(RuntimeError):
@@ -32,7 +32,9 @@ class SpeechError(RuntimeError):
 
 @dataclass(frozen=True)
 class SpeechConfig:
-    output: str = "audio"  # audio: the sound device; wav: files only (no device needed); both
+    # audio: the sound device; wav: files only (no device needed); both; auto: audio when a device is
+    # found, else wav (policy.launch.py's default: a robot computer without sound still runs the policy)
+    output: str = "audio"
     wav_dir: str = ""  # where WAV files go (output wav or both)
     voice: str = "en"
     words_per_minute: int = 175
@@ -72,8 +74,17 @@ class Speaker:
         if self.executable is None:
             raise SpeechError(f"{config.executable} not found: install the Debian package espeak-ng "
                               "(apt-get install espeak-ng)")
-        self.audio_output = find_audio_output() if config.output != "wav" else None
-        if config.output != "audio":
+        self.output = config.output  # auto resolved: audio, wav or both
+        self.fallback = ""  # why auto fell back to WAV files
+        if config.output == "auto":
+            try:
+                self.audio_output = find_audio_output()
+                self.output = "audio"
+            except NoAudioDeviceError as err:
+                self.audio_output, self.output, self.fallback = None, "wav", str(err)
+        else:
+            self.audio_output = find_audio_output() if config.output != "wav" else None
+        if self.output != "audio":
             Path(config.wav_dir).mkdir(parents=True, exist_ok=True)
         self._check_voice()
         self._lock = threading.Lock()
@@ -146,7 +157,7 @@ class Speaker:
         base = [self.executable, "-v", self.config.voice, "-s", str(self.config.words_per_minute),
                 "-a", str(self.config.amplitude), "--stdin"]
         wav = None
-        if self.config.output != "audio":
+        if self.output != "audio":
             wav = Path(self.config.wav_dir) / f"say-{index:04d}-{_slug(text)}.wav"
             partial = wav.with_name(f".partial-{wav.name}")
             error = self._run_espeak(index, base + ["-w", str(partial)], text)
@@ -154,7 +165,7 @@ class Speaker:
                 partial.unlink(missing_ok=True)
                 return self._finish(index, text, False, None, error)
             os.replace(partial, wav)
-        if self.config.output != "wav":
+        if self.output != "wav":
             error = self._run_espeak(index, base, text)
             if index in self._interrupted or error:
                 return self._finish(index, text, False, wav, error)
