@@ -13,7 +13,7 @@ import random
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parents[1])]  # dataset_helpers, frame_barcode
 
 from dataset_helpers import CAMERA, create, frames_digest, record_episode  # noqa: E402
 

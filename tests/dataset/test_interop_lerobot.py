@@ -4,7 +4,9 @@ release.
 
 (a) a dataset we write loads in LeRobotDataset with the values, tasks, language rows (0.6.1) and
 frames we recorded; (b) a dataset LeRobot writes loads in our reader with the values LeRobot
-recorded; (c) folders repaired after a SIGKILL load in LeRobot too; (d) 0.4.4, which predates the
+recorded. Frames are checked one by one for identity: each carries (episode, frame) in a barcode
+(tests/frame_barcode.py) that must read back exactly, at every index, in both directions; a pixel
+tolerance applies only to the content below the barcode; (c) folders repaired after a SIGKILL load in LeRobot too; (d) 0.4.4, which predates the
 language columns, refuses a dataset that declares them. LeRobot runs as a subprocess
 (HF_HUB_OFFLINE=1); if a venv cannot be built these tests fail, they do not skip.
 """
@@ -13,14 +15,15 @@ from __future__ import annotations
 
 import json
 
+import frame_barcode
 import numpy as np
 import pytest
 from dataset_helpers import (
     CAMERA,
     FPS,
+    assert_frames_are,
     create,
     events,
-    image,
     killed_writer,
     persistent,
     record_episode,
@@ -52,7 +55,10 @@ def test_lerobot_reads_what_we_write(tmp_path, lerobot_reference, codec):
     ours = DatasetReader(root)
     at = 0
     for episode, length in enumerate(lengths):
-        ours_frames = ours.video_frames(episode, CAMERA).astype(int)
+        ours_frames = ours.video_frames(episode, CAMERA)
+        assert_frames_are(columns[CAMERA][at:at + length], episode, what=f"LeRobot {lerobot_reference.version}:")
+        assert_frames_are(ours_frames, episode, what="our reader:")
+        ours_frames = ours_frames.astype(int)
         for frame in range(length):
             for key, value in values(episode, frame).items():
                 np.testing.assert_array_equal(columns[key][at], value)
@@ -64,7 +70,6 @@ def test_lerobot_reads_what_we_write(tmp_path, lerobot_reference, codec):
                 assert meta["language_persistent"][at] == [lerobot_row(r) for r in persistent(episode)]
                 assert meta["language_events"][at] == [lerobot_row(r) for r in events(episode, frame)]
             decoded = columns[CAMERA][at].astype(int)
-            assert np.abs(decoded - image(episode, frame)).mean() < 6, "frame differs from the recording"
             assert np.abs(decoded - ours_frames[frame]).mean() < 1, "LeRobot and we decode differently"
             at += 1
     assert (meta["tools"][0]["function"]["name"] == "say") if language else not meta["tools"]
@@ -86,9 +91,15 @@ def test_we_read_what_lerobot_writes(tmp_path, lerobot_reference):
         np.testing.assert_array_equal(columns["observation.state"], recorded["observation.state"][at:at + length])
         np.testing.assert_array_equal(columns["action"], recorded["action"][at:at + length])
         assert reader.episode_tasks(episode) == tasks[at:at + length]
-        frames = reader.video_frames(episode, "observation.images.front").astype(int)
-        expected = recorded["observation.images.front"][at:at + length].astype(int)
-        assert np.abs(frames - expected).mean() < 6
+        frames = reader.video_frames(episode, "observation.images.front")
+        expected = recorded["observation.images.front"][at:at + length]
+        read = frame_barcode.read_all(frames)
+        assert read == [episode << 8 | frame for frame in range(length)], (
+            f"LeRobot {lerobot_reference.version}'s episode {episode}: our reader returns frames "
+            f"{[(r >> 8, r & 255) for r in read]} as (episode, frame)")
+        for frame, (got, want) in enumerate(zip(frames, expected)):
+            difference = np.abs(frame_barcode.content(got).astype(int) - frame_barcode.content(want).astype(int))
+            assert difference.mean() < 6, f"episode {episode} frame {frame}: content differs by {difference.mean():.1f}"
         at += length
     assert reader.stats["action"]["mean"].shape == (3,)
     assert reader.stats["observation.images.front"]["mean"].shape == (3, 1, 1)
@@ -120,6 +131,7 @@ def test_lerobot_reads_folders_repaired_after_a_kill(tmp_path, oracle_python):
             start = record.dataset_from_index
             np.testing.assert_array_equal(columns["action"][start:start + record.length],
                                           ours.episode_columns(episode)["action"])
+            assert_frames_are(columns[CAMERA][start:start + record.length], episode, what="LeRobot, repaired:")
             assert np.abs(columns[CAMERA][start:start + record.length].astype(int) - ours_frames).mean() < 1
         loaded += 1
     assert loaded >= 3

@@ -2,7 +2,9 @@
 dump what was recorded, for our reader to be checked against.
 
 Usage: python write_with_lerobot.py <root> <out_dir>. Writes out_dir/recorded.npz (state, action,
-camera frames, episode lengths) and out_dir/tasks.json (the task of every frame).
+camera frames, episode lengths) and out_dir/tasks.json (the task of every frame). Every frame carries
+``episode << 8 | frame`` in a barcode (tests/frame_barcode.py, numpy only), so the reader's frames
+can be checked one by one for identity; LeRobot encodes them with its own defaults (AV1, crf 30).
 """
 
 import json
@@ -11,8 +13,10 @@ import sys
 from pathlib import Path
 
 os.environ["HF_HUB_OFFLINE"] = "1"
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests/, for frame_barcode
 
 import numpy as np  # noqa: E402
+from frame_barcode import stamp  # noqa: E402
 from lerobot.datasets.lerobot_dataset import LeRobotDataset  # noqa: E402
 
 FPS, HEIGHT, WIDTH = 10, 48, 64
@@ -32,8 +36,8 @@ tasks, lengths = [], [4, 6, 5]
 y, x = np.mgrid[0:HEIGHT, 0:WIDTH]
 for episode, length in enumerate(lengths):
     for frame in range(length):
-        image = np.stack([(50 + 2 * x + 6 * frame) % 256, (30 + 3 * y + 9 * episode) % 256,
-                          np.full_like(x, 90 + 10 * frame)], axis=-1).astype(np.uint8)
+        image = stamp(np.stack([(50 + 2 * x + 6 * frame) % 256, (30 + 3 * y + 9 * episode) % 256,
+                                np.full_like(x, 90 + 10 * frame)], axis=-1).astype(np.uint8), episode << 8 | frame)
         values = {
             "observation.state": rng.normal(size=3).astype(np.float32),
             "action": rng.normal(size=3).astype(np.float32),
