@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import frame_barcode
 import numpy as np
 from bag_writers import Msg, float64, joint_state, joint_trajectory, jpeg_image, raw_image, string
 
@@ -25,10 +26,16 @@ def ns(seconds: float) -> int:
 
 
 def image(i: int) -> np.ndarray:
-    """A smooth pattern that moves with ``i`` (codec-friendly, distinct per message)."""
+    """A smooth pattern that moves with ``i`` (codec-friendly, distinct per message), with ``i`` in a
+    barcode band at the top (tests/frame_barcode.py): a decoded frame says which message it was."""
     y, x = np.mgrid[0:HEIGHT, 0:WIDTH]
-    return np.stack([(40 + 3 * x + 12 * i) % 256, (60 + 4 * y + 7 * i) % 256,
-                     np.full_like(x, (30 + 25 * i) % 256)], axis=-1).astype(np.uint8)
+    return frame_barcode.stamp(np.stack([(40 + 3 * x + 12 * i) % 256, (60 + 4 * y + 7 * i) % 256,
+                                         np.full_like(x, (30 + 25 * i) % 256)], axis=-1).astype(np.uint8), i)
+
+
+def image_number(key: str, i: int) -> int:
+    """The barcode of camera ``key``'s message i (the wrist camera's images are numbered from 50)."""
+    return i + (0 if key.endswith("front") else 50)
 
 
 def config(language: bool = True) -> dict:
@@ -40,9 +47,7 @@ def config(language: bool = True) -> dict:
         {"key": "observation.images.wrist", "topic": "/wrist/image_raw", "type": "image",
          "height": HEIGHT, "width": WIDTH},
         {"key": "observation.force", "topic": "/force", "type": "float_array", "size": 1},
-    ]}
-    if not language:
-        cfg["language"] = False
+    ], "language": language}  # true: the default language topics; absent or false: no language columns
     return cfg
 
 
@@ -64,7 +69,7 @@ def value(key: str, i: int):
         return np.array([i, 2 * i], np.float32)
     if key == "observation.force":
         return np.array([100 + i], np.float32)
-    return image(i + (0 if key.endswith("front") else 50))
+    return image(image_number(key, i))
 
 
 def stream_messages(key: str, i: int, log_ns: int) -> Msg:

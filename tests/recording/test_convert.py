@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 
+import frame_barcode
 import numpy as np
 import pytest
-from bag_scenarios import FPS, T0, config, expected_frames, ns, session, value
+from bag_scenarios import FPS, T0, config, expected_frames, image_number, ns, session, value
 from bag_writers import write_mcap_ros2, write_rosbags
 from oracle_helpers import lerobot_row, lerobot_view
 
@@ -20,7 +21,19 @@ from lerobot_ros.recording.convert import ConvertError, convert, options_from_co
 X264 = VideoEncoding(codec="libx264", preset="ultrafast")
 CAMERAS = ("observation.images.front", "observation.images.wrist")
 NUMERIC = ("observation.state", "action", "observation.force")
-CODEC_TOLERANCE = 8  # mean absolute difference, JPEG (front) + x264 at crf 30 on 64x48 patterns
+CODEC_TOLERANCE = 12  # mean absolute difference per frame below the barcode, JPEG (front) + x264 at crf 30 on
+# 64x48 (next to the barcode's edges: 8.3 seen); identity is the barcode's job, not this tolerance's
+
+
+def check_images(frames, chosen: list[int], camera: str, what: str) -> None:
+    """Decoded ``frames`` of ``camera`` are its messages ``chosen`` (one per frame): each frame's
+    barcode reads exactly its message's number, and the content below it is within the codec's
+    tolerance."""
+    read = frame_barcode.read_all(frames)
+    assert read == [image_number(camera, i) for i in chosen], f"{what} {camera}: frames carry message numbers {read}"
+    for k, (frame, i) in enumerate(zip(frames, chosen)):
+        difference = np.abs(frame_barcode.content(frame).astype(int) - frame_barcode.content(value(camera, i)).astype(int))
+        assert difference.mean() < CODEC_TOLERANCE, (what, camera, k, difference.mean())
 
 
 def write_bag(folder, messages, writer: str):
@@ -49,11 +62,8 @@ def check_episode(reader: DatasetReader, episode: int, frames: list, task: str) 
                                       np.stack([value(key, chosen[key]) for _, chosen in frames]))
     assert reader.episode_tasks(episode) == [task] * len(frames)
     for camera in CAMERAS:
-        decoded = reader.video_frames(episode, camera).astype(int)
-        for k, (_, chosen) in enumerate(frames):
-            errors = [np.abs(decoded[k] - value(camera, i).astype(int)).mean() for i in range(chosen[camera] - 1,
-                                                                                                chosen[camera] + 2)]
-            assert errors[1] < CODEC_TOLERANCE and errors[1] < min(errors[0], errors[2]), (camera, k, errors)
+        check_images(reader.video_frames(episode, camera), [chosen[camera] for _, chosen in frames], camera,
+                     f"episode {episode}:")
 
 
 @pytest.mark.parametrize("writer", ["sqlite3", "mcap", "mcap_ros2"])
@@ -96,8 +106,8 @@ def test_lerobot_loads_a_converted_bag(tmp_path, lerobot_reference):
         np.testing.assert_array_equal(columns[key].reshape(len(frames), -1),
                                       np.stack([value(key, chosen[key]) for _, chosen in frames]))
     for camera in CAMERAS:
-        for k, (_, chosen) in enumerate(frames):
-            assert np.abs(columns[camera][k].astype(int) - value(camera, chosen[camera])).mean() < CODEC_TOLERANCE
+        check_images(columns[camera], [chosen[camera] for _, chosen in frames], camera,
+                     f"LeRobot {lerobot_reference.version}:")
     if language:
         assert meta["language_events"][5] == [lerobot_row(say("on it"))]
         assert meta["language_persistent"][0] == [lerobot_row(LanguageRow("assistant", "reach", "subtask",
