@@ -17,7 +17,6 @@ examples:
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 NAME = "convert"
@@ -54,30 +53,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import yaml
-
     from ..dataset import VideoEncoding
-    from ..dataset.info import DatasetNotFoundError
     from ..recording.bag_episodes import load_ranges, parse_range
-    from ..recording.config import RecordingConfigError
-    from ..recording.convert import ConvertError, convert, options_from_config
+    from ..recording.config import RecordingConfigError, read_recording_yaml
+    from ..recording.convert import convert, options_from_config
 
+    raw = read_recording_yaml(args.config)
+    ranges = (tuple(parse_range(r) for r in args.ranges or ())
+              or tuple(load_ranges(args.ranges_file) if args.ranges_file else ()))
     try:
-        raw = yaml.safe_load(args.config.read_text(encoding="utf-8"))
-        if not isinstance(raw, dict):
-            raise RecordingConfigError(f"{args.config}: expected a mapping with 'fps' and 'features' at the top")
-        ranges = (tuple(parse_range(r) for r in args.ranges or ())
-                  or tuple(load_ranges(args.ranges_file) if args.ranges_file else ()))
         options = options_from_config(
             raw, task=args.task, task_topic=args.task_topic, ranges=ranges, distro=args.distro,
             msg_files=tuple(args.msg_files), recover_truncated=args.recover_truncated,
             workers=args.workers, video=VideoEncoding(codec=args.codec), robot_type=args.robot_type,
             header_lag_s=args.header_lag_s, split_on_gaps=not args.keep_gaps, append=args.append,
             quality_dir=args.quality_dir, progress=not args.no_progress)
-        summary = convert(args.bags, args.out, options)
-    except (OSError, RecordingConfigError, ConvertError, DatasetNotFoundError, FileExistsError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    except RecordingConfigError as error:
+        raise RecordingConfigError(f"{args.config}: {error}") from None
+    summary = convert(args.bags, args.out, options)  # errors: one line through cli/errors.py
     print(f"{summary.episodes} episodes, {summary.frames} frames written to {summary.root}; "
           f"quality reports in {summary.quality_dir}")
     return 0

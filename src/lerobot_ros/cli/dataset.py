@@ -28,7 +28,6 @@ examples:
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 NAME = "dataset"
@@ -112,17 +111,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..dataset.hub import HubError
-    from ..dataset.info import DatasetNotFoundError
-
+    """Errors (a missing or damaged dataset, an existing output, a read-only location) end in one
+    line through cli/errors.py."""
     actions = {"info": _info, "check": _check, "repair": _repair, "delete-episodes": _delete, "split": _split,
                "merge": _merge, "remove-feature": _remove, "recompute-stats": _recompute, "plot": _plot,
                "push": _push, "pull": _pull}
-    try:
-        return actions[args.dataset_command](args) or 0
-    except (DatasetNotFoundError, FileExistsError, ValueError, HubError) as error:
-        print(f"error: {' '.join(str(error).split())}", file=sys.stderr)
-        return 1
+    return actions[args.dataset_command](args) or 0
 
 
 def _info(args: argparse.Namespace) -> int:

@@ -2,6 +2,7 @@
 
 A subcommand is a module exposing ``NAME``, ``HELP``, ``add_arguments(parser)`` and
 ``run(args) -> int`` (the exit status); registering one means adding it to :data:`SUBCOMMANDS`.
+A failure the user can cause ends in one line and exit status 1, never a traceback (``errors.py``).
 Subcommand modules import heavy dependencies (rclpy, torch) inside ``run`` so that ``--help`` and
 the other subcommands stay fast.
 """
@@ -13,7 +14,7 @@ import sys
 from types import ModuleType
 from typing import Sequence
 
-from . import calibrate, convert, dataset, record, train
+from . import calibrate, convert, dataset, errors, record, train
 
 SUBCOMMANDS: tuple[ModuleType, ...] = (calibrate, dataset, record, train, convert)
 
@@ -31,7 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except Exception as error:
+        if not errors.caused_by_user(error):
+            raise
+        return errors.report(error)
 
 
 if __name__ == "__main__":

@@ -7,17 +7,17 @@ gives for custom types, and the definitions the bag carries itself (MCAP schemas
 ``message_definitions``), so a bag recorded on another distro decodes with its own definitions.
 
 Every failure is a ``BagError`` naming the bag and the fix: a missing or unreadable bag, a topic
-of a type nothing defines, a truncated MCAP. A truncated MCAP (a recorder killed mid-write has no
-footer) is refused unless ``recover_truncated`` is set; then the bag's MCAP files are read from
-their start up to the cut (``mcap``'s stream reader) and the messages of a chunk the cut went
-through are lost.
+of a type nothing defines, a file that is no MCAP at all (empty, random bytes), a truncated MCAP.
+A truncated MCAP (a recorder killed mid-write has no footer) is refused unless ``recover_truncated``
+is set; then the bag's MCAP files are read from their start up to the cut (``mcap``'s stream
+reader) and the messages of a chunk the cut went through are lost.
 """
 
 from __future__ import annotations
 
 import sqlite3
-import struct
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,10 +88,12 @@ class OpenBag:
             raise BagError(
                 f"bag {self.path}: the MCAP file is truncated (no footer: the recorder was probably killed "
                 "while writing); pass --recover-truncated to convert the messages before the cut")
-        self._raw = _TruncatedMcap(_mcap_files(self.path)) if self.truncated else _RosbagsReader(self.path)
+        with _parsing(self.path):
+            self._raw = _TruncatedMcap(_mcap_files(self.path)) if self.truncated else _RosbagsReader(self.path)
         self.topics = {c.topic: c.msgtype for c in self._raw.connections}
         try:
-            self.typestore = self._typestore()
+            with _parsing(self.path):
+                self.typestore = self._typestore()
         except BaseException:
             self._raw.close()
             raise
@@ -110,12 +112,14 @@ class OpenBag:
         """``(topic, log time ns, message)`` in log-time order for ``topics`` in [start_ns, stop_ns)."""
         for topic in topics:
             self.require_known_type(topic)
-        for topic, log_ns, raw in self._raw.messages(set(topics), start_ns, stop_ns):
-            try:
-                yield topic, log_ns, self.typestore.deserialize_cdr(raw, self.topics[topic])
-            except (ValueError, IndexError, struct.error) as err:  # what corrupt CDR raises
-                raise BagError(f"bag {self.path}: a {self.topics[topic]} message on {topic} at "
-                               f"{log_ns} ns cannot be decoded ({err}); the bag is corrupt") from None
+        with _parsing(self.path):
+            for topic, log_ns, raw in self._raw.messages(set(topics), start_ns, stop_ns):
+                try:
+                    message = self.typestore.deserialize_cdr(raw, self.topics[topic])
+                except Exception as err:  # corrupt CDR raises ValueError, IndexError, struct.error, SerdeError...
+                    raise BagError(f"bag {self.path}: a {self.topics[topic]} message on {topic} at "
+                                   f"{log_ns} ns cannot be decoded ({err}); the bag is corrupt") from None
+                yield topic, log_ns, message
 
     def require_topic(self, topic: str, what: str) -> str:
         """The topic's message type, or a BagError listing the bag's topics."""
@@ -151,6 +155,25 @@ class OpenBag:
         store = get_typestore(Stores.EMPTY)
         store.register(_closure(types, {c.msgtype for c in self._raw.connections}))
         return store
+
+
+@contextmanager
+def _parsing(path: Path) -> Iterator[None]:
+    """Whatever rosbags and mcap raise on damaged bytes, as a BagError naming the bag.
+
+    Measured on random bytes behind the MCAP magic and on byte flips in a real MCAP: ReaderError,
+    ZstdError, UnicodeDecodeError, KeyError, struct.error, OverflowError, OSError, TypesysError,
+    SerdeError, a MemoryError for a garbage record length, even SyntaxError (a garbage type name
+    compiled by rosbags). None of them is the user's bug to read as a traceback.
+    """
+    try:
+        yield
+    except BagError:
+        raise
+    except Exception as err:
+        detail = " ".join(str(err).split())[:160]
+        raise BagError(f"bag {path} cannot be read ({type(err).__name__}: {detail}); the file is damaged: "
+                       "record it again, or pass --recover-truncated when only its end is lost") from None
 
 
 def _closure(types: dict, roots: set[str]) -> dict:
@@ -189,12 +212,24 @@ def _mcap_files(path: Path) -> list[Path]:
 
 
 def _is_truncated_mcap(path: Path) -> bool:
-    """True when one of a bag's MCAP files does not end with the MCAP magic."""
+    """True when one of a bag's MCAP files does not end with the MCAP magic.
+
+    A file that does not start with the magic (an empty file, another format, random bytes) is no
+    MCAP at all, and a BagError says so: calling it truncated would send the user looking for a
+    killed recorder. A file cut inside its leading magic is truncated (nothing readable before the cut).
+    """
     for file in _mcap_files(path):
         with file.open("rb") as stream:
+            head = stream.read(len(MCAP_MAGIC))
             size = stream.seek(0, 2)
+            if size == 0:
+                raise BagError(f"bag {file} is empty (0 bytes), not an MCAP file: nothing was recorded into it; "
+                               "give a bag that ros2 bag record finished writing")
+            if not MCAP_MAGIC.startswith(head):
+                raise BagError(f"bag {file} is not an MCAP file (it does not start with the MCAP magic bytes "
+                               f"{MCAP_MAGIC!r}); give a rosbag2 folder or a .mcap file written by ros2 bag record")
             stream.seek(max(0, size - len(MCAP_MAGIC)))
-            if stream.read() != MCAP_MAGIC:
+            if size < 2 * len(MCAP_MAGIC) or stream.read() != MCAP_MAGIC:
                 return True
     return False
 
@@ -206,7 +241,7 @@ class _RosbagsReader:
         try:
             self._reader = AnyReader([path], default_typestore=get_typestore(Stores.EMPTY))
             self._reader.open()
-        except (AnyReaderError, OSError, sqlite3.DatabaseError) as err:
+        except (AnyReaderError, OSError, sqlite3.DatabaseError) as err:  # not a bag (others: _parsing)
             raise BagError(f"bag {path} cannot be read: {err}; is it a rosbag2 folder or .mcap file?") from None
         self.path = path
         self.connections = [
@@ -244,7 +279,6 @@ class _TruncatedMcap:
     _messages: list[tuple[int, str, bytes]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        from mcap.exceptions import McapError
         from mcap.records import Channel, Message, Schema
         from mcap.stream_reader import StreamReader
 
@@ -261,8 +295,8 @@ class _TruncatedMcap:
                         elif isinstance(record, Message) and record.channel_id in file_channels:
                             self._messages.append(
                                 (record.log_time, file_channels[record.channel_id].topic, record.data))
-                except (McapError, EOFError, ValueError, struct.error):
-                    pass  # the cut: everything before it is kept
+                except Exception:  # noqa: BLE001 - the cut (McapError, EOFError, ...): everything before it is kept
+                    pass
         self._messages.sort(key=lambda m: m[0])
         seen = set()
         for (file, _), channel in channels.items():

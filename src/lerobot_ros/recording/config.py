@@ -17,6 +17,8 @@ Example::
 
 from __future__ import annotations
 
+import difflib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +36,7 @@ DEFAULT_MAX_AGE_PERIODS = 2  # max_age_s defaults to two grid periods
 NUMERIC_DTYPE = "float32"  # LeRobot's dtype for state/action vectors
 IMAGE_NAMES = ["height", "width", "channels"]
 
+TOP_LEVEL_KEYS = ("fps", "features", "language")  # language: recording/live_language.py
 _FEATURE_KEYS = {"key", "topic", "type", "joints", "field", "max_age_s", "time_source", "height",
                  "width", "size", "names"}
 
@@ -115,13 +118,14 @@ class RecordingConfig:
 
 def load_recording_config(source: str | Path | Mapping) -> RecordingConfig:
     """Read and validate a recording config from a YAML file path or an already-parsed mapping."""
-    if isinstance(source, Mapping):
-        raw = source
-    else:
-        path = Path(source)
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        if not isinstance(raw, Mapping):
-            raise RecordingConfigError(f"{path}: expected a mapping with 'fps' and 'features' at the top")
+    if not isinstance(source, Mapping):  # a file: every error names it
+        raw = read_recording_yaml(source)
+        try:
+            return load_recording_config(raw)
+        except RecordingConfigError as error:
+            raise RecordingConfigError(f"{source}: {error}") from None
+    raw = source
+    _check_top_level(raw)
     fps = _fps(raw.get("fps"))
     features_raw = raw.get("features")
     if not isinstance(features_raw, list) or not features_raw:
@@ -136,11 +140,56 @@ def load_recording_config(source: str | Path | Mapping) -> RecordingConfig:
     return RecordingConfig(fps=fps, features=features)
 
 
+def read_recording_yaml(path: str | Path) -> Mapping:
+    """A recording config file, parsed; every way it cannot be read is a RecordingConfigError naming
+    the file (and the line and column of a YAML syntax error), so no caller shows a parser traceback."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RecordingConfigError(f"recording config {path} does not exist; check the path") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise RecordingConfigError(
+            f"recording config {path} cannot be read ({error}); give a UTF-8 YAML file") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}, line {mark.line + 1}, column {mark.column + 1}" if mark is not None else str(path)
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise RecordingConfigError(f"{where}: not valid YAML ({problem}); fix the syntax there (an unclosed "
+                                   "bracket or quote, a missing ':', a tab used for indentation?)") from None
+    if not isinstance(raw, Mapping):
+        raise RecordingConfigError(f"{path}: expected a mapping with 'fps' and 'features' at the top")
+    return raw
+
+
+def _check_top_level(raw: Mapping) -> None:
+    """Unknown top-level keys are refused: a typo (``languag:``) would otherwise silently record the
+    default of the section it meant to set."""
+    unknown = [key for key in raw if key not in TOP_LEVEL_KEYS]
+    if unknown:
+        key = str(unknown[0])
+        close = difflib.get_close_matches(key, TOP_LEVEL_KEYS, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise RecordingConfigError(f"unknown top-level key {key!r} in the recording config; {hint}"
+                                   f"the known keys are {list(TOP_LEVEL_KEYS)}")
+
+
 def _fps(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0 or int(value) != value:
+    if (isinstance(value, bool) or not isinstance(value, (int, float)) or _infinite(value) or value <= 0
+            or int(value) != value):
         raise RecordingConfigError(
             f"fps must be a positive integer (LeRobot stores timestamps as frame_index / fps), got {value!r}")
     return int(value)
+
+
+def _infinite(value: int | float) -> bool:
+    """NaN, infinity (YAML's .nan, .inf) or an int beyond float: no rate or age."""
+    try:
+        return not math.isfinite(value)
+    except OverflowError:
+        return True
 
 
 def _feature(entry: object, index: int, fps: int) -> FeatureConfig:
@@ -158,7 +207,8 @@ def _feature(entry: object, index: int, fps: int) -> FeatureConfig:
     topic = entry.get("topic")
     if not isinstance(topic, str) or not topic:
         raise RecordingConfigError(f"{where}: needs a 'topic' to record from")
-    kind = TYPE_ALIASES.get(entry.get("type"), entry.get("type"))
+    kind = entry.get("type")
+    kind = TYPE_ALIASES.get(kind, kind) if isinstance(kind, str) else kind  # a list or mapping is no type
     if kind not in FEATURE_TYPES:
         raise RecordingConfigError(
             f"{where}: unknown type {entry.get('type')!r}; use one of {list(FEATURE_TYPES) + list(TYPE_ALIASES)}")
@@ -170,7 +220,8 @@ def _feature(entry: object, index: int, fps: int) -> FeatureConfig:
     if time_source not in TIME_SOURCES:
         raise RecordingConfigError(f"{where}: time_source must be one of {list(TIME_SOURCES)}, got {time_source!r}")
     max_age_s = entry.get("max_age_s", DEFAULT_MAX_AGE_PERIODS / fps)
-    if isinstance(max_age_s, bool) or not isinstance(max_age_s, (int, float)) or max_age_s <= 0:
+    if (isinstance(max_age_s, bool) or not isinstance(max_age_s, (int, float)) or max_age_s <= 0
+            or _infinite(max_age_s)):
         raise RecordingConfigError(f"{where}: max_age_s must be a positive number of seconds, got {max_age_s!r}")
     common = dict(key=key, topic=topic, type=kind, max_age_s=float(max_age_s), time_source=time_source)
     if kind in JOINT_TYPES:
