@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import frame_barcode
 import numpy as np
 import pytest
 
@@ -33,8 +34,19 @@ class Clock:
 
 
 def image(i: int, height: int = 16, width: int = 16) -> np.ndarray:
+    """The camera's image at tick i: ``i`` in a barcode band (tests/frame_barcode.py) over a gradient."""
     y, x = np.mgrid[0:height, 0:width]
-    return np.stack([(x * 8 + i * 10) % 256, (y * 8) % 256, np.full_like(x, 40 * (i % 6))], -1).astype(np.uint8)
+    gradient = np.stack([(x * 8 + i * 10) % 256, (y * 8) % 256, np.full_like(x, 40 * (i % 6))], -1).astype(np.uint8)
+    return frame_barcode.stamp(gradient, i)
+
+
+def assert_images_of_ticks(frames: np.ndarray, ticks: list[int]) -> None:
+    """Decoded ``frames`` are the images pushed at ``ticks``: barcodes exactly; the content (8x16 px left
+    below the band, x264 ultrafast) within a mean absolute difference of 16 (12.6 seen)."""
+    assert frame_barcode.read_all(frames) == ticks, "the episode's frames are not the images of its ticks"
+    for frame, tick in zip(frames, ticks):
+        difference = np.abs(frame_barcode.content(frame).astype(int) - frame_barcode.content(image(tick)).astype(int))
+        assert difference.mean() < 16, (tick, difference.mean())
 
 
 def open_session(tmp_path, clock, language=True, **settings) -> RecordingSession:
@@ -86,8 +98,7 @@ def test_episode_values_timestamps_and_live_language(tmp_path):
     np.testing.assert_array_equal(columns["observation.state"][:, 0], np.arange(1, 8, dtype=np.float32))
     np.testing.assert_array_equal(columns["timestamp"], (np.arange(7) / FPS).astype(np.float32))
     assert reader.episode_tasks(0) == ["pick up the cube"] * 7
-    frames = reader.video_frames(0, CAMERA).astype(int)
-    assert np.abs(frames - np.stack([image(i) for i in range(1, 8)]).astype(int)).mean() < 6
+    assert_images_of_ticks(reader.video_frames(0, CAMERA), list(range(1, 8)))
     language = reader.episode_language(0)
     assert language.persistent == [
         LanguageRow(role="assistant", content="reach, then grasp", style="plan", timestamp=0.0),
@@ -116,6 +127,8 @@ def test_a_stale_camera_truncates_the_episode_and_says_so(tmp_path):
     assert account.truncated_at_s == pytest.approx(1000.6) and "TRUNCATED" in outcome.message
     session.finalize()
     assert DatasetReader(tmp_path / "ds").episodes[0].length == 5
+    # tick 5 holds the image of tick 4 (the newest, still fresh)
+    assert_images_of_ticks(DatasetReader(tmp_path / "ds").video_frames(0, CAMERA), [1, 2, 3, 4, 4])
 
 
 def test_a_stale_camera_splits_the_take_into_episodes_and_keeps_every_fresh_frame(tmp_path):
