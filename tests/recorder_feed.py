@@ -11,6 +11,7 @@ import threading
 import time
 from pathlib import Path
 
+import frame_barcode
 import numpy as np
 import rclpy
 import yaml
@@ -45,10 +46,20 @@ for _feature in CONFIG["features"]:
 
 
 def image(seq: int) -> np.ndarray:
-    """A smooth image that changes with ``seq`` (easy on the codec, distinct per frame)."""
+    """A smooth image that changes with ``seq`` (easy on the codec), with ``seq`` (mod 65536) in a
+    barcode band at the top (tests/frame_barcode.py): a decoded frame says which message it was."""
     y, x = np.mgrid[0:HEIGHT, 0:WIDTH]
-    return np.stack([(x * 6 + seq * 3) % 256, (y * 8 + seq) % 256, np.full_like(x, (seq * 5) % 200)],
-                    -1).astype(np.uint8)
+    gradient = np.stack([(x * 6 + seq * 3) % 256, (y * 8 + seq) % 256, np.full_like(x, (seq * 5) % 200)],
+                        -1).astype(np.uint8)
+    return frame_barcode.stamp(gradient, seq % frame_barcode.capacity(HEIGHT, WIDTH))
+
+
+def image_seqs(frames: np.ndarray, near: np.ndarray) -> np.ndarray:
+    """The feed's sequence number of each decoded frame, from its barcode (mod 65536), unwrapped to the
+    number nearest ``near`` (e.g. the frame's state sequence numbers)."""
+    capacity = frame_barcode.capacity(HEIGHT, WIDTH)
+    read = np.array(frame_barcode.read_all(frames))
+    return read + np.round((np.asarray(near) - read) / capacity).astype(int) * capacity
 
 
 def recorder_params(tmp_path: Path, root: Path, **overrides) -> dict:
