@@ -18,6 +18,9 @@ class Param:
     min: float | None = None
     max: float | None = None
     choices: tuple[str, ...] | None = None
+    # Read once at start-up, so `ros2 param set` must be refused rather than report a change the node
+    # never makes (what ros2_controllers does). Set False only for a parameter the node re-reads.
+    read_only: bool = True
 
     def validate(self, value: Any) -> Any:
         """Return ``value`` if it is acceptable, else raise ValueError naming the parameter and the fix."""
@@ -35,12 +38,15 @@ class Param:
 
 
 def declare(node, params: Sequence[Param]) -> dict[str, Any]:
-    """Declare ``params`` on an rclpy node (with descriptors) and return their validated values."""
+    """Declare ``params`` on an rclpy node (with descriptors) and return their validated values.
+
+    Read-only parameters still take their values from parameter files and ``-p`` overrides; only a
+    later ``set_parameters`` (``ros2 param set``) is refused, with rclpy's "read-only" reason."""
     from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 
     values = {}
     for p in params:
-        descriptor = ParameterDescriptor(description=p.description)
+        descriptor = ParameterDescriptor(description=p.description, read_only=p.read_only)
         if isinstance(p.default, float) and (p.min is not None or p.max is not None):
             descriptor.floating_point_range = [FloatingPointRange(
                 from_value=float(p.min if p.min is not None else -1e300),
