@@ -12,12 +12,13 @@ shared-memory Fast DDS profile (docs/cameras.md).
 
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription
-from launch.conditions import IfCondition, LaunchConfigurationNotEquals
+from launch.conditions import IfCondition
 from launch.launch_description_sources import PythonLaunchDescriptionSource
-from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
+from launch.substitutions import LaunchConfiguration, NotEqualsSubstitution, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
+from lerobot_ros.launch_checks import require_packages
 
 
 def _camera(name: str, share, namespace) -> Node:
@@ -32,7 +33,7 @@ def _camera(name: str, share, namespace) -> Node:
             "source": ParameterValue(LaunchConfiguration("camera_source"), value_type=str),
             "index_or_path": ParameterValue(source, value_type=str),
         }],
-        condition=LaunchConfigurationNotEquals(f"{name}_camera", "none"),
+        condition=IfCondition(NotEqualsSubstitution(source, "none")),
         output="screen",
         emulate_tty=True,
     )
@@ -84,5 +85,7 @@ def generate_launch_description():
         launch_arguments={"robot_type": robot_type, "namespace": namespace, "publish_description": "false"}.items(),
         condition=IfCondition(LaunchConfiguration("rviz")),
     )
-    return LaunchDescription([*arguments, robot, _camera("front", share, namespace),
+    # Before robot_node: a missing package must fail the launch before the arm is powered (issue 13, bug 3).
+    check = require_packages(["robot_state_publisher"], rviz=["rviz2"])
+    return LaunchDescription([*arguments, check, robot, _camera("front", share, namespace),
                               _camera("wrist", share, namespace), description, rviz])

@@ -14,11 +14,12 @@ import os
 import yaml
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription
+from launch.actions import DeclareLaunchArgument, GroupAction, IncludeLaunchDescription
 from launch.conditions import IfCondition
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
+from lerobot_ros.launch_checks import require_packages
 
 URDF = "urdf/so101_follower.urdf"
 SRDF = "config/moveit/so101/so101.srdf"
@@ -81,7 +82,9 @@ def generate_launch_description():
         condition=IfCondition(LaunchConfiguration("rviz")),
         output="screen",
     )
-    robot = IncludeLaunchDescription(
+    # Scoped: an include sets its launch arguments in the including scope, so the `rviz: false` given
+    # to bringup would otherwise turn off our own RViz below (issue 13, bug 1).
+    robot = GroupAction([IncludeLaunchDescription(
         PythonLaunchDescriptionSource(os.path.join(share, BRINGUP)),
         launch_arguments={
             "robot_type": "so101_follower",
@@ -91,6 +94,7 @@ def generate_launch_description():
             "camera_source": LaunchConfiguration("camera_source"),
             "rviz": "false",  # RViz with the MotionPlanning panel starts here; unpassed, bringup reads our `rviz`
         }.items(),
-        condition=IfCondition(LaunchConfiguration("bringup")),
-    )
-    return LaunchDescription([*arguments, robot, move_group, rviz])
+    )], condition=IfCondition(LaunchConfiguration("bringup")))
+    # Before the robot: a missing package must fail the launch before the arm is powered (issue 13, bug 3).
+    check = require_packages(["moveit_ros_move_group"], rviz=["rviz2"], bringup=["robot_state_publisher"])
+    return LaunchDescription([*arguments, check, robot, move_group, rviz])

@@ -48,12 +48,17 @@ def generate_launch_description():
                               description="camera_node source: opencv, or sim (a view of the simulated arm)"),
         DeclareLaunchArgument("camera_index_or_path", default_value="0",
                               description="camera_node: OpenCV device index, device path or video file"),
+        DeclareLaunchArgument("chunk_fps", default_value="0.0",
+                              description="Rate of the checkpoint's action chunks, for one that does not record "
+                                          "its fps (0 = the checkpoint's)"),
         DeclareLaunchArgument("heartbeat_timeout_s", default_value="1.0",
                               description="The arm moves only while `heartbeat` arrives within this time (0 = off)"),
         DeclareLaunchArgument("speech", default_value="true", description="Also start say_node"),
-        DeclareLaunchArgument("speech_output", default_value="audio",
-                              description="say_node output: audio, wav (files only, no audio device) or both"),
-        DeclareLaunchArgument("wav_dir", default_value="", description="say_node: folder for WAV files"),
+        DeclareLaunchArgument("speech_output", default_value="auto",
+                              description="say_node output: auto (the audio device, else WAV files), audio, "
+                                          "wav (files only, no audio device) or both"),
+        DeclareLaunchArgument("wav_dir", default_value="/tmp/lerobot_ros_speech",
+                              description="say_node: folder for WAV files"),
         DeclareLaunchArgument("namespace", default_value="", description="Namespace of the nodes and their topics"),
     ]
     namespace = LaunchConfiguration("namespace")
@@ -84,6 +89,7 @@ def generate_launch_description():
             "port": _arg("port"),  # with calibration_id: the follower's joint limits clamp the actions
             "calibration_id": _arg("calibration_id"),
             "heartbeat_timeout_s": _arg("heartbeat_timeout_s", float),
+            "chunk_fps": _arg("chunk_fps", float),
         }],
         output="screen",
         emulate_tty=True,
