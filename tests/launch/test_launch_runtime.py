@@ -1,0 +1,150 @@
+"""Every launch file run with `ros2 launch` against the colcon-installed package (issue 13).
+
+Checks the graph that comes up (node names, namespaces, remaps, rates, parameters, including a custom
+parameter file under a namespace) with rclpy and the `ros2` command, and that Ctrl-C leaves no process.
+robot_state_publisher, move_group, rviz2 and joint_state_publisher_gui are STAND-INS (conftest.py):
+they record what launch gave them.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import rclpy
+
+from conftest import assert_stops_cleanly
+from ros_client import RobotClient
+
+pytestmark = [pytest.mark.slow, pytest.mark.ros]
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def ros():
+    rclpy.init()
+    yield
+    rclpy.shutdown()
+
+
+def _param(launch, node: str, name: str) -> str:
+    result = launch.ros2("param", "get", "--no-daemon", node, name)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout.strip()
+
+
+def _rate(namespace: str, window_s: float = 3.0) -> float:
+    client = RobotClient(name="launch_test_client", namespace=namespace)
+    try:
+        client.wait_for_state(timeout=30)
+        return client.rate_hz(window_s)[0]
+    finally:
+        client.close()
+
+
+def test_robot_launch_under_a_namespace_with_a_custom_params_file(ros, launch, tmp_path):
+    params = tmp_path / "my_robot.yaml"
+    params.write_text("/**:\n  ros__parameters:\n    publish_rate_hz: 50.0\n    diagnostics_rate_hz: 2.0\n")
+    run = launch("robot.launch.py", "namespace:=arm1", f"params_file:={params}")
+    run.wait_log("joints at")
+    assert 45 < _rate("arm1") < 55
+    assert _param(run, "/arm1/robot_node", "publish_rate_hz") == "Double value is: 50.0"
+    # Read once at start-up: a change is refused, not reported as done (bug 8).
+    result = run.ros2("param", "set", "--no-daemon", "/arm1/robot_node", "publish_rate_hz", "10.0")
+    assert "read-only" in result.stdout + result.stderr and "Set parameter successful" not in result.stdout
+    assert _param(run, "/arm1/robot_node", "publish_rate_hz") == "Double value is: 50.0"
+    assert_stops_cleanly(run)
+
+
+def _graph(run, kind: str, expected: set[str], timeout: float = 30.0) -> set[str]:
+    """`ros2 node list` / `ros2 topic list` (kind: node, topic), asked again until it shows ``expected``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = run.ros2(kind, "list", "--no-daemon", "--spin-time", "2")
+        names = set(result.stdout.split())
+        if expected <= names or time.monotonic() > deadline:
+            assert expected <= names, f"ros2 {kind} list: {sorted(names)} {result.stderr}"
+            return names
+
+
+def test_camera_launch_names_the_node_and_its_topics_after_the_camera(ros, launch):
+    run = launch("camera.launch.py", "name:=wrist", "source:=sim", "namespace:=cam")
+    _graph(run, "topic", {"/cam/wrist/image_raw", "/cam/wrist/camera_info"})
+    _graph(run, "node", {"/cam/wrist_camera"})
+    assert_stops_cleanly(run)
+
+
+def test_description_launch_gives_robot_state_publisher_the_urdf(launch):
+    run = launch("description.launch.py", "robot_type:=koch_follower", "namespace:=arm3")
+    started = run.standin("robot_state_publisher")
+    assert started["node"] == "/arm3/robot_state_publisher"
+    assert started["parameters"]["robot_description"] == (REPO / "urdf" / "koch_follower.urdf").read_text()
+    assert_stops_cleanly(run)
+
+
+def test_bringup_launch_starts_robot_camera_and_description_without_deprecation_warnings(ros, launch):
+    run = launch("bringup.launch.py", "namespace:=arm2", "camera_source:=sim", "front_camera:=0")
+    run.wait_log("joints at")
+    assert run.standin("robot_state_publisher")["node"] == "/arm2/robot_state_publisher"
+    assert _rate("arm2", 2.0) > 80
+    nodes = _graph(run, "node", {"/arm2/robot_node", "/arm2/front_camera", "/arm2/robot_state_publisher"})
+    assert "/arm2/wrist_camera" not in nodes  # wrist_camera:=none (default)
+    assert not (run.standin_dir / "rviz2.json").exists()  # rviz:=false (default)
+    assert_stops_cleanly(run)
+    assert "deprecated" not in run.log.lower()  # bug 4: LaunchConfigurationNotEquals
+
+
+@pytest.mark.parametrize("file, missing", [
+    ("bringup.launch.py", "robot_state_publisher"),
+    ("moveit.launch.py", "moveit_ros_move_group"),
+    ("moveit.launch.py", "rviz2"),
+])
+def test_a_missing_package_fails_the_launch_before_any_node_starts(launch, file, missing):
+    """Bug 3: robot_node was left running (torque on, parent PID 1) when a later package was missing."""
+    run = launch(file, without=(missing,))
+    rc = run.proc.wait(60)
+    assert rc != 0
+    assert f"package(s) not found: {missing}" in run.log and "nothing was started" in run.log
+    assert "process started" not in run.log  # launch logs "[INFO] [robot_node-1]: process started ..."
+    assert not run.processes()
+
+
+def test_sim_launch_starts_the_simulated_robot_camera_and_rviz(ros, launch):
+    run = launch("sim.launch.py", "robot_type:=so100_follower")
+    run.wait_log("joints at")
+    assert run.standin("rviz2")["argv"][:1] == ["-d"]
+    assert run.standin("robot_state_publisher")["node"] == "/robot_state_publisher"
+    _graph(run, "topic", {"/front/image_raw"})
+    assert_stops_cleanly(run)
+
+
+def test_rviz_launch_with_sliders_starts_description_gui_and_rviz(launch):
+    run = launch("rviz.launch.py", "gui:=true", "namespace:=viz")
+    assert run.standin("joint_state_publisher_gui")["node"] == "/viz/joint_state_publisher_gui"
+    assert run.standin("rviz2")["argv"][1].endswith("share/lerobot_ros/config/rviz/lerobot_ros.rviz")
+    assert run.standin("robot_state_publisher")["node"] == "/viz/robot_state_publisher"
+    assert_stops_cleanly(run)
+
+
+def test_moveit_launch_starts_move_group_rviz_and_the_robot(ros, launch):
+    run = launch("moveit.launch.py")
+    run.wait_log("joints at")
+    move_group = run.standin("move_group")["parameters"]
+    assert move_group["robot_description_semantic"] == (REPO / "config/moveit/so101/so101.srdf").read_text()
+    assert move_group["moveit_controller_manager"].startswith("moveit_simple_controller_manager")
+    # Bug 1: with bringup:=true (the default) RViz never started.
+    rviz = run.standin("rviz2")
+    assert rviz["argv"][1].endswith("config/rviz/moveit.rviz") and "robot_description" in rviz["parameters"]
+    assert _rate("", 2.0) > 80
+    assert_stops_cleanly(run)
+
+
+def test_teleop_launch_drives_the_follower_from_the_leader(ros, launch):
+    run = launch("teleop.launch.py", "namespace:=tele")
+    run.wait_log("joints at")
+    run.wait_log("leader so101_leader")
+    _graph(run, "node", {"/tele/robot_node", "/tele/teleop_node"})
+    assert _param(run, "/tele/teleop_node", "rate_hz") == "Double value is: 100.0"
+    _graph(run, "topic", {"/tele/arm_controller/joint_trajectory"})
+    assert_stops_cleanly(run)
