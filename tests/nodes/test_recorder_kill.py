@@ -1,6 +1,12 @@
-"""SIGKILL recorder_node at seeded random moments (idle, recording, in the middle of a save): after
-repair the folder holds every episode whose stop_episode had answered, bit for bit, the next
-recorder_node resumes it, and LeRobot 0.6.1 loads the result."""
+"""SIGKILL recorder_node at seeded random moments: after repair the folder holds every episode whose
+stop_episode had answered, bit for bit, the next recorder_node resumes it, and LeRobot 0.6.1 loads
+the result with the same states, actions and frames.
+
+The moments are checked, not assumed: each kill is filed under what was observed when it landed,
+and all four must have happened: ``idle`` (the status said idle), ``recording`` (the status said
+recording, with frames written), ``saving`` (stop_episode called, no answer before the process died:
+a kill in the middle of the save) and ``answered`` (killed just after stop_episode answered: that
+episode must survive). Frames are identified by their barcode (tests/frame_barcode.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ import time
 
 import numpy as np
 import pytest
-from recorder_feed import CAMERA, RecorderFeed, recorder_params
+from recorder_feed import CAMERA, RecorderFeed, image_seqs, recorder_params
 from ros_processes import NodeProcess, wait_for
 
 from lerobot_ros.dataset import DatasetReader, repair
@@ -20,6 +26,7 @@ from oracle_helpers import lerobot_view
 pytestmark = [pytest.mark.slow, pytest.mark.ros]
 
 TRIALS = 20
+MOMENTS = ("idle", "recording", "saving", "answered")
 
 
 def _digest(reader: DatasetReader, episode: int) -> str:
@@ -70,22 +77,35 @@ def test_sigkill_at_random_moments_keeps_every_finished_episode(ros, tmp_path, o
                 stopped = feed.call("stop_episode")
                 assert stopped.success, stopped.message
                 finished[len(finished)] = _digest(DatasetReader(root), len(finished))
-            moment = rng.choice(["idle", "recording", "saving"])
+            moment = rng.choice(MOMENTS)
             pending = None
             if moment != "idle":
                 assert feed.call("start_episode", "killed").success
+                _frames_flowing(feed)
                 time.sleep(rng.uniform(0.2, 0.7))
-            if moment == "saving":
+            if moment in ("saving", "answered"):
                 pending = feed.call_async("stop_episode")
-            time.sleep(rng.uniform(0.0, 0.25))
+            if moment == "answered":
+                assert wait_for(pending.done, 30.0), "stop_episode did not answer"
+                time.sleep(rng.uniform(0.0, 0.05))
+            elif moment == "saving":
+                time.sleep(rng.uniform(0.0, 0.1))
+            else:
+                time.sleep(rng.uniform(0.0, 0.25))
+                expected = "idle" if moment == "idle" else "recording"
+                status = feed.status()
+                assert status.state == expected and (moment == "idle" or status.frames > 0), (moment, status)
             node.stop(signal.SIGKILL)
+            if pending is not None:
+                time.sleep(0.2)  # an answer sent just before the kill may still be on its way
+                moment = "answered" if pending.done() else "saving"
             moments.append(moment)
 
             report = repair(root)
             repaired.append(report.changed)
             reader = DatasetReader(root)
             answered = pending is not None and pending.done() and pending.result().success
-            assert len(finished) <= reader.num_episodes <= len(finished) + (moment == "saving")
+            assert len(finished) <= reader.num_episodes <= len(finished) + (pending is not None)
             if answered:
                 assert reader.num_episodes == len(finished) + 1, "an episode whose save had answered was lost"
             for episode, digest in finished.items():
@@ -97,12 +117,24 @@ def test_sigkill_at_random_moments_keeps_every_finished_episode(ros, tmp_path, o
             assert not repair(root).changed
     finally:
         feed.close()
-    assert {"idle", "recording", "saving"} <= set(moments)
+    assert set(moments) == set(MOMENTS), f"kill moments observed: {moments}"
     assert any(repaired), "no kill left anything for repair to cut (staging, tails, a half-written save)"
     assert len(finished) >= 10, finished
 
     columns, meta = lerobot_view(oracle_python, root, tmp_path / "view")
     reader = DatasetReader(root)
     assert meta["num_episodes"] == len(finished) and meta["num_frames"] == reader.num_frames
-    ours = np.concatenate([reader.episode_columns(e)["observation.state"] for e in range(len(finished))])
-    np.testing.assert_array_equal(columns["observation.state"], ours)
+    at = 0
+    for episode in range(len(finished)):
+        ours = reader.episode_columns(episode)
+        frames = reader.video_frames(episode, CAMERA)
+        stop = at + len(frames)
+        for key in ("observation.state", "action"):
+            np.testing.assert_array_equal(columns[key][at:stop], ours[key], err_msg=f"episode {episode}: {key}")
+        seq = ours["observation.state"][:, 1]
+        shown = image_seqs(frames, seq)
+        assert np.all(np.abs(shown - seq) <= 1), f"episode {episode}: images {shown.tolist()}, states {seq.tolist()}"
+        np.testing.assert_array_equal(image_seqs(columns[CAMERA][at:stop], seq), shown,
+                                      err_msg=f"episode {episode}: LeRobot decodes other frames than ours")
+        assert np.abs(columns[CAMERA][at:stop].astype(int) - frames.astype(int)).mean() < 1
+        at = stop

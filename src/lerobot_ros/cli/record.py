@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     from lerobot_ros.dataset.hub import HubError, push
     from lerobot_ros.nodes.recorder_node import RecorderNode
     from lerobot_ros.nodes.spin_thread import spin_in_thread
-    from lerobot_ros.recording.config import RecordingConfigError
+    from lerobot_ros.recording.config import RecordingConfigError, load_recording_config
     from lerobot_ros.recording.driver import DriverResult, DriverSettings, SessionDriver
     from lerobot_ros.recording.session import SessionError
     from lerobot_ros.teleop.output import STOP_RECORDING
@@ -102,7 +102,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         settings = DriverSettings(task=args.task, num_episodes=args.num_episodes,
                                   episode_time_s=args.episode_time_s, reset_time_s=args.reset_time_s)
-    except ValueError as err:
+        load_recording_config(args.config.expanduser())  # a bad config: its error before ROS starts
+    except ValueError as err:  # RecordingConfigError too
         print(f"lerobot-ros record: {err}", file=sys.stderr)
         return 1
     events: queue.Queue = queue.Queue()
