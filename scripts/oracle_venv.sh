@@ -9,7 +9,17 @@ LEROBOT_VERSION=0.6.1
 ORACLE_VENV=${LEROBOT_ORACLE_VENV:-$HOME/.cache/lerobot-oracle-$LEROBOT_VERSION}
 MARKER="$ORACLE_VENV/.lerobot-oracle-ready"
 
+# LeRobot's servo SDKs (its feetech and dynamixel extras): the units interop test runs LeRobot's own
+# SO101Follower on our simulated bus. Added to a venv built before they were needed.
+ensure_motor_sdks() {
+  if ! "$ORACLE_VENV/bin/python" -c "import scservo_sdk, dynamixel_sdk" 2>/dev/null; then
+    "$ORACLE_VENV/bin/pip" install -q "lerobot[dataset,feetech,dynamixel]==$LEROBOT_VERSION" \
+      2> >(grep -v "is ignored: it is neither" >&2)
+  fi
+}
+
 if [ -f "$MARKER" ]; then
+  ensure_motor_sdks
   exit 0
 fi
 
@@ -28,11 +38,11 @@ if [ -z "$PY312" ]; then
   exit 1
 fi
 
-echo "oracle_venv: creating $ORACLE_VENV with lerobot[dataset]==$LEROBOT_VERSION (about 3 min, 5.4 GB)"
+echo "oracle_venv: creating $ORACLE_VENV with lerobot[dataset,feetech,dynamixel]==$LEROBOT_VERSION (about 3 min, 5.4 GB)"
 rm -rf "$ORACLE_VENV"
 "$PY312" -m venv "$ORACLE_VENV"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
-if ! "$ORACLE_VENV/bin/pip" install -q "lerobot[dataset]==$LEROBOT_VERSION" \
+if ! "$ORACLE_VENV/bin/pip" install -q "lerobot[dataset,feetech,dynamixel]==$LEROBOT_VERSION" \
     2> >(grep -v "is ignored: it is neither" >&2); then
   echo "oracle_venv: pip could not install lerobot[dataset]==$LEROBOT_VERSION; check access to the" \
        "PyPI registry, then rerun scripts/oracle_venv.sh (or make oracle)" >&2
@@ -40,6 +50,6 @@ if ! "$ORACLE_VENV/bin/pip" install -q "lerobot[dataset]==$LEROBOT_VERSION" \
   exit 1
 fi
 HF_HUB_OFFLINE=1 "$ORACLE_VENV/bin/python" -c \
-  "from lerobot.datasets.lerobot_dataset import LeRobotDataset; import av"
+  "from lerobot.datasets.lerobot_dataset import LeRobotDataset; import av, scservo_sdk, dynamixel_sdk"
 touch "$MARKER"
 echo "oracle_venv: $ORACLE_VENV ready"

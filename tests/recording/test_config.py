@@ -42,7 +42,7 @@ def test_dataset_features_match_writer_format():
     config = load_recording_config(_config(STATE, CAMERA, {"key": "extra", "topic": "/x", "type": "float_array",
                                                           "size": 3}))
     assert config.dataset_features() == {
-        "observation.state": {"dtype": "float32", "shape": [2], "names": ["a", "b"]},
+        "observation.state": {"dtype": "float32", "shape": [2], "names": ["a.pos", "b.pos"]},
         "observation.images.front": {"dtype": "video", "shape": [24, 32, 3],
                                      "names": ["height", "width", "channels"]},
         "extra": {"dtype": "float32", "shape": [3], "names": None},

@@ -17,6 +17,7 @@ examples:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 NAME = "convert"
@@ -39,7 +40,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         metavar="PKG/msg/NAME.msg", help="definition of a custom message type (repeatable)")
     parser.add_argument("--workers", type=int, default=1, help="processes encoding episodes in parallel")
     parser.add_argument("--codec", default="libsvtav1", help="video encoder (libsvtav1, LeRobot's default, or libx264)")
-    parser.add_argument("--robot-type", default=None)
+    parser.add_argument("--robot-type", default=None,
+                        help="robot_type for info.json (default: LeRobot's name of the config's robot)")
+    parser.add_argument("--namespace", default="/",
+                        help="namespace the config's relative topics resolve against (default /, as in the bag)")
+    parser.add_argument("--calibration-id", default="", help="LeRobot calibration id of the config's robot: "
+                        "converts joint positions into the config's units (not needed for radians)")
+    parser.add_argument("--calibration-file", default="", help="explicit calibration JSON (overrides the id)")
+    parser.add_argument("--calibration-dir", default="", help="calibration root (default: LeRobot's)")
+    parser.add_argument("--simulated", action="store_true",
+                        help="the bag was recorded from a simulated arm (port sim): use the simulator's calibration")
     parser.add_argument("--header-lag-s", type=float, default=0.5,
                         help="time_source header: how long after its stamp a message may be logged")
     parser.add_argument("--keep-gaps", action="store_true",
@@ -56,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
     from ..dataset import VideoEncoding
     from ..recording.bag_episodes import load_ranges, parse_range
     from ..recording.config import RecordingConfigError, read_recording_yaml
+    from ..recording.contract import FeatureContract
     from ..recording.convert import convert, options_from_config
 
     raw = read_recording_yaml(args.config)
@@ -67,7 +78,10 @@ def run(args: argparse.Namespace) -> int:
             msg_files=tuple(args.msg_files), recover_truncated=args.recover_truncated,
             workers=args.workers, video=VideoEncoding(codec=args.codec), robot_type=args.robot_type,
             header_lag_s=args.header_lag_s, split_on_gaps=not args.keep_gaps, append=args.append,
-            quality_dir=args.quality_dir, progress=not args.no_progress)
+            quality_dir=args.quality_dir, progress=not args.no_progress, namespace=args.namespace)
+        contract = FeatureContract.for_arm(options.config, args.calibration_file, args.calibration_id,
+                                           args.calibration_dir, args.simulated)
+        options = dataclasses.replace(options, calibration=contract.calibration)
     except RecordingConfigError as error:
         raise RecordingConfigError(f"{args.config}: {error}") from None
     summary = convert(args.bags, args.out, options)  # errors: one line through cli/errors.py

@@ -36,7 +36,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--episode-time-s", type=float, default=60.0, help="length of an episode (default 60)")
     parser.add_argument("--reset-time-s", type=float, default=60.0,
                         help="reset period after each episode but the last (default 60)")
-    parser.add_argument("--robot-type", default="", help="robot_type for info.json, e.g. so_follower")
+    parser.add_argument("--robot-type", default="", help="robot_type for info.json, e.g. so_follower (default: "
+                        "LeRobot's name of the config's robot)")
+    parser.add_argument("--calibration-id", default="", help="LeRobot calibration id of the config's robot: "
+                        "converts joint positions into the config's units (as robot_node takes it)")
+    parser.add_argument("--calibration-file", default="", help="explicit calibration JSON (overrides the id)")
+    parser.add_argument("--calibration-dir", default="", help="calibration root (default: LeRobot's)")
+    parser.add_argument("--port", default="", help="the robot_node's port: `sim` takes the simulator's calibration")
     parser.add_argument("--codec", default="libsvtav1", help="video codec: libsvtav1 (default) or libx264")
     parser.add_argument("--on-gap", choices=("split", "truncate"), default="split",
                         help="when a stream stalls mid-episode: split (default) saves the part before the stall as "
@@ -122,6 +128,9 @@ def run(args: argparse.Namespace) -> int:
                  Parameter("root", value=str(args.root.expanduser())),
                  Parameter("robot_type", value=args.robot_type), Parameter("codec", value=args.codec),
                  Parameter("on_gap", value=args.on_gap),
+                 Parameter("calibration_id", value=args.calibration_id),
+                 Parameter("calibration_file", value=args.calibration_file),
+                 Parameter("calibration_dir", value=args.calibration_dir), Parameter("port", value=args.port),
                  Parameter("events_topic", value=args.events_topic)]
     try:
         node = RecorderNode(event_handler=events.put, parameter_overrides=overrides, namespace=args.namespace)

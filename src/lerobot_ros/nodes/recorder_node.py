@@ -34,7 +34,6 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-import yaml
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
@@ -46,9 +45,11 @@ from trajectory_msgs.msg import JointTrajectory
 
 from lerobot_ros.dataset import FileLimits, VideoEncoding
 from lerobot_ros.recording.config import FeatureConfig, RecordingConfigError, load_recording_config
-from lerobot_ros.recording.live_language import load_language_topics
-from lerobot_ros.recording.message_values import MessageValueError, feature_value, header_time_s
+from lerobot_ros.recording.contract import FeatureContract
+from lerobot_ros.recording.message_values import MessageValueError, header_time_s
 from lerobot_ros.recording.session import FINALIZED, GAP_POLICIES, RecordingSession, SessionError, SessionSettings
+from lerobot_ros.robots.tables import robot_type
+from lerobot_ros.sim.ports import is_sim_port
 from lerobot_ros.teleop.output import NEXT_EPISODE, RERECORD_EPISODE, STOP_RECORDING
 from lerobot_ros_interfaces.msg import RecorderStatus
 from lerobot_ros_interfaces.srv import StartEpisode
@@ -61,7 +62,14 @@ PARAMS = (
     Param("config", "", "Recording YAML: fps, features (topic -> dataset feature) and language topics "
           "(docs/recording.md)"),
     Param("root", "", "Dataset folder: created when missing, resumed (repaired first) when it holds a dataset"),
-    Param("robot_type", "", "robot_type written to info.json (e.g. so_follower); empty leaves it null"),
+    Param("robot_type", "", "robot_type written to info.json (e.g. so_follower); empty: LeRobot's name of the "
+          "config's robot, else null"),
+    Param("calibration_id", "", "LeRobot calibration id of the config's robot (as robot_node takes it): converts "
+          "joint positions into the config's units; not needed for radians"),
+    Param("calibration_file", "", "Explicit calibration JSON of the config's robot (overrides calibration_id)"),
+    Param("calibration_dir", "", "Calibration root; empty = $HF_LEROBOT_CALIBRATION or LeRobot's default"),
+    Param("port", "", "The robot_node's port; only tells a simulated arm (`sim`...), whose calibration is the "
+          "simulator's unless one is given"),
     Param("codec", "libsvtav1", "Video codec (LeRobot's default libsvtav1; libx264 encodes several times faster)",
           choices=("libsvtav1", "libx264", "h264", "libx265")),
     Param("crf", 30, "Video quality (constant rate factor; lower is better and larger)", min=0, max=63),
@@ -93,24 +101,29 @@ def received_time_s(info: dict) -> float | None:
     return stamp_ns * 1e-9 if stamp_ns > 0 else None
 
 
-def open_session(p: dict) -> RecordingSession:
-    """The session the parameters describe (the dataset created or resumed)."""
+def open_session(p: dict) -> tuple[RecordingSession, FeatureContract]:
+    """The session the parameters describe (the dataset created or resumed) and the contract that
+    converts its messages (saved in the dataset's meta/ when the dataset is new)."""
     if not p["config"] or not p["root"]:
         raise ValueError("set both parameters `config` (the recording YAML) and `root` (the dataset folder)")
-    path = Path(p["config"]).expanduser()
-    if not path.is_file():
-        raise ValueError(f"recording config {path} does not exist")
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    config = load_recording_config(path)
-    camera_keys = tuple(f.key for f in config.features if f.is_image)
-    language = load_language_topics(raw.get("language"), camera_keys)
+    config = load_recording_config(Path(p["config"]).expanduser())
+    contract = FeatureContract.for_arm(config, p["calibration_file"], p["calibration_id"], p["calibration_dir"],
+                                       is_sim_port(p["port"]))
+    meta = Path(p["root"]).expanduser() / "meta"
+    new = not (meta / "info.json").exists()
+    if not new:
+        contract.check_matches(meta)
     settings = SessionSettings(
-        root=Path(p["root"]).expanduser(), robot_type=p["robot_type"] or None,
+        root=Path(p["root"]).expanduser(),
+        robot_type=p["robot_type"] or (robot_type(config.robot.type).calibration_name if config.robot else None),
         video=VideoEncoding(codec=p["codec"], crf=p["crf"]), max_queued_frames=p["max_queued_frames"],
         sample_delay_s=p["sample_delay_s"], on_gap=p["on_gap"],
         limits=FileLimits(data_files_size_in_mb=p["data_files_size_in_mb"],
                           video_files_size_in_mb=p["video_files_size_in_mb"]))
-    return RecordingSession.open(config, settings, language)
+    session = RecordingSession.open(config, settings, config.language)
+    if new:
+        contract.save(meta)
+    return session, contract
 
 
 class RecorderNode(Node):
@@ -119,7 +132,7 @@ class RecorderNode(Node):
         super().__init__("recorder_node", **kwargs)
         bridge_core_logging(self)
         self.p = declare(self, PARAMS)
-        self.session = open_session(self.p)
+        self.session, self.contract = open_session(self.p)
         self.finished = threading.Event()
         self.bad_messages = 0
         self._task = ""
@@ -177,7 +190,7 @@ class RecorderNode(Node):
 
     def _on_message(self, feature: FeatureConfig, msg, received_s: float | None) -> None:
         try:
-            value = feature_value(feature, msg)
+            value = self.contract.value(feature, msg)
         except MessageValueError as err:
             self.bad_messages += 1
             self.get_logger().error(str(err), throttle_duration_sec=5.0)

@@ -1,18 +1,29 @@
-"""The recording config: which topic fills which dataset feature, at what rate, how fresh.
+"""The recording config: which topic fills which dataset feature, at what rate, how fresh, in
+which units. It is the one feature contract of topic -> dataset -> checkpoint -> policy.
 
 Loaded from YAML (or a dict) into frozen dataclasses and validated once, so the recorder node and
 the bag converter fail at start-up with an error naming the feature and the fix, not mid-episode.
 Example::
 
     fps: 30
+    robot: so101_follower        # joint features get LeRobot's units and names for this robot
     features:
-      - {key: observation.state, topic: /joint_states, type: joint_state,
-         joints: [shoulder_pan, elbow], field: position, max_age_s: 0.1}
-      - {key: action, topic: /arm_controller/joint_trajectory, type: joint_trajectory,
-         joints: [shoulder_pan, elbow]}
-      - {key: observation.images.front, topic: /front/image_raw/compressed,
+      - {key: observation.state, topic: joint_states, type: joint_state, max_age_s: 0.1}
+      - {key: action, topic: arm_controller/joint_trajectory, type: joint_trajectory}
+      - {key: observation.images.front, topic: front/image_raw/compressed,
          type: compressed_image, height: 480, width: 640, max_age_s: 0.1}
-      - {key: observation.gripper_force, topic: /gripper/force, type: float_array, size: 1}
+      - {key: observation.gripper_force, topic: gripper/force, type: float_array, size: 1}
+    language: {subtask: subtask, plan: plan}   # absent: no language columns
+
+Joint features name their elements as LeRobot does (``<joint>.pos``, ``.vel``, ``.effort``). With a
+``robot``, positions are recorded in ``units`` (``robots.units``): by default the units LeRobot 0.6
+records that robot type in (degrees for SO-100/101 and LeKiwi, -100..100 for Koch, OMX and HopeJR;
+grippers 0..100), so a dataset recorded here and one recorded by LeRobot on the same arm are
+interchangeable; ``joints`` defaults to the robot's joints. Without a robot, joints are radians.
+
+Topics are ROS names: absolute (``/joint_states``) or relative (``joint_states``), which resolve
+against the recorder's namespace and, in a bag, against the bag's root namespace (``/``, or the
+converter's ``--namespace``): :func:`resolve_topic`.
 """
 
 from __future__ import annotations
@@ -20,10 +31,17 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
+
+from ..robots.tables import robot_type
+from ..robots.units import RADIANS, UNITS, lerobot_default_units
+
+if TYPE_CHECKING:
+    from .live_language import LanguageTopic
 
 JOINT_TYPES = ("joint_state", "joint_trajectory")
 IMAGE_TYPES = ("image", "compressed_image")
@@ -31,18 +49,43 @@ NUMERIC_TYPES = ("float_array",)
 FEATURE_TYPES = JOINT_TYPES + IMAGE_TYPES + NUMERIC_TYPES
 TYPE_ALIASES = {"numeric": "float_array"}
 JOINT_FIELDS = ("position", "velocity", "effort")
+NAME_SUFFIXES = {"position": "pos", "velocity": "vel", "effort": "effort"}  # LeRobot's "<motor>.pos"
 TIME_SOURCES = ("receive", "header")
 DEFAULT_MAX_AGE_PERIODS = 2  # max_age_s defaults to two grid periods
 NUMERIC_DTYPE = "float32"  # LeRobot's dtype for state/action vectors
 IMAGE_NAMES = ["height", "width", "channels"]
 
-TOP_LEVEL_KEYS = ("fps", "features", "language")  # language: recording/live_language.py
-_FEATURE_KEYS = {"key", "topic", "type", "joints", "field", "max_age_s", "time_source", "height",
+TOP_LEVEL_KEYS = ("fps", "robot", "features", "language")  # language: recording/live_language.py
+_FEATURE_KEYS = {"key", "topic", "type", "joints", "field", "units", "max_age_s", "time_source", "height",
                  "width", "size", "names"}
+_ROBOT_KEYS = {"type", "joint_prefix"}
 
 
 class RecordingConfigError(ValueError):
     """The config cannot be recorded; the message names the feature and the fix."""
+
+
+def resolve_topic(name: str, namespace: str = "/") -> str:
+    """A topic of the config as an absolute name: relative names resolve against ``namespace``."""
+    if name.startswith("/"):
+        return name
+    return f"{namespace.rstrip('/')}/{name}"
+
+
+@dataclass(frozen=True)
+class RobotBinding:
+    """The robot whose joints the joint features record (its table gives LeRobot's units and names)."""
+
+    type: str
+    joint_prefix: str = ""  # robot_node's joint_prefix: ROS joint names are prefix + motor name
+
+    def motor(self, joint: str) -> str:
+        """The robot's motor behind ROS joint ``joint``."""
+        return joint[len(self.joint_prefix):] if joint.startswith(self.joint_prefix) else joint
+
+    @property
+    def joints(self) -> tuple[str, ...]:
+        return tuple(self.joint_prefix + name for name in robot_type(self.type).joint_names)
 
 
 @dataclass(frozen=True)
@@ -60,6 +103,7 @@ class FeatureConfig:
     time_source: str = "receive"
     joints: tuple[str, ...] = ()
     field: str = "position"  # joint_state only: which JointState array
+    units: str = RADIANS  # joint positions: degrees, range or radians (robots.units)
     height: int | None = None  # images only
     width: int | None = None
     size: int | None = None  # float_array only: vector length
@@ -87,7 +131,7 @@ class FeatureConfig:
         """``{"dtype", "shape", "names"}`` as ``DatasetWriter.create`` expects it."""
         if self.is_image:
             return {"dtype": "video", "shape": list(self.shape), "names": list(IMAGE_NAMES)}
-        names = list(self.joints) if self.type in JOINT_TYPES else (
+        names = [f"{j}.{NAME_SUFFIXES[self.field]}" for j in self.joints] if self.type in JOINT_TYPES else (
             list(self.names) if self.names is not None else None)
         return {"dtype": NUMERIC_DTYPE, "shape": list(self.shape), "names": names}
 
@@ -96,6 +140,19 @@ class FeatureConfig:
 class RecordingConfig:
     fps: int
     features: tuple[FeatureConfig, ...]
+    robot: RobotBinding | None = None
+    language: tuple[LanguageTopic, ...] | None = None  # None: no language columns
+
+    def to_dict(self) -> dict:
+        """The contract as JSON (``meta/lerobot_ros.json``, the checkpoint's copy): what each feature
+        was recorded from and in which units."""
+        return {
+            "fps": self.fps,
+            "robot": asdict(self.robot) if self.robot else None,
+            "features": [{k: v for k, v in asdict(f).items() if v is not None} for f in self.features],
+            "language": [{"topic": t.topic, "kind": t.kind, **({"camera": t.camera} if t.camera else {})}
+                         for t in self.language] if self.language is not None else None,
+        }
 
     @property
     def period_s(self) -> float:
@@ -124,20 +181,42 @@ def load_recording_config(source: str | Path | Mapping) -> RecordingConfig:
             return load_recording_config(raw)
         except RecordingConfigError as error:
             raise RecordingConfigError(f"{source}: {error}") from None
+    from .live_language import load_language_topics  # it imports this module's error
+
     raw = source
     _check_top_level(raw)
     fps = _fps(raw.get("fps"))
+    robot = _robot(raw.get("robot"))
     features_raw = raw.get("features")
     if not isinstance(features_raw, list) or not features_raw:
         raise RecordingConfigError("'features' must be a non-empty list of {key, topic, type, ...} entries")
-    features = tuple(_feature(entry, i, fps) for i, entry in enumerate(features_raw))
+    features = tuple(_feature(entry, i, fps, robot) for i, entry in enumerate(features_raw))
     seen: set[str] = set()
     for feature in features:
         if feature.key in seen:
             raise RecordingConfigError(
                 f"feature {feature.key!r} is declared twice; each dataset key must come from one topic")
         seen.add(feature.key)
-    return RecordingConfig(fps=fps, features=features)
+    cameras = tuple(f.key for f in features if f.is_image)
+    language = load_language_topics(raw.get("language", False), cameras)  # absent: no language columns
+    return RecordingConfig(fps=fps, features=features, robot=robot, language=language)
+
+
+def _robot(value: object) -> RobotBinding | None:
+    """``robot: so101_follower`` or ``robot: {type: so101_follower, joint_prefix: left_}``."""
+    if value is None:
+        return None
+    entry = {"type": value} if isinstance(value, str) else value
+    if not isinstance(entry, Mapping) or not isinstance(entry.get("type"), str) or set(entry) - _ROBOT_KEYS:
+        raise RecordingConfigError(f"robot: expected a robot type name or {{type, joint_prefix}}, got {value!r}")
+    try:
+        robot_type(entry["type"])
+    except ValueError as err:
+        raise RecordingConfigError(f"robot: {err}") from None
+    prefix = entry.get("joint_prefix", "")
+    if not isinstance(prefix, str):
+        raise RecordingConfigError(f"robot.joint_prefix must be a string, got {prefix!r}")
+    return RobotBinding(entry["type"], prefix)
 
 
 def read_recording_yaml(path: str | Path) -> Mapping:
@@ -192,7 +271,7 @@ def _infinite(value: int | float) -> bool:
         return True
 
 
-def _feature(entry: object, index: int, fps: int) -> FeatureConfig:
+def _feature(entry: object, index: int, fps: int, robot: RobotBinding | None) -> FeatureConfig:
     if not isinstance(entry, Mapping):
         raise RecordingConfigError(f"features[{index}] must be a mapping with key, topic and type")
     key = entry.get("key")
@@ -225,8 +304,10 @@ def _feature(entry: object, index: int, fps: int) -> FeatureConfig:
         raise RecordingConfigError(f"{where}: max_age_s must be a positive number of seconds, got {max_age_s!r}")
     common = dict(key=key, topic=topic, type=kind, max_age_s=float(max_age_s), time_source=time_source)
     if kind in JOINT_TYPES:
-        return FeatureConfig(**common, joints=_joints(entry, where), field=_field(entry, kind, where))
-    _refuse(entry, where, kind, ("joints", "field"))
+        field = _field(entry, kind, where)
+        joints = _joints(entry, where, robot)
+        return FeatureConfig(**common, joints=joints, field=field, units=_units(entry, where, field, joints, robot))
+    _refuse(entry, where, kind, ("joints", "field", "units"))
     if kind in IMAGE_TYPES:
         _refuse(entry, where, kind, ("size", "names"))
         height, width = _positive_int(entry, "height", where), _positive_int(entry, "width", where)
@@ -244,14 +325,38 @@ def _feature(entry: object, index: int, fps: int) -> FeatureConfig:
     return FeatureConfig(**common, size=size, names=names)
 
 
-def _joints(entry: Mapping, where: str) -> tuple[str, ...]:
+def _joints(entry: Mapping, where: str, robot: RobotBinding | None) -> tuple[str, ...]:
+    if "joints" not in entry and robot is not None:
+        return robot.joints
     joints = entry.get("joints")
     if not isinstance(joints, list) or not joints or not all(isinstance(j, str) and j for j in joints):
         raise RecordingConfigError(
-            f"{where}: joint types need 'joints', the list of joint names in vector order")
+            f"{where}: joint types need 'joints', the list of joint names in vector order (or a top-level "
+            "'robot', whose joints are the default)")
     if len(set(joints)) != len(joints):
         raise RecordingConfigError(f"{where}: 'joints' lists a joint twice: {joints}")
     return tuple(joints)
+
+
+def _units(entry: Mapping, where: str, field: str, joints: tuple[str, ...], robot: RobotBinding | None) -> str:
+    """Positions of a robot's joints default to the units LeRobot 0.6 records that robot in."""
+    if robot is None or field != "position":
+        units = entry.get("units", RADIANS)
+        if units != RADIANS:
+            why = ("velocities and efforts are recorded as published" if robot is not None
+                   else "a top-level 'robot' is needed: its calibration converts positions")
+            raise RecordingConfigError(f"{where}: units {units!r} do not apply here; {why}")
+        return RADIANS
+    rtype = robot_type(robot.type)
+    units = entry.get("units", lerobot_default_units(rtype))
+    if units not in UNITS:
+        raise RecordingConfigError(f"{where}: units must be one of {list(UNITS)}, got {units!r}")
+    strangers = [j for j in joints if robot.motor(j) not in rtype.joint_names]
+    if strangers and units != RADIANS:
+        raise RecordingConfigError(
+            f"{where}: {strangers} are not joints of {robot.type} (joint_prefix {robot.joint_prefix!r}), so they "
+            f"cannot be converted to {units}; its joints: {list(robot.joints)}")
+    return units
 
 
 def _field(entry: Mapping, kind: str, where: str) -> str:

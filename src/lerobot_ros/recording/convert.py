@@ -52,16 +52,18 @@ from lerobot_ros.recording.bag_episodes import (
     whole_bag,
 )
 from lerobot_ros.recording.bags import DEFAULT_DISTRO, BagError, BagSource, OpenBag
-from lerobot_ros.recording.config import FeatureConfig, RecordingConfig, load_recording_config
-from lerobot_ros.recording.live_language import LanguageTopic, load_language_topics
+from lerobot_ros.motors.normalization import MotorCalibration
+from lerobot_ros.recording.config import FeatureConfig, RecordingConfig, load_recording_config, resolve_topic
+from lerobot_ros.recording.contract import FeatureContract
+from lerobot_ros.recording.live_language import LanguageTopic
 from lerobot_ros.recording.message_values import (
     MessageValueError,
     check_message_type,
-    feature_value,
     header_time_s,
 )
 from lerobot_ros.recording.quality import QualityReport
 from lerobot_ros.recording.sampler import CausalSampler
+from lerobot_ros.robots.tables import robot_type
 
 
 class ConvertError(ValueError):
@@ -74,7 +76,8 @@ class ConvertOptions:
     or ``ranges``."""
 
     config: RecordingConfig
-    language: tuple[LanguageTopic, ...] | None = None  # None: no language columns
+    calibration: Mapping[str, MotorCalibration] | None = None  # for units other than radians
+    namespace: str = "/"  # relative topics of the config resolve against it (the recorder's namespace)
     task: str | None = None
     task_topic: str | None = None
     ranges: tuple[TimeRange, ...] = ()
@@ -128,8 +131,8 @@ class ConvertSummary:
 @dataclass(frozen=True)
 class _Job:
     span: EpisodeSpan
-    config: RecordingConfig
-    language: tuple[LanguageTopic, ...]
+    contract: FeatureContract
+    namespace: str
     features: FeatureSet
     encoding: VideoEncoding
     staging: Path
@@ -138,10 +141,8 @@ class _Job:
 
 
 def options_from_config(raw: Mapping, **kwargs) -> ConvertOptions:
-    """``ConvertOptions`` for a parsed recording YAML (features and its ``language`` section)."""
-    config = load_recording_config(raw)
-    cameras = tuple(f.key for f in config.features if f.is_image)
-    return ConvertOptions(config=config, language=load_language_topics(raw.get("language"), cameras), **kwargs)
+    """``ConvertOptions`` for a parsed recording YAML (features, robot and language)."""
+    return ConvertOptions(config=load_recording_config(raw), **kwargs)
 
 
 def convert(bags: Sequence[str | Path], root: str | Path, options: ConvertOptions) -> ConvertSummary:
@@ -150,11 +151,12 @@ def convert(bags: Sequence[str | Path], root: str | Path, options: ConvertOption
     spans = plan(bags, options)
     if not spans:
         raise ConvertError("no episodes found in the bags (the task topic had no non-empty message?)")
-    writer = _open_writer(root, options)
+    contract = FeatureContract(options.config, options.calibration)
+    writer = _open_writer(root, options, contract)
     quality_dir = options.quality_dir or root.parent / f"{root.name}.quality"
     quality_dir.mkdir(parents=True, exist_ok=True)
     reports: list[Path] = []
-    jobs = [_Job(span, options.config, options.language or (), writer.info.features, writer.encoding,
+    jobs = [_Job(span, contract, options.namespace, writer.info.features, writer.encoding,
                  root / STAGING_DIR / f"convert-{i:06d}", options.header_lag_s, options.split_on_gaps)
             for i, span in enumerate(spans)]
     total_ticks = sum(s.tick_count(options.config.fps) for s in spans)
@@ -204,35 +206,34 @@ def plan(bags: Sequence[str | Path], options: ConvertOptions) -> list[EpisodeSpa
 
 def _check_topics(bag: OpenBag, options: ConvertOptions) -> None:
     for feature in options.config.features:
-        msgtype = bag.require_topic(feature.topic, f"feature {feature.key}")
+        name = resolve_topic(feature.topic, options.namespace)
+        msgtype = bag.require_topic(name, f"feature {feature.key}")
         check_message_type(feature, msgtype)
-        bag.require_known_type(feature.topic)
-    for topic in options.language or ():
-        name = bag_topic(topic.topic)
+        bag.require_known_type(name)
+    for topic in options.config.language or ():
+        name = resolve_topic(topic.topic, options.namespace)
         if name in bag.topics and bag.topics[name] != STRING_TYPE:
             raise BagError(f"bag {bag.path}: language topic {name} ({topic.kind}) carries {bag.topics[name]}, "
                            f"not {STRING_TYPE}")
 
 
-def bag_topic(name: str) -> str:
-    """Language topics are configured relative to the recorder's namespace; in a bag they are absolute."""
-    return name if name.startswith("/") else f"/{name}"
-
-
-def _open_writer(root: Path, options: ConvertOptions) -> DatasetWriter:
+def _open_writer(root: Path, options: ConvertOptions, contract: FeatureContract) -> DatasetWriter:
+    config = options.config
     if options.append:
+        contract.check_matches(root / "meta")
         writer = DatasetWriter.resume(root)
         have = {f.key: {"dtype": f.dtype, "shape": list(f.shape), "names": f.names}
                 for f in writer.info.features.user if not f.is_language}
-        if have != options.config.dataset_features() or writer.info.features.has_language != (
-                options.language is not None):
+        if have != config.dataset_features() or writer.info.features.has_language != (config.language is not None):
             writer.close()
             raise ConvertError(f"{root}: its features (or language columns) differ from the config's; --append "
                                "needs the same config")
         return writer
-    return DatasetWriter.create(root, options.config.fps, options.config.dataset_features(),
-                                robot_type=options.robot_type, video=options.video,
-                                language=options.language is not None)
+    robot = options.robot_type or (robot_type(config.robot.type).calibration_name if config.robot else None)
+    writer = DatasetWriter.create(root, config.fps, config.dataset_features(), robot_type=robot,
+                                  video=options.video, language=config.language is not None)
+    contract.save(root / "meta")
+    return writer
 
 
 def _results(jobs: list[_Job], workers: int) -> Iterator[SpanResult]:
@@ -259,12 +260,14 @@ class _SpanEncoder:
 
     def __init__(self, job: _Job, bag: OpenBag):
         self.job, self.bag = job, bag
-        self.sampler = CausalSampler(job.config)
+        config = job.contract.config
+        self.sampler = CausalSampler(config)
         self.features: dict[str, list[FeatureConfig]] = {}
-        for feature in job.config.features:
-            self.features.setdefault(feature.topic, []).append(feature)
-        self.language = {bag_topic(t.topic): t for t in job.language if bag_topic(t.topic) in bag.topics}
-        uses_header = any(f.time_source == "header" for f in job.config.features)
+        for feature in config.features:
+            self.features.setdefault(resolve_topic(feature.topic, job.namespace), []).append(feature)
+        self.language = {resolve_topic(t.topic, job.namespace): t for t in config.language or ()
+                         if resolve_topic(t.topic, job.namespace) in bag.topics}
+        uses_header = any(f.time_source == "header" for f in config.features)
         self.lag_s = job.header_lag_s if uses_header else 0.0
         self.pending_events: list[tuple[float, LanguageRow]] = []
         self.persistent: list[tuple[float, LanguageTopic, str]] = []
@@ -273,8 +276,8 @@ class _SpanEncoder:
 
     def run(self) -> SpanResult:
         span, job = self.job.span, self.job
-        lookback_ns = math.ceil(max(f.max_age_s for f in job.config.features) * 1e9)
-        fps = job.config.fps
+        lookback_ns = math.ceil(max(f.max_age_s for f in job.contract.config.features) * 1e9)
+        fps = job.contract.config.fps
         ticks = (i / fps for i in range(span.tick_count(fps)))  # grid()'s ticks, counted exactly
         tick = next(ticks, None)
         topics = [*self.features, *self.language]
@@ -316,7 +319,7 @@ class _SpanEncoder:
                     self.pending_events.append((log_s, language.row(msg.data)))
             return
         for feature in self.features[topic]:
-            self.sampler.push(feature.key, self._time_s(feature, log_s, msg), feature_value(feature, msg))
+            self.sampler.push(feature.key, self._time_s(feature, log_s, msg), self.job.contract.value(feature, msg))
 
     def _time_s(self, feature: FeatureConfig, log_s: float, msg: object) -> float:
         if feature.time_source != "header":
@@ -334,7 +337,7 @@ class _SpanEncoder:
         gaps = self.sampler.report.gap_ticks
         if not self.parts or (self.job.split_on_gaps and gaps > self.gaps_seen):
             staging = self.job.staging / f"part-{len(self.parts)}"
-            self.parts.append((EpisodeBuffer(self.job.features, self.job.config.fps, staging, self.job.encoding),
+            self.parts.append((EpisodeBuffer(self.job.features, self.job.contract.config.fps, staging, self.job.encoding),
                                tick, tick))
         self.gaps_seen = gaps
         buffer, first, _ = self.parts[-1]
