@@ -168,14 +168,15 @@ class DatasetWriter:
         language: bool = False,
         limits: FileLimits = FileLimits(),
     ) -> DatasetWriter:
-        """Start a new dataset at ``root`` (which must not exist yet, as in LeRobot).
+        """Start a new dataset at ``root``, which must not exist yet (as in LeRobot) or be an empty
+        folder: a mount point cannot be removed and made again, so it is written into as it is.
 
         ``features`` maps keys to ``{"dtype", "shape", "names"}``: numeric scalars/vectors and
         ``"video"`` cameras of shape ``[H, W, 3]``. ``language=True`` declares the two language
         columns and the ``say`` tool.
         """
         root = Path(root)
-        if root.exists():
+        if root.exists() and (not root.is_dir() or any(root.iterdir())):
             raise FileExistsError(
                 f"{root} already exists; pick a new folder, or continue it with DatasetWriter.resume"
             )
@@ -199,7 +200,7 @@ class DatasetWriter:
             video_files_size_in_mb=limits.video_files_size_in_mb,
             tools=[SAY_TOOL_SCHEMA] if language else None,
         )
-        root.mkdir(parents=True)
+        root.mkdir(parents=True, exist_ok=True)
         info.write(root)
         state = _State(info=info, tasks=TaskTable(), episode_stats=[])
         state.first_video_slots = {key: FileSlot() for key in info.features.video_keys}

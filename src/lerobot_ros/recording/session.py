@@ -209,17 +209,23 @@ class RecordingSession:
              language: tuple[LanguageTopic, ...] | None, clock: Callable[[], float] = time.time
              ) -> RecordingSession:
         """Create the dataset at ``settings.root``, or resume it (repaired to its last complete
-        episode first) when it exists; a dataset recorded with other features is refused."""
+        episode first) when it exists; a dataset recorded with other features is refused.
+
+        A location that cannot be written or has too little space, and a resume with another codec,
+        are refused here, before the first frame (recording/preflight.py). An existing empty folder
+        (a mount point) is recorded into as it is."""
+        from lerobot_ros.recording.preflight import check_location, check_resume_codec  # it imports SessionError
+
         root = Path(settings.root)
         features = config.dataset_features()
+        check_location(root, settings.reports)
         if (root / "meta" / "info.json").exists():
+            check_resume_codec(root, settings.video)
             writer = DatasetWriter.resume(root, video=settings.video)
             _check_compatible(writer, config, features, language is not None)
         else:
-            if root.exists() and any(root.iterdir()):
+            if root.exists() and (not root.is_dir() or any(root.iterdir())):
                 raise SessionError(f"{root} exists and is not a dataset (no meta/info.json); pick a new folder")
-            if root.exists():
-                root.rmdir()  # DatasetWriter.create wants to make the folder itself
             writer = DatasetWriter.create(root, config.fps, features, robot_type=settings.robot_type,
                                           video=settings.video, language=language is not None,
                                           limits=settings.limits)
