@@ -23,6 +23,7 @@ from lerobot_ros.dataset import DatasetReader
 from lerobot_ros.training import checkpoint as ckpt
 from lerobot_ros.training.batch import Collate, to_device
 from lerobot_ros.training.config import TrainConfig
+from lerobot_ros.training.dataset_check import check_trainable
 from lerobot_ros.training.distributed import Distributed, setup
 from lerobot_ros.training.metrics import RunLog
 from lerobot_ros.training.optim import make_optimizer, make_scheduler
@@ -60,6 +61,7 @@ class _Run:
             self.output_dir.mkdir(parents=True, exist_ok=True)
             config.save(self.output_dir)
             self.dataset_root = resolve_dataset(config.dataset)
+            check_trainable(self.dataset_root)  # before the policy is built: no episodes, damaged files
         env.barrier()
         if not env.is_main:
             self.dataset_root = resolve_dataset(config.dataset)
