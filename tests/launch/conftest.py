@@ -61,10 +61,13 @@ def _base_env() -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def workspace(tmp_path_factory) -> Path:
-    """A colcon workspace with lerobot_ros built and installed (not --symlink-install)."""
+    """A colcon workspace with lerobot_ros built and installed (not --symlink-install), or the one
+    LEROBOT_ROS_LAUNCH_WORKSPACE names (scripts/colcon_check.sh: a fresh clone built as docs/building.md says)."""
     reason = _ros2_missing()
     if reason:
         pytest.skip(reason)
+    if os.environ.get("LEROBOT_ROS_LAUNCH_WORKSPACE"):
+        return Path(os.environ["LEROBOT_ROS_LAUNCH_WORKSPACE"])
     ws = tmp_path_factory.mktemp("colcon_ws")
     src = ws / "src" / "lerobot_ros"
     skip = {".venv", ".git", "build", "install", "log", "outputs", "demo_output", "__pycache__", ".pytest_cache"}

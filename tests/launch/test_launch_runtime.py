@@ -187,3 +187,27 @@ def test_record_launch_records_an_episode_under_a_namespace(ros, launch, tmp_pat
     info = (root / "meta" / "info.json").read_text()
     assert '"total_episodes": 1' in info
     assert_stops_cleanly(run)
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory) -> Path:
+    """A SmolVLA2 checkpoint trained for 2 steps: enough for policy_node to load and run it."""
+    from lerobot_ros.sim.policy_scenario import Scenario, write_scenario_dataset
+    from lerobot_ros.training import train_tiny_checkpoint
+
+    folder = tmp_path_factory.mktemp("policy")
+    dataset = write_scenario_dataset(folder / "dataset", Scenario())
+    return train_tiny_checkpoint(dataset, folder / "train", steps=2, batch_size=2)
+
+
+def test_policy_launch_with_defaults_runs_policy_and_speech_without_an_audio_device(ros, launch, tiny_checkpoint,
+                                                                                     tmp_path):
+    run = launch("policy.launch.py", f"checkpoint:={tiny_checkpoint}", "chunk_fps:=15.0", "namespace:=pol",
+                 f"wav_dir:={tmp_path / 'speech'}")
+    run.wait_log("joints at")
+    run.wait_log("chunks at 15 fps", timeout=90)  # bug 7: chunk_fps reaches policy_node
+    assert _param(run, "/pol/policy_node", "chunk_fps") == "Double value is: 15.0"
+    # Bug 5: say_node's default output died on a machine with no audio device; auto writes WAV files.
+    _graph(run, "node", {"/pol/say_node", "/pol/robot_node", "/pol/front_camera", "/pol/policy_node"})
+    assert "process has died" not in run.log, run.log[-4000:]
+    assert_stops_cleanly(run)
