@@ -8,7 +8,8 @@ processes (simulated view, 640x480@30, raw rgb8 over the shared-memory profile),
 
 The recording config is the shipped ``config/recording/so101_front_camera.yaml`` with what a
 recording without teleop has (the follower's joint_states and the cameras, each camera with the
-shipped camera's ``max_age_s``; no action topic, no language). Per episode (a take: a take split at a
+shipped camera's ``max_age_s``; no action topic, no language; joints in LeRobot's degrees through the
+simulator's calibration). Per episode (a take: a take split at a
 stall saves several dataset episodes) it reports written/ticks, the gaps (stalls that split it) and
 the largest message age any stream had at a tick, read from the recorder's quality reports.
 
@@ -39,13 +40,13 @@ HEIGHT, WIDTH, FPS = 480, 640, 30
 
 
 def recording_config(cameras: int) -> dict:
-    """The shipped config's joint_states feature and its camera, repeated for ``cameras`` cameras."""
+    """The shipped config's robot, joint_states feature and camera, repeated for ``cameras`` cameras."""
     shipped = yaml.safe_load(config_path(SHIPPED_CONFIG).read_text())
     state = next(f for f in shipped["features"] if f["key"] == "observation.state")
     camera = next(f for f in shipped["features"] if f["type"] == "image")
     features = [state] + [{**camera, "key": f"observation.images.cam{i}", "topic": f"cam{i}/image_raw"}
                           for i in range(cameras)]
-    return {"fps": shipped["fps"], "features": features, "language": False}
+    return {"fps": shipped["fps"], "robot": shipped["robot"], "features": features}
 
 
 def start(module: str, params: list[str], log: pathlib.Path) -> subprocess.Popen:
@@ -96,7 +97,7 @@ def run(cameras: int, episodes: int, seconds: float, codec: str, work: pathlib.P
         record = subprocess.run(
             [sys.executable, "-m", "lerobot_ros.cli.main", "record", "--config", str(config), "--root",
              str(work / "ds"), "--task", "hold still", "--num-episodes", str(episodes), "--episode-time-s",
-             str(seconds), "--reset-time-s", "0", "--codec", codec, "--no-keyboard"],
+             str(seconds), "--reset-time-s", "0", "--codec", codec, "--no-keyboard", "--port", "sim"],
             stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=episodes * (seconds + 30) + 120)
         elapsed = time.monotonic() - started
     finally:

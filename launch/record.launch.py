@@ -75,6 +75,9 @@ def generate_launch_description():
             "config": ParameterValue(LaunchConfiguration("recording_config"), value_type=str),
             "root": ParameterValue(LaunchConfiguration("root"), value_type=str),
             "codec": ParameterValue(LaunchConfiguration("codec"), value_type=str),
+            # The follower's calibration converts its joints into the recording config's units.
+            "port": ParameterValue(LaunchConfiguration("follower_port"), value_type=str),
+            "calibration_id": ParameterValue(LaunchConfiguration("follower_calibration_id"), value_type=str),
         }],
         output="screen",
         emulate_tty=True,

@@ -15,6 +15,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import yaml
 from ros_processes import NodeProcess
@@ -28,12 +29,12 @@ MAX_LOST_TICKS = 15  # of 300: 0.5 s, far above what a healthy run loses (0 here
 
 
 def shipped_features_without_teleop() -> dict:
-    """so101_front_camera.yaml's joint_states and camera features as shipped (no action topic: nothing
-    teleoperates here), no language topics."""
+    """so101_front_camera.yaml's robot, joint_states and camera features as shipped (no action topic:
+    nothing teleoperates here), no language topics."""
     shipped = yaml.safe_load(config_path("recording/so101_front_camera.yaml").read_text())
     features = [f for f in shipped["features"] if f["key"] in ("observation.state", "observation.images.front")]
     assert len(features) == 2
-    return {"fps": shipped["fps"], "features": features, "language": False}
+    return {"fps": shipped["fps"], "robot": shipped["robot"], "features": features}
 
 
 def test_a_10_s_recording_over_dds_keeps_its_ticks(tmp_path):
@@ -48,7 +49,7 @@ def test_a_10_s_recording_over_dds_keeps_its_ticks(tmp_path):
         record = subprocess.run(
             [sys.executable, "-m", "lerobot_ros.cli.main", "record", "--config", str(config), "--root",
              str(tmp_path / "ds"), "--task", "hold still", "--num-episodes", "1", "--episode-time-s", "10",
-             "--reset-time-s", "0", "--codec", "libx264", "--no-keyboard"],
+             "--reset-time-s", "0", "--codec", "libx264", "--no-keyboard", "--port", "sim"],
             stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
     finally:
         for node in (camera, robot):
@@ -64,3 +65,13 @@ def test_a_10_s_recording_over_dds_keeps_its_ticks(tmp_path):
     reader = DatasetReader(tmp_path / "ds")
     assert sum(episode.length for episode in reader.episodes) == account["written"]
     assert reader.num_episodes == len(account["gaps"]) + 1
+    # In LeRobot's names and units (degrees, the gripper 0..100): the arm rests at the simulator's
+    # default pose, the middle of every calibrated range (0 degrees; 50 for the gripper, 0 in radians).
+    state = reader.info.features["observation.state"]
+    assert state.names == [f"{j}.pos" for j in ("shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex",
+                                                "wrist_roll", "gripper")]
+    values = reader.episode_columns(0)["observation.state"]
+    np.testing.assert_allclose(values[:, :5], 0.0, atol=0.5)
+    np.testing.assert_allclose(values[:, 5], 50.0, atol=0.5)
+    contract = json.loads((tmp_path / "ds" / "meta" / "lerobot_ros.json").read_text())
+    assert contract["robot"]["type"] == "so101_follower" and contract["features"][0]["units"] == "degrees"
