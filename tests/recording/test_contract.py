@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -73,11 +76,15 @@ def test_relative_topics_resolve_against_the_namespace():
 
 
 def so101_bag(tmp_path, radians: list[float]):
-    """2 s of an SO-101 at rest at ``radians`` and a JPEG camera, under the absolute names a bag has."""
+    """2 s of an SO-101 at rest at ``radians`` (commanded there too) and a camera, under the absolute
+    names a bag has."""
     messages = []
     for i in range(200):
         messages.append(Msg("/joint_states", "sensor_msgs/msg/JointState", T0 + i * 10**7,
                             {"name": SO101, "position": radians}))
+    for i in range(100):
+        messages.append(Msg("/arm_controller/joint_trajectory", "trajectory_msgs/msg/JointTrajectory",
+                            T0 + i * 2 * 10**7 + 500, {"joint_names": SO101, "points": [{"positions": radians}]}))
     for i in range(60):
         image = np.full((48, 64, 3), 90, np.uint8)
         messages.append(Msg("/front/image_raw", "sensor_msgs/msg/Image", T0 + i * 33_333_333 + 1000,
@@ -120,6 +127,33 @@ def test_the_converter_records_a_bag_as_the_recorder_does(tmp_path):
         convert([bag], tmp_path / "ds", options_from_config(in_range, task="rest", progress=False, append=True,
                                                             calibration=calibration))
     assert DatasetReader(tmp_path / "ds").num_episodes == 1
+
+
+def test_lerobots_own_merge_takes_our_dataset_beside_one_lerobot_recorded(oracle_python, tmp_path):
+    """LeRobot 0.6.1 records an SO-101 dataset as lerobot-record sets one up and merges it with ours
+    through its own merge_datasets: the features, names and robot_type must be equal for it to."""
+    config = so101_config()
+    config["features"].append({"key": "action", "topic": "arm_controller/joint_trajectory",
+                               "type": "joint_trajectory"})
+    bag = so101_bag(tmp_path, [0.5, -0.25, 1.0, 0.0, -1.5, 0.0])
+    options = options_from_config(config, task="ours", progress=False,
+                                  calibration=default_sim_calibration("so101_follower"))
+    convert([bag], tmp_path / "ours", options)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": ""}
+    result = subprocess.run([str(oracle_python), str(Path(__file__).parent / "oracle" / "merge_with_lerobot.py"),
+                             str(tmp_path / "ours"), str(tmp_path), str(tmp_path / "merged.json")],
+                            env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-4000:]
+    seen = json.loads((tmp_path / "merged.json").read_text())
+    user = ("observation.state", "action", "observation.images.front")
+    assert {k: seen["ours_features"][k] for k in user} == {k: seen["theirs_features"][k] for k in user}
+    assert seen["robot_types"] == ["so_follower"] * 3
+    ours_length = DatasetReader(tmp_path / "ours").episodes[0].length
+    assert seen["lengths"] == [ours_length, 12, ours_length + 12] and seen["episodes"] == 2
+    assert seen["tasks"] == ["lerobot", "ours"]
+    np.testing.assert_allclose(seen["first_state"][:5], np.degrees([0.5, -0.25, 1.0, 0.0, -1.5]), atol=1e-3)
+    np.testing.assert_allclose(seen["last_state"], np.linspace(-20, 20, 6) + 11, atol=1e-4)
+    assert abs(seen["last_image_mean"] - 77) < 4
 
 
 def test_a_config_in_lerobot_units_needs_the_arms_calibration(tmp_path):
