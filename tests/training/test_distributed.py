@@ -1,5 +1,9 @@
 """Issue 8 on CPU: ``torchrun --nproc-per-node 2`` (gloo) trains the same loss curve as one process
-with the same global batch (one process accumulates the two micro-batches the two ranks run)."""
+with the same global batch (one process accumulates the two micro-batches the two ranks run).
+
+40 steps, long enough for the curves compared to fall clearly (a run measured the loss's mean over
+the first five steps 12.3, over the last five 5.3; the text loss 6.9 -> 1.6), so the test compares
+training, not noise around the start. About 1 minute for both runs on the 2-core machine."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import sys
 
 import pytest
 
-STEPS = 8
+STEPS = 40
 
 
 def run(command: list[str], timeout: float = 240) -> None:
@@ -39,6 +43,8 @@ def test_two_gloo_processes_match_one_process_with_the_same_global_batch(tiny_cl
         if a["split"] == "train":
             assert b["grad_norm"] == pytest.approx(a["grad_norm"], rel=1e-3)
     train = [r for r in one if r["split"] == "train"]
-    assert train[-1]["loss"] < train[0]["loss"]  # it trained: the curves compared are not flat
+    for key in ("loss", "text_loss"):  # it trained: the curves compared fall clearly
+        first, last = (sum(r[key] for r in part) / 5 for part in (train[:5], train[-5:]))
+        assert last < first / 2, f"{key} fell from {first:.2f} to {last:.2f} only"
     # only rank 0 wrote: one checkpoint, one log line per step
     assert (tmp_path / "two" / "checkpoints" / f"{STEPS:06d}" / "pretrained_model" / "model.safetensors").exists()
