@@ -121,4 +121,27 @@ if [ "$rc" != 0 ] || [ -z "$tests" ] || [ "$tests" = 0 ] || ! echo "$summary" | 
   echo "colcon_check: FAILED (${summary:-no test results})" >&2
   exit 1
 fi
-echo "colcon_check: OK in $((SECONDS - t0)) s: $summary"
+echo "colcon_check: tests OK: $summary"
+
+# docs/building.md to the letter, on a fresh clone of HEAD: the interfaces link, colcon build
+# --symlink-install of both packages, then `ros2 launch lerobot_ros record.launch.py` records an
+# episode (tests/launch, run against that workspace). Needs ros2 launch (skipped with a reason if absent).
+if git -C "$here" rev-parse --git-dir > /dev/null 2>&1; then
+  docs_ws="$ws/docs_ws"
+  mkdir -p "$docs_ws/src" && cd "$docs_ws/src"
+  git clone -q "$here" lerobot_ros
+  ln -s lerobot_ros/interfaces/lerobot_ros_interfaces lerobot_ros_interfaces
+  cd "$docs_ws"
+  echo "colcon_check: docs/building.md workspace (fresh clone) in $docs_ws"
+  colcon build --symlink-install --event-handlers console_cohesion- summary+ \
+    || { echo "colcon_check: the docs/building.md workspace does not build" >&2; exit 1; }
+  for pkg in lerobot_ros lerobot_ros_interfaces; do
+    need "$docs_ws/install/$pkg/share/ament_index/resource_index/packages/$pkg"
+  done
+  [ "$missing" = 0 ] || { echo "colcon_check: the docs/building.md workspace lacks a package" >&2; exit 1; }
+  cd "$here"
+  LEROBOT_ROS_LAUNCH_WORKSPACE="$docs_ws" "$PY" -m pytest -q -p no:cacheprovider -rs \
+    tests/launch/test_launch_runtime.py -k record_launch \
+    || { echo "colcon_check: ros2 launch lerobot_ros record.launch.py did not record an episode" >&2; exit 1; }
+fi
+echo "colcon_check: OK in $((SECONDS - t0)) s"
