@@ -11,6 +11,7 @@ from sensor_msgs.msg import JointState
 from std_msgs.msg import String
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
+from ..recording.message_values import MissingJoints, pick_joints
 from ..robots.tables import ROBOT_TYPES, robot_type
 from ..teleop.base_drive import BaseDrive, BaseDriveConfig
 from ..teleop.jog import JogConfig, JogController, arm_joints
@@ -44,7 +45,7 @@ class TeleopIO:
         if robot_type(p["robot_type"]).base is not None:
             self.base = BaseDrive(BaseDriveConfig(p["max_linear_speed_m_s"], p["max_angular_speed_rad_s"]))
         self._lock = threading.Lock()
-        self._present: dict[str, float] | None = None
+        self._present: tuple[list[str], list[float]] | None = None  # the latest joint_states: names, positions
         node.create_subscription(JointState, "joint_states", self._on_joint_states, 10)
         self.trajectory_pub = node.create_publisher(JointTrajectory, f"{p['controller_name']}/joint_trajectory", 10)
         self._stamped = p["cmd_vel_type"] == "twist_stamped"
@@ -55,22 +56,23 @@ class TeleopIO:
 
     def _on_joint_states(self, msg: JointState) -> None:
         with self._lock:
-            self._present = dict(zip(msg.name, msg.position))
+            self._present = (list(msg.name), list(msg.position))
 
     def present(self) -> dict[str, float] | None:
-        """The latest joint_states positions, or None before the first one or when they lack a jogged joint."""
+        """The jogged joints' latest joint_states positions, or None before the first one or when they
+        lack a jogged joint."""
         with self._lock:
             present = self._present
         if present is None:
             return None
-        missing = self.jog.missing_joints(present)
-        if missing:
+        joints = self.jog.joint_names
+        try:
+            return dict(zip(joints, pick_joints(joints, *present).tolist()))
+        except MissingJoints as err:
             if not self._warned_missing:
-                self.node.get_logger().error(f"joint_states has no {', '.join(missing)}: check robot_type and "
-                                             "joint_prefix; jogging is off")
+                self.node.get_logger().error(f"joint_states: {err}: check robot_type and joint_prefix; jogging is off")
                 self._warned_missing = True
             return None
-        return present
 
     def publish(self, out: TeleopOutput) -> None:
         if out.jog is not None:

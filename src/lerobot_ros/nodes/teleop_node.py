@@ -22,6 +22,7 @@ from sensor_msgs.msg import JointState
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
 from ..motors.errors import BusError
+from ..recording.message_values import MissingJoints, pick_joints
 from ..robots.driver import Driver, DriverConfig
 from ..robots.loop import FixedRateLoop
 from ..robots.setup import RobotSetup, RobotSetupError, resolve_calibration
@@ -114,10 +115,10 @@ class TeleopNode(Node):
     # -- callbacks --------------------------------------------------------------------------------
 
     def _on_follower_state(self, msg: JointState) -> None:
-        index = {n: i for i, n in enumerate(msg.name)}
-        if not all(n in index for n in self.map.follower_names) or len(msg.position) != len(msg.name):
-            return
-        positions = [msg.position[index[n]] for n in self.map.follower_names]
+        try:
+            positions = pick_joints(self.map.follower_names, msg.name, msg.position).tolist()
+        except MissingJoints:
+            return  # another robot's joint_states on the same topic
         with self._lock:
             self.session.on_follower_state(positions, time.monotonic())
 

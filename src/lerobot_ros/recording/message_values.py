@@ -95,19 +95,41 @@ def _checked_size(feature: FeatureConfig, rgb: np.ndarray) -> np.ndarray:
     return rgb
 
 
-def _by_joint(feature: FeatureConfig, names: list[str], values, what: str) -> np.ndarray:
+class MissingJoints(ValueError):
+    """A message lacks joints that were asked for (``missing``), or its arrays disagree in length."""
+
+    def __init__(self, message: str, missing: list[str]):
+        super().__init__(message)
+        self.missing = missing
+
+
+def pick_joints(joints, names, values, what: str = "position") -> np.ndarray:
+    """``values`` of ``joints``, in that order, from a message's parallel ``names``/``values`` arrays.
+
+    The one joint picker of the package (recorder, converter, policy, teleop): JointState and
+    JointTrajectory messages name their joints in any order and may carry other robots' joints.
+    """
+    names = list(names)
     values = np.asarray(values, dtype=np.float64)
     if len(values) != len(names):
-        raise MessageValueError(
-            f"feature {feature.key!r}: the message has {len(names)} joint names but {len(values)} {what} "
-            f"values; the publisher must fill {what} for every joint")
+        raise MissingJoints(f"the message has {len(names)} joint names but {len(values)} {what} values; the "
+                            f"publisher must fill {what} for every joint", [])
     index = {name: i for i, name in enumerate(names)}
-    missing = [joint for joint in feature.joints if joint not in index]
+    missing = [joint for joint in joints if joint not in index]
     if missing:
+        raise MissingJoints(f"joints {missing} are not in the message (it names {names})", missing)
+    return values[[index[joint] for joint in joints]]
+
+
+def _by_joint(feature: FeatureConfig, names: list[str], values, what: str) -> np.ndarray:
+    try:
+        return pick_joints(feature.joints, names, values, what).astype(np.float32)
+    except MissingJoints as err:
+        if not err.missing:
+            raise MessageValueError(f"feature {feature.key!r}: {err}") from None
         raise MessageValueError(
-            f"feature {feature.key!r}: joints {missing} are not in the message on {feature.topic} "
-            f"(it names {names}); fix 'joints' in the config")
-    return values[[index[joint] for joint in feature.joints]].astype(np.float32)
+            f"feature {feature.key!r}: joints {err.missing} are not in the message on {feature.topic} "
+            f"(it names {list(names)}); fix 'joints' in the config") from None
 
 
 def _trajectory_positions(feature: FeatureConfig, msg: object) -> np.ndarray:
