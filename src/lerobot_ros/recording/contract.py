@@ -8,6 +8,7 @@ came from, and a checkpoint trained on it can carry the same file.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import asdict
@@ -20,7 +21,7 @@ from ..motors.normalization import MotorCalibration
 from ..robots.setup import resolve_calibration
 from ..robots.tables import robot_type
 from ..robots.units import RADIANS, JointUnits
-from .config import JOINT_TYPES, FeatureConfig, RecordingConfig, RecordingConfigError
+from .config import IMAGE_TYPES, JOINT_TYPES, FeatureConfig, RecordingConfig, RecordingConfigError, load_recording_config
 from .message_values import feature_value
 
 CONTRACT_FILE = "lerobot_ros.json"  # in a dataset's meta/ and in a checkpoint folder
@@ -55,11 +56,42 @@ class FeatureContract:
                                              calibration_dir, simulated)
         return cls(config, calibration)
 
+    @classmethod
+    def load(cls, path: str | Path, calibration: Mapping[str, MotorCalibration] | None = None) -> FeatureContract:
+        """A saved contract (``meta/lerobot_ros.json`` or a checkpoint's copy), validated as a recording
+        YAML is; ``calibration`` (the arm the contract is used on) replaces the saved one (the arm it
+        was recorded on)."""
+        path = Path(path)
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            raise RecordingConfigError(f"feature contract {path} cannot be read: {err}") from None
+        if not isinstance(raw, Mapping) or raw.get("format") != CONTRACT_FORMAT:
+            raise RecordingConfigError(f"feature contract {path}: expected format {CONTRACT_FORMAT}, got "
+                                       f"{raw.get('format') if isinstance(raw, Mapping) else raw!r}")
+        from .live_language import LanguageTopic
+
+        try:
+            config = load_recording_config({"fps": raw.get("fps"), "robot": raw.get("robot"), "language": False,
+                                            "features": [_yaml_entry(f) for f in raw.get("features") or []]})
+        except RecordingConfigError as err:
+            raise RecordingConfigError(f"feature contract {path}: {err}") from None
+        language = raw.get("language")
+        if language is not None:
+            config = dataclasses.replace(config, language=tuple(LanguageTopic(**t) for t in language))
+        if calibration is None and raw.get("calibration"):
+            calibration = {name: MotorCalibration(**cal) for name, cal in raw["calibration"].items()}
+        return cls(config, calibration)
+
     def value(self, feature: FeatureConfig, msg: object) -> np.ndarray:
         """The dataset value of ``msg`` for ``feature``: joints in the feature's units, images as RGB."""
         value = feature_value(feature, msg)
         units = self._units.get(feature.key)
         return units.from_radians(value) if units is not None else value
+
+    def joint_units(self, feature: FeatureConfig) -> JointUnits | None:
+        """The conversion of ``feature``'s joint positions from radians (None: they are radians)."""
+        return self._units.get(feature.key)
 
     def to_dict(self) -> dict:
         calibration = {name: asdict(cal) for name, cal in self.calibration.items()} if self.calibration else None
@@ -85,3 +117,15 @@ class FeatureContract:
                     f"{path}: {feature.key} was recorded in {old.get('units', RADIANS)} from joints "
                     f"{old.get('joints')}, the config asks for {feature.units} from {list(feature.joints)}; "
                     "record into a new folder or use the matching config")
+
+
+def _yaml_entry(saved: Mapping) -> dict:
+    """A saved feature as its recording-YAML entry: ``to_dict`` writes every field, the YAML takes only
+    those that apply to the feature's type."""
+    kind = saved.get("type")
+    drop = {"joints", "field", "units"} if kind not in JOINT_TYPES else set()
+    if kind == "joint_trajectory":
+        drop.add("field")
+    if kind in IMAGE_TYPES or kind in JOINT_TYPES:
+        drop |= {"size", "names"}
+    return {k: v for k, v in saved.items() if k not in drop}

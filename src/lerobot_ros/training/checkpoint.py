@@ -9,6 +9,10 @@
         training_step.json             {"step": N}
     <output_dir>/checkpoints/last -> <step:06d>
 
+``pretrained_model/lerobot_ros.json`` is the dataset's feature contract (``meta/lerobot_ros.json``, when
+it has one, cameras renamed as the policy reads them): which topic, joints and units each feature came
+from, so policy_node feeds the policy as it was recorded (docs/policy.md).
+
 A checkpoint folder is written under a hidden temporary name and renamed into place, and ``last``
 is replaced atomically, so an interrupted save never leaves a half checkpoint behind ``last``.
 """
@@ -56,12 +60,36 @@ def _rng_tensors() -> dict[str, torch.Tensor]:
     return tensors
 
 
+def copy_contract(dataset_root: Path, pretrained_dir: Path, rename_map: dict | None = None) -> Path | None:
+    """The dataset's feature contract into the checkpoint, its camera keys renamed as the policy's
+    (``--rename-map``); None when the dataset has none (not recorded or converted by lerobot_ros)."""
+    from lerobot_ros.recording.contract import CONTRACT_FILE
+
+    source = Path(dataset_root) / "meta" / CONTRACT_FILE
+    if not source.is_file():
+        return None
+    contract = json.loads(source.read_text(encoding="utf-8"))
+    rename = rename_map or {}
+    for feature in contract.get("features", []):
+        feature["key"] = rename.get(feature["key"], feature["key"])
+    for topic in contract.get("language") or []:
+        if topic.get("camera"):
+            topic["camera"] = rename.get(topic["camera"], topic["camera"])
+    target = Path(pretrained_dir) / CONTRACT_FILE
+    target.write_text(json.dumps(contract, indent=2), encoding="utf-8")
+    return target
+
+
 def save_checkpoint(output_dir: Path, step: int, policy, optimizer: torch.optim.Optimizer,
-                    scheduler: torch.optim.lr_scheduler.LRScheduler) -> Path:
+                    scheduler: torch.optim.lr_scheduler.LRScheduler, dataset_root: Path | None = None,
+                    rename_map: dict | None = None) -> Path:
+    """``dataset_root``: the training dataset, whose feature contract the checkpoint carries."""
     final = checkpoint_dir(output_dir, step)
     partial = final.with_name(f".{final.name}.partial")
     shutil.rmtree(partial, ignore_errors=True)
     policy.save_pretrained(partial / PRETRAINED)
+    if dataset_root is not None:
+        copy_contract(dataset_root, partial / PRETRAINED, rename_map)
     state_dir = partial / STATE
     state_dir.mkdir(parents=True)
     tensors, groups = _optimizer_tensors(optimizer)

@@ -165,7 +165,8 @@ class _Run:
 
     def save(self, step: int) -> None:
         if self.env.is_main:
-            folder = ckpt.save_checkpoint(self.output_dir, step, self.policy, self.optimizer, self.scheduler)
+            folder = ckpt.save_checkpoint(self.output_dir, step, self.policy, self.optimizer, self.scheduler,
+                                          self.dataset_root, self.config.rename_map)
             self.pipeline.save_extras(folder / ckpt.PRETRAINED)
             self.log.plot()
         self.env.barrier()
