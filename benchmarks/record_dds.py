@@ -13,8 +13,10 @@ simulator's calibration). Per episode (a take: a take split at a
 stall saves several dataset episodes) it reports written/ticks, the gaps (stalls that split it) and
 the largest message age any stream had at a tick, read from the recorder's quality reports.
 
-``benchmarks/record.py`` measures the recorder core without DDS against LeRobot's writer; this one
-adds the transport, the conversion and the node processes, so the two together say where time goes.
+The reference, in the same invocation and on the same graph: the same command with the recorder
+on rclpy's MultiThreadedExecutor, as before issue 23 (``benchmarks/record_with_rclpy_executor.py``;
+``--reference-episodes``, 0 to skip). ``benchmarks/record.py`` measures the recorder core without
+DDS against LeRobot's writer; this one adds the transport, the conversion and the node processes.
 """
 
 from __future__ import annotations
@@ -83,7 +85,7 @@ def takes(reports: pathlib.Path) -> list[dict]:
     return result
 
 
-def run(cameras: int, episodes: int, seconds: float, codec: str, work: pathlib.Path) -> dict:
+def run(cameras: int, episodes: int, seconds: float, codec: str, work: pathlib.Path, reference: bool = False) -> dict:
     work.mkdir(parents=True)
     config = work / "rec.yaml"
     config.write_text(yaml.safe_dump(recording_config(cameras), sort_keys=False))
@@ -94,8 +96,10 @@ def run(cameras: int, episodes: int, seconds: float, codec: str, work: pathlib.P
     load_before = os.getloadavg()[0]
     try:
         started = time.monotonic()
+        command = ([sys.executable, str(pathlib.Path(__file__).parent / "record_with_rclpy_executor.py")] if reference
+                   else [sys.executable, "-m", "lerobot_ros.cli.main", "record"])
         record = subprocess.run(
-            [sys.executable, "-m", "lerobot_ros.cli.main", "record", "--config", str(config), "--root",
+            [*command, "--config", str(config), "--root",
              str(work / "ds"), "--task", "hold still", "--num-episodes", str(episodes), "--episode-time-s",
              str(seconds), "--reset-time-s", "0", "--codec", codec, "--no-keyboard", "--port", "sim"],
             stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=episodes * (seconds + 30) + 120)
@@ -103,11 +107,17 @@ def run(cameras: int, episodes: int, seconds: float, codec: str, work: pathlib.P
     finally:
         for node in nodes:
             stop(node)
-    if record.returncode != 0:
+    if record.returncode != 0 and not reference:  # the reference may end early: nothing saved in a take
         raise SystemExit(f"lerobot-ros record failed ({record.returncode}):\n{record.stdout}\n{record.stderr}")
     per_take = takes(work / "ds.quality")
     return {"cameras": cameras, "episodes": per_take, "elapsed_s": elapsed, "load_before": load_before,
-            "load_after": os.getloadavg()[0]}
+            "load_after": os.getloadavg()[0], "executor": "rclpy MultiThreadedExecutor" if reference else "shipped"}
+
+
+def _fraction(result: dict) -> float:
+    """Written ticks over the ticks of every take asked for (a take that saved nothing counts 0)."""
+    written = sum(t["written"] for t in result["episodes"])
+    return written / max(1, sum(t["ticks"] for t in result["episodes"]))
 
 
 def summary_row(result: dict, busy: bool) -> str:
@@ -117,7 +127,9 @@ def summary_row(result: dict, busy: bool) -> str:
     held = sum(t["written"] >= 0.98 * t["ticks"] for t in takes_)
     oldest = max(takes_, key=lambda t: t["max_age_s"])
     blocked = sorted(t["stop_blocked_s"] for t in takes_)
-    return (f"| {result['cameras']} | {'busy' if busy else 'idle'} | {len(takes_)} | {written}/{ticks} "
+    if not takes_:
+        return f"| {result['cameras']} | {result['executor']} | {'one core kept busy' if busy else 'as found'} | 0 | nothing saved | | | | | |"
+    return (f"| {result['cameras']} | {result['executor']} | {'one core kept busy' if busy else 'as found'} | {len(takes_)} | {written}/{ticks} "
             f"({100 * written / ticks:.2f} %) | {100 * worst:.1f} % | {held}/{len(takes_)} | "
             f"{sum(t['gaps'] for t in takes_)} | {oldest['max_age_s'] * 1000:.0f} ms ({oldest['max_age_stream']}) | "
             f"{blocked[len(blocked) // 2]:.2f} / {blocked[-1]:.2f} s | {result['load_before']:.2f} |")
@@ -130,6 +142,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--codec", default="libsvtav1")
     parser.add_argument("--busy", action="store_true", help="keep one core busy with a spinning process meanwhile")
+    parser.add_argument("--reference-episodes", type=int, default=3,
+                        help="episodes recorded with rclpy's MultiThreadedExecutor for comparison (0: none)")
     parser.add_argument("--json", type=pathlib.Path, help="write every take's numbers here")
     args = parser.parse_args()
     spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if args.busy else None
@@ -139,13 +153,19 @@ def main() -> None:
             for cameras in (int(c) for c in args.cameras.split(",")):
                 results.append(run(cameras, args.episodes, args.seconds, args.codec, pathlib.Path(tmp) / f"n{cameras}"))
                 print(f"{cameras} camera(s) done in {results[-1]['elapsed_s']:.0f} s", file=sys.stderr, flush=True)
+                if args.reference_episodes:
+                    results.append(run(cameras, args.reference_episodes, args.seconds, args.codec,
+                                       pathlib.Path(tmp) / f"ref{cameras}", reference=True))
+                    ours, ref = (_fraction(r) for r in results[-2:])
+                    print(f"  reference done; written fraction ours / reference = {ours / max(ref, 1e-9):.2f}x",
+                          file=sys.stderr, flush=True)
     finally:
         if spinner is not None:
             spinner.kill()
     print(f"episodes of {args.seconds:g} s at {FPS} fps, {args.codec}; load average before each run in the last column")
-    print("| cameras | machine | episodes | written/ticks | worst episode | episodes >= 98 % | gaps (splits) "
+    print("| cameras | executor | machine | episodes | written/ticks | worst episode | episodes >= 98 % | gaps (splits) "
           "| largest message age at a tick | stop_episode p50 / max | load |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for result in results:
         print(summary_row(result, args.busy))
     if args.json:
