@@ -156,6 +156,30 @@ def test_lerobots_own_merge_takes_our_dataset_beside_one_lerobot_recorded(oracle
     assert abs(seen["last_image_mean"] - 77) < 4
 
 
+def test_dataset_edits_keep_the_contract_and_refuse_to_merge_other_units(tmp_path):
+    from lerobot_ros.dataset.edit import delete_episodes, merge, remove_feature
+
+    calibration = default_sim_calibration("so101_follower")
+    bag = so101_bag(tmp_path, [0.1] * 6)
+    in_degrees = options_from_config(so101_config(), task="rest", progress=False, calibration=calibration)
+    convert([bag, bag], tmp_path / "degrees", in_degrees)
+    saved = json.loads((tmp_path / "degrees" / "meta" / CONTRACT_FILE).read_text())
+    delete_episodes(tmp_path / "degrees", tmp_path / "one", [1])
+    assert json.loads((tmp_path / "one" / "meta" / CONTRACT_FILE).read_text()) == saved
+    remove_feature(tmp_path / "degrees", tmp_path / "no_camera", "observation.images.front")
+    kept = json.loads((tmp_path / "no_camera" / "meta" / CONTRACT_FILE).read_text())
+    assert [f["key"] for f in kept["features"]] == ["observation.state"]
+    in_range = so101_config()
+    in_range["features"][0]["units"] = "range"
+    convert([bag], tmp_path / "range", options_from_config(in_range, task="rest", progress=False,
+                                                           calibration=calibration))
+    with pytest.raises(ValueError, match="recorded with other units or joints"):
+        merge([tmp_path / "degrees", tmp_path / "range"], tmp_path / "mixed")
+    assert not (tmp_path / "mixed").exists()
+    merge([tmp_path / "degrees", tmp_path / "one"], tmp_path / "both")
+    assert json.loads((tmp_path / "both" / "meta" / CONTRACT_FILE).read_text()) == saved
+
+
 def test_a_config_in_lerobot_units_needs_the_arms_calibration(tmp_path):
     bag = so101_bag(tmp_path, [0.0] * 6)
     with pytest.raises(ValueError, match="needs the arm's calibration.*calibration_id or calibration_file"):

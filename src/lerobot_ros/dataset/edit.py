@@ -6,11 +6,13 @@ recorded can be lost by an edit gone wrong. The new folder is built under a hidd
 ``.<name>.partial`` sibling and renamed into place only when complete: a crash leaves no half
 dataset at ``dst``. Episodes, ``index`` and ``task_index`` are renumbered contiguously; videos are
 cut and appended by stream copy (packets, never re-encoded), so every kept frame decodes bit for bit
-as in the source, at ``from_timestamp + frame_index / fps`` of its new shard.
+as in the source, at ``from_timestamp + frame_index / fps`` of its new shard. The feature contract
+(``meta/lerobot_ros.json``) goes along (:func:`carried_contract`).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Mapping, Sequence
@@ -35,6 +37,7 @@ from lerobot_ros.dataset.episodes import EpisodeRecord, VideoSpan, episode_files
 from lerobot_ros.dataset.features import FeatureSet
 from lerobot_ros.dataset.info import DatasetInfo
 from lerobot_ros.dataset.layout import (
+    CONTRACT_PATH,
     STAGING_DIR,
     STATS_PATH,
     FileSlot,
@@ -148,7 +151,7 @@ def remove_feature(src: str | Path, dst: str | Path, key: str) -> EditResult:
         raise ValueError(f"{key!r} is the only feature of {src}; a dataset needs at least one")
     features = FeatureSet(tuple(f for f in reader.info.features.features if f.key != key))
     return _write(Path(dst), replace(reader.info, features=features),
-                  [_Source(reader, e) for e in range(reader.num_episodes)])
+                  [_Source(reader, e) for e in range(reader.num_episodes)], removed=key)
 
 
 def recompute_stats(root: str | Path) -> None:
@@ -242,9 +245,31 @@ class _Shards:
         return self.slot, False
 
 
-def _write(dst: Path, info: DatasetInfo, sources: list[_Source]) -> EditResult:
+def carried_contract(readers: Sequence[DatasetReader], removed: str | None = None) -> dict | None:
+    """The feature contract (``meta/lerobot_ros.json``: topics, joints, units) an edit's result keeps:
+    its sources', which must agree on every feature's units and joints (merged datasets recorded in
+    degrees and in -100..100 would share names and not values), without a ``removed`` feature."""
+    contracts = [(r.root, json.loads((r.root / CONTRACT_PATH).read_text(encoding="utf-8")))
+                 for r in {id(r): r for r in readers}.values() if (r.root / CONTRACT_PATH).is_file()]
+    if not contracts:
+        return None
+    (first_root, contract), *others = contracts
+    meaning = lambda c: {f["key"]: (f.get("units"), f.get("joints")) for f in c.get("features", [])}  # noqa: E731
+    for root, other in others:
+        if meaning(other) != meaning(contract):
+            raise ValueError(f"{root} was recorded with other units or joints than {first_root} "
+                             f"({meaning(other)} vs {meaning(contract)}, meta/lerobot_ros.json); they cannot be merged")
+    if removed is not None:
+        language = contract.get("language")
+        contract = {**contract, "features": [f for f in contract["features"] if f["key"] != removed],
+                    "language": None if language is None else [t for t in language if t.get("camera") != removed]}
+    return contract
+
+
+def _write(dst: Path, info: DatasetInfo, sources: list[_Source], removed: str | None = None) -> EditResult:
     if dst.exists():
         raise FileExistsError(f"{dst} already exists; edits write a new dataset: pick a new folder")
+    contract = carried_contract([s.reader for s in sources], removed)
     work = partial_path(dst)
     if work.exists():
         shutil.rmtree(work)  # our own leftover of an interrupted edit, never a dataset
@@ -291,6 +316,8 @@ def _write(dst: Path, info: DatasetInfo, sources: list[_Source]) -> EditResult:
         replace(info, features=features, total_episodes=len(records), total_frames=frames,
                 total_tasks=len(tasks.tasks)).write(work)
         write_json_atomically(work / STATS_PATH, stats_mod.to_json(stats_mod.aggregate(r.stats for r in records)))
+        if contract is not None:
+            write_json_atomically(work / CONTRACT_PATH, contract)
         for path in work.rglob("*"):
             if path.is_file():
                 fsync_file(path)

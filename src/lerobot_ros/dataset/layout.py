@@ -27,6 +27,7 @@ INFO_PATH = "meta/info.json"
 STATS_PATH = "meta/stats.json"
 TASKS_PATH = "meta/tasks.parquet"
 EPISODES_DIR = "meta/episodes"
+CONTRACT_PATH = "meta/lerobot_ros.json"  # the feature contract (recording/contract.py); LeRobot ignores it
 DATA_DIR = "data"
 VIDEOS_DIR = "videos"
 STAGING_DIR = ".staging"
