@@ -14,9 +14,9 @@ import sys
 from types import ModuleType
 from typing import Sequence
 
-from . import calibrate, convert, dataset, errors, record, train
+from . import calibrate, convert, dataset, errors, export, record, train
 
-SUBCOMMANDS: tuple[ModuleType, ...] = (calibrate, dataset, record, train, convert)
+SUBCOMMANDS: tuple[ModuleType, ...] = (calibrate, dataset, record, train, convert, export)
 
 
 def build_parser() -> argparse.ArgumentParser:

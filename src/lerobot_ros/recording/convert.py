@@ -278,7 +278,9 @@ class _SpanEncoder:
         span, job = self.job.span, self.job
         lookback_ns = math.ceil(max(f.max_age_s for f in job.contract.config.features) * 1e9)
         fps = job.contract.config.fps
-        ticks = (i / fps for i in range(span.tick_count(fps)))  # grid()'s ticks, counted exactly
+        # grid()'s ticks, counted exactly and on whole nanoseconds like the log times they are compared
+        # with: a message logged exactly at a tick (an exported dataset's) is at it, not 1e-17 s after.
+        ticks = (round(i * 10**9 / fps) * 1e-9 for i in range(span.tick_count(fps)))
         tick = next(ticks, None)
         topics = [*self.features, *self.language]
         self._persistent_before_span()

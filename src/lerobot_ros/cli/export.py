@@ -1,0 +1,64 @@
+"""Export a LeRobot dataset's episodes as rosbag2 bags (MCAP or sqlite3), one bag per episode, for
+`ros2 bag play`, RViz and Foxglove: the inverse of `lerobot-ros convert`, through the same feature
+contract (topics, joints and units from the dataset's meta/lerobot_ros.json). A dataset recorded by
+LeRobot has no contract: its observation.state / action / observation.images.<cam> go to joint_states,
+arm_controller/joint_trajectory and <cam>/image_raw; with --robot the joints go back to radians from
+LeRobot's units through the arm's calibration. No ROS install needed.
+
+examples:
+  lerobot-ros export ~/datasets/pick_cube --out ~/bags/pick_cube --calibration-id my_arm
+  lerobot-ros export ~/datasets/pick_cube --out /tmp/bags --episodes 0-2 --storage sqlite3 --compressed
+  lerobot-ros export ./lerobot_recorded --out /tmp/bags --robot so101_follower --calibration-id my_arm
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+NAME = "export"
+HELP = "export dataset episodes as rosbag2 bags (MCAP or sqlite3) through the feature contract"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from .dataset import parse_episodes
+
+    parser.add_argument("dataset", type=Path, help="LeRobotDataset v3.0 folder")
+    parser.add_argument("--out", required=True, type=Path, help="folder for the bags (episode_<index>/ each)")
+    parser.add_argument("--episodes", type=parse_episodes, default=None, help="e.g. 0,3,5-7 (default: all)")
+    parser.add_argument("--storage", choices=("mcap", "sqlite3"), default="mcap")
+    parser.add_argument("--compressed", action="store_true",
+                        help="cameras as CompressedImage (JPEG) on <topic>/compressed instead of raw rgb8 Image")
+    parser.add_argument("--namespace", default="/", help="namespace the contract's relative topics go under")
+    parser.add_argument("--robot", default=None,
+                        help="for a dataset without a contract: the robot its joints belong to (e.g. so101_follower)")
+    parser.add_argument("--units", choices=("degrees", "range", "radians"), default=None,
+                        help="with --robot: the units the joints are stored in (default: LeRobot 0.6's for the robot)")
+    parser.add_argument("--calibration-id", default="", help="LeRobot calibration id of the arm (units -> radians)")
+    parser.add_argument("--calibration-file", default="", help="explicit calibration JSON (overrides the id)")
+    parser.add_argument("--calibration-dir", default="", help="calibration root (default: LeRobot's)")
+    parser.add_argument("--simulated", action="store_true", help="the simulated arm: the simulator's calibration")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..dataset.info import DatasetInfo
+    from ..recording.export import ExportOptions, contract_for, export, robot_of
+    from ..robots.setup import resolve_calibration
+    from ..robots.tables import robot_type
+
+    root = args.dataset.expanduser()
+    DatasetInfo.load(root)  # a clear error for a folder that is not a dataset
+    calibration = None
+    if args.calibration_id or args.calibration_file or args.simulated:
+        robot = robot_of(root, args.robot)
+        if robot is None:
+            raise ValueError("a calibration applies to a robot's joints: give --robot for a dataset without a "
+                             f"contract ({root}/meta/lerobot_ros.json)")
+        calibration, _ = resolve_calibration(robot_type(robot), args.calibration_file, args.calibration_id,
+                                             args.calibration_dir, args.simulated)
+    contract = contract_for(root, calibration, args.robot, args.units)
+    options = ExportOptions(storage=args.storage, compressed=args.compressed, namespace=args.namespace)
+    bags = export(root, args.out.expanduser(), contract, options, args.episodes,
+                  progress=lambda index, bag: print(f"episode {index} -> {bag}", flush=True))
+    print(f"{len(bags)} bag(s) in {args.out}")
+    return 0

@@ -1,0 +1,284 @@
+"""Datasets back to ROS: each episode of a LeRobotDataset v3.0 as a rosbag2 bag (MCAP or sqlite3).
+
+The inverse of the bag converter, through the same feature contract: the dataset's
+``meta/lerobot_ros.json`` says which topic, message type, joints and units each feature came from
+(for a dataset recorded elsewhere, e.g. by LeRobot, :func:`contract_for` maps LeRobot's feature names
+onto the usual topics). Per frame ``k`` of an episode, stamped ``start + k / fps``:
+
+* joint features: ``sensor_msgs/JointState`` (positions, velocities or efforts) or a one-point
+  ``trajectory_msgs/JointTrajectory``, back in radians through the arm's calibration;
+* cameras: ``sensor_msgs/Image`` (rgb8) or ``CompressedImage`` (JPEG), with a ``CameraInfo`` beside
+  them (the assumed pinhole of ``cameras.intrinsics``); ``float_array`` features as
+  ``std_msgs/Float32MultiArray``;
+* language rows as ``std_msgs/String`` on their topics: persistent rows (subtask, plan, memory) at
+  the time they became active, events (say, interjections, VQA) at their frame.
+
+Header stamps equal the log times, so the bag converts back to the same dataset. Written with
+``rosbags``, no ROS install needed; readable by ``ros2 bag play``, Foxglove and rosbags.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from rosbags.rosbag2 import StoragePlugin, Writer
+from rosbags.typesys import Stores, get_typestore
+
+from ..cameras.intrinsics import Pinhole
+from ..dataset import DatasetReader, LanguageRow
+from ..dataset.info import DatasetInfo
+from ..motors.normalization import MotorCalibration
+from .config import FeatureConfig, load_recording_config, resolve_topic
+from .contract import CONTRACT_FILE, FeatureContract
+from .live_language import LanguageTopic
+
+STORAGES = {"mcap": StoragePlugin.MCAP, "sqlite3": StoragePlugin.SQLITE3}
+EPOCH_NS = 1_700_000_000 * 10**9  # episodes start here: a dataset keeps no wall-clock time
+_STORE = get_typestore(Stores.ROS2_JAZZY)
+_T = _STORE.types
+
+
+class ExportError(ValueError):
+    """The dataset cannot be exported as asked; the message names the feature or episode."""
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    storage: str = "mcap"
+    compressed: bool = False  # image features as CompressedImage (JPEG) on <topic>/compressed
+    jpeg_quality: int = 90
+    namespace: str = "/"  # relative topics of the contract resolve against it
+
+    def __post_init__(self) -> None:
+        if self.storage not in STORAGES:
+            raise ExportError(f"storage must be one of {', '.join(STORAGES)}, got {self.storage!r}")
+
+
+def contract_for(root: Path, calibration: dict[str, MotorCalibration] | None = None,
+                 robot: str | None = None, units: str | None = None) -> FeatureContract:
+    """The dataset's own contract, or, for a dataset without one (recorded by LeRobot), LeRobot's
+    feature names mapped onto the usual topics: ``observation.state`` -> ``joint_states``, ``action``
+    -> ``arm_controller/joint_trajectory``, ``observation.images.<cam>`` -> ``<cam>/image_raw``, other
+    vectors -> their key with dots as slashes. With ``robot`` the joints are converted from ``units``
+    (default: LeRobot 0.6's for the robot) to radians; without, values are written as stored."""
+    saved = root / "meta" / CONTRACT_FILE
+    if saved.is_file():
+        return FeatureContract.load(saved, calibration)
+    info = DatasetInfo.load(root)
+    features = []
+    for feature in info.features.user:
+        if feature.is_language:
+            continue
+        key, names = feature.key, list(feature.names or [])
+        if feature.dtype == "video" or feature.dtype == "image":
+            height, width = feature.shape[0], feature.shape[1]
+            camera = key.removeprefix("observation.images.")
+            features.append({"key": key, "topic": f"{camera}/image_raw", "type": "image", "height": height,
+                             "width": width})
+        elif key in ("observation.state", "action") and names and all(n.endswith(".pos") for n in names):
+            entry = {"key": key, "joints": [n.removesuffix(".pos") for n in names],
+                     "topic": "joint_states" if key == "observation.state" else "arm_controller/joint_trajectory",
+                     "type": "joint_state" if key == "observation.state" else "joint_trajectory"}
+            if robot is not None:
+                entry["units"] = units or _default_units(robot)
+            features.append(entry)
+        else:
+            size = int(np.prod(feature.shape))
+            features.append({"key": key, "topic": key.replace(".", "/"), "type": "float_array", "size": size})
+    raw = {"fps": info.fps, "features": features, "language": info.features.has_language}
+    if robot is not None:
+        raw["robot"] = robot
+    return FeatureContract(load_recording_config(raw), calibration)
+
+
+def robot_of(root: Path, robot: str | None = None) -> str | None:
+    """The robot whose joints the dataset holds: its contract's, else ``robot``."""
+    saved = root / "meta" / CONTRACT_FILE
+    if saved.is_file():
+        contract_robot = json.loads(saved.read_text(encoding="utf-8")).get("robot")
+        return contract_robot["type"] if contract_robot else robot
+    return robot
+
+
+def _default_units(robot: str) -> str:
+    from ..robots.tables import robot_type
+    from ..robots.units import lerobot_default_units
+
+    return lerobot_default_units(robot_type(robot))
+
+
+def export(root: str | Path, out: str | Path, contract: FeatureContract, options: ExportOptions = ExportOptions(),
+           episodes: Sequence[int] | None = None, progress: Callable[[int, Path], None] | None = None) -> list[Path]:
+    """Write episode ``i`` of the dataset at ``root`` to ``<out>/episode_<i, 6 digits>`` (a rosbag2 folder);
+    returns the bag folders. ``out`` must not hold those folders yet."""
+    reader = DatasetReader(root)
+    chosen = list(range(reader.num_episodes)) if episodes is None else list(episodes)
+    unknown = [i for i in chosen if not 0 <= i < reader.num_episodes]
+    if unknown:
+        raise ExportError(f"{root} has episodes 0-{reader.num_episodes - 1}; there is no episode {unknown[0]}")
+    stored = {f.key for f in reader.info.features.user}
+    missing = [f.key for f in contract.config.features if f.key not in stored]
+    if missing:
+        raise ExportError(f"the contract names features {missing} that {root} does not hold")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    bags = []
+    for index in chosen:
+        bag = out / f"episode_{index:06d}"
+        if bag.exists():
+            raise ExportError(f"{bag} exists; export into an empty folder")
+        _write_bag(bag, _episode_messages(reader, index, contract, options), options)
+        bags.append(bag)
+        if progress is not None:
+            progress(index, bag)
+    return bags
+
+
+def _write_bag(path: Path, messages: Iterator[tuple[str, str, int, object]], options: ExportOptions) -> None:
+    with Writer(path, version=9, storage_plugin=STORAGES[options.storage]) as writer:
+        connections = {}
+        for topic, msgtype, log_ns, msg in messages:
+            if topic not in connections:
+                connections[topic] = writer.add_connection(topic, msgtype, typestore=_STORE)
+            writer.write(connections[topic], log_ns, _STORE.serialize_cdr(msg, msgtype))
+
+
+def _episode_messages(reader: DatasetReader, index: int, contract: FeatureContract,
+                      options: ExportOptions) -> Iterator[tuple[str, str, int, object]]:
+    """(topic, type, log time, message) of one episode, in time order."""
+    config = contract.config
+    columns = reader.episode_columns(index)
+    length = reader.episodes[index].length
+    stamps = [EPOCH_NS + round(k * 1e9 / config.fps) for k in range(length)]
+    frames = {f.key: reader.video_frames(index, f.key) for f in config.features if f.is_image}
+    per_frame = [_feature_writer(f, contract, options) for f in config.features]
+    language = reader.episode_language(index) if config.language else None
+    rows_by_frame = _language_messages(language, config.language or (), stamps, config.fps, options)
+    for k, stamp_ns in enumerate(stamps):
+        yield from rows_by_frame.get(k, ())
+        for feature, write in zip(config.features, per_frame):
+            value = frames[feature.key][k] if feature.is_image else columns[feature.key][k]
+            yield from write(value, stamp_ns)
+
+
+def _stamp(ns: int) -> object:
+    return _T["builtin_interfaces/msg/Time"](sec=ns // 10**9, nanosec=ns % 10**9)
+
+
+def _header(ns: int, frame_id: str = "") -> object:
+    return _T["std_msgs/msg/Header"](stamp=_stamp(ns), frame_id=frame_id)
+
+
+def _feature_writer(feature: FeatureConfig, contract: FeatureContract, options: ExportOptions):
+    """The messages of one frame of ``feature``, as a function of (value, stamp)."""
+    topic = resolve_topic(feature.topic, options.namespace)
+    if feature.type in ("joint_state", "joint_trajectory"):
+        units = contract.joint_units(feature)
+        joints = list(feature.joints)
+
+        def radians(value: np.ndarray) -> np.ndarray:
+            value = np.asarray(value, dtype=np.float64)
+            return units.to_radians(value) if units is not None else value
+
+        if feature.type == "joint_state":
+            empty = np.zeros(0, dtype=np.float64)
+
+            def joint_state(value, ns):
+                fields = {"position": empty, "velocity": empty, "effort": empty, feature.field: radians(value)}
+                yield topic, "sensor_msgs/msg/JointState", ns, _T["sensor_msgs/msg/JointState"](
+                    header=_header(ns), name=joints, **fields)
+            return joint_state
+
+        def trajectory(value, ns):
+            point = _T["trajectory_msgs/msg/JointTrajectoryPoint"](
+                positions=radians(value), velocities=np.zeros(0), accelerations=np.zeros(0), effort=np.zeros(0),
+                time_from_start=_T["builtin_interfaces/msg/Duration"](sec=0, nanosec=0))
+            yield topic, "trajectory_msgs/msg/JointTrajectory", ns, _T["trajectory_msgs/msg/JointTrajectory"](
+                header=_header(ns), joint_names=joints, points=[point])
+        return trajectory
+    if feature.is_image:
+        return _image_writer(feature, topic, options)
+
+    def numbers(value, ns):
+        layout = _T["std_msgs/msg/MultiArrayLayout"](dim=[], data_offset=0)
+        yield topic, "std_msgs/msg/Float32MultiArray", ns, _T["std_msgs/msg/Float32MultiArray"](
+            layout=layout, data=np.asarray(value, dtype=np.float32).reshape(-1))
+    return numbers
+
+
+def _image_writer(feature: FeatureConfig, topic: str, options: ExportOptions):
+    compressed = feature.type == "compressed_image" or options.compressed
+    if compressed and feature.type == "image":
+        topic = f"{topic}/compressed"  # image_transport's name for the compressed sibling
+    camera_ns = topic.removesuffix("/compressed").removesuffix("/image_raw")
+    frame_id = f"{camera_ns.rsplit('/', 1)[-1]}_optical_frame"
+    pinhole = Pinhole.from_hfov(feature.width, feature.height)
+
+    def image(rgb: np.ndarray, ns: int):
+        header = _header(ns, frame_id)
+        if compressed:
+            ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
+                                    [cv2.IMWRITE_JPEG_QUALITY, options.jpeg_quality])
+            if not ok:
+                raise ExportError(f"{feature.key}: JPEG encoding failed")
+            yield topic, "sensor_msgs/msg/CompressedImage", ns, _T["sensor_msgs/msg/CompressedImage"](
+                header=header, format="rgb8; jpeg compressed bgr8", data=jpeg.reshape(-1))
+        else:
+            yield topic, "sensor_msgs/msg/Image", ns, _T["sensor_msgs/msg/Image"](
+                header=header, height=feature.height, width=feature.width, encoding="rgb8", is_bigendian=0,
+                step=feature.width * 3, data=np.ascontiguousarray(rgb).reshape(-1))
+        yield f"{camera_ns}/camera_info", "sensor_msgs/msg/CameraInfo", ns, _camera_info(header, feature, pinhole)
+    return image
+
+
+def _camera_info(header, feature: FeatureConfig, pinhole: Pinhole) -> object:
+    roi = _T["sensor_msgs/msg/RegionOfInterest"](x_offset=0, y_offset=0, height=0, width=0, do_rectify=False)
+    return _T["sensor_msgs/msg/CameraInfo"](
+        header=header, height=feature.height, width=feature.width, distortion_model="plumb_bob",
+        d=np.zeros(5), k=np.array(pinhole.k), r=np.eye(3).reshape(-1), p=np.array(pinhole.p),
+        binning_x=0, binning_y=0, roi=roi)
+
+
+def _language_messages(language, topics: Sequence[LanguageTopic], stamps: list[int], fps: int,
+                       options: ExportOptions) -> dict[int, list[tuple[str, str, int, object]]]:
+    """String messages by the frame before which they go: persistent rows at their timestamp,
+    events at their frame (a row with no topic in the contract is left out)."""
+    if language is None:
+        return {}
+    by_kind = {(t.kind, t.camera): resolve_topic(t.topic, options.namespace) for t in topics}
+    out: dict[int, list] = {}
+    for row in language.persistent:
+        topic = by_kind.get((row.style, None))
+        if topic is not None:
+            frame = min(round(row.timestamp * fps), len(stamps) - 1)
+            ns = EPOCH_NS + round(row.timestamp * 1e9)
+            out.setdefault(frame, []).append((topic, "std_msgs/msg/String", ns, _T["std_msgs/msg/String"](
+                data=row.content)))
+    for frame, rows in language.events.items():
+        for row in rows:
+            kind, text = _event_kind(row)
+            topic = by_kind.get((kind, row.camera if kind.startswith("vqa") else None))
+            if topic is not None:
+                out.setdefault(frame, []).append((topic, "std_msgs/msg/String", stamps[frame],
+                                                  _T["std_msgs/msg/String"](data=text)))
+    return out
+
+
+def _event_kind(row: LanguageRow) -> tuple[str, str]:
+    """The language kind of an event row and the text its topic carried (live_language's inverse)."""
+    for call in row.tool_calls:
+        function = call.get("function", {})
+        if function.get("name") == "say":
+            arguments = function.get("arguments", {})
+            arguments = json.loads(arguments) if isinstance(arguments, str) else arguments
+            return "say", arguments.get("text", "")
+    if row.style == "interjection":
+        return "user_input", row.content or ""
+    if row.style == "vqa":
+        return ("vqa_query" if row.role == "user" else "vqa_answer"), row.content or ""
+    return "", ""
