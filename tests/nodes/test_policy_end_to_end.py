@@ -126,7 +126,8 @@ def test_policy_drives_the_simulated_arm_through_the_trained_task(ros, checkpoin
                          {"name": "front", "source": "sim", "width": SCENARIO.width, "height": SCENARIO.height,
                           "fps": 30.0}, tmp_path)
     policy = NodeProcess("lerobot_ros.nodes.policy_node", "policy_node",
-                         {"checkpoint": str(checkpoint), "cameras": ["front"], "subtask_rate_hz": 2.0,
+                         # the scenario dataset has no feature contract: radians, policy_node's default topics
+                         {"checkpoint": str(checkpoint), "units": "radians", "subtask_rate_hz": 2.0,
                           "heartbeat_timeout_s": HEARTBEAT_TIMEOUT_S}, tmp_path)
     nodes = [robot, camera, policy]
     client = RobotClient("policy_test_arm")
@@ -214,7 +215,7 @@ def test_policy_drives_the_simulated_arm_through_the_trained_task(ros, checkpoin
 
 
 def test_policy_node_without_a_checkpoint_exits_naming_the_parameter(tmp_path):
-    node = NodeProcess("lerobot_ros.nodes.policy_node", "policy_node", {"cameras": ["front"]}, tmp_path)
+    node = NodeProcess("lerobot_ros.nodes.policy_node", "policy_node", {"device": "cpu"}, tmp_path)
     assert node.proc.wait(60) == 1
     assert "parameter checkpoint is empty" in node.log()
 

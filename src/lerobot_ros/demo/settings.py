@@ -80,7 +80,7 @@ class DemoSettings:
                               "root": str(self.dataset), "robot_type": "so101_follower", "codec": "libx264",
                               # One episode per demonstration: a stalled take is re-recorded, not split.
                               "on_gap": "truncate"},
-            "policy_node": {"cameras": [CAMERA], "heartbeat_timeout_s": 1.0, "diagnostics_rate_hz": 0.5,
+            "policy_node": {"heartbeat_timeout_s": 1.0, "diagnostics_rate_hz": 0.5,
                             "port": "sim"},  # the simulated follower: its joint limits clamp the actions
         }
         text = yaml.safe_dump({name: {"ros__parameters": p} for name, p in nodes.items()}, sort_keys=False)

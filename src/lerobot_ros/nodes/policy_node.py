@@ -1,12 +1,14 @@
 """policy_node: the hierarchical SmolVLA2 policy on ROS 2 (docs/policy.md).
 
-Subscribes to the cameras (``<camera>/image_raw``, sensor-data QoS), ``joint_states``, ``task``,
+Reads its inputs as the checkpoint's feature contract says (``lerobot_ros.json``: the topic, joints
+and units each feature was recorded from; :mod:`lerobot_ros.runtime.policy_io`), plus ``task``,
 ``user_input`` (an interjection; a trailing ``?`` makes it a question), ``vqa/query`` and the
 operator ``heartbeat``; publishes ``subtask``, ``plan`` and ``memory`` (latched), ``say``,
-``vqa/answer`` (JSON per camera), action chunks as ``<controller>/joint_trajectory`` and
-``/diagnostics``; serves ``~/start``, ``~/pause`` and ``~/stop`` (std_srvs/Trigger).
+``vqa/answer`` (JSON per camera), action chunks on the action feature's topic (radians, the
+follower's joint names) and ``/diagnostics``; serves ``~/start``, ``~/pause`` and ``~/stop``
+(std_srvs/Trigger). A contract topic is moved with ordinary ROS remapping (``-r from:=to``).
 
-All scheduling lives in :mod:`lerobot_ros.runtime`; this file only converts messages.
+All decisions live in :mod:`lerobot_ros.runtime` and the contract; this file only adapts messages.
 """
 
 from __future__ import annotations
@@ -22,18 +24,24 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, qos_profile_sensor_data
-from sensor_msgs.msg import Image, JointState
+from sensor_msgs.msg import CompressedImage, Image, JointState
 from std_msgs.msg import Empty, String
 from std_srvs.srv import Trigger
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
+from ..policies.smolvla2.checkpoint import resolve_folder
+from ..recording.config import FeatureConfig
+from ..recording.contract import CONTRACT_FILE, FeatureContract, needs_calibration
+from ..recording.message_values import MessageValueError
 from ..robots.loop import FixedRateLoop
 from ..robots.robot import joint_limits_rad
 from ..robots.setup import resolve_calibration
 from ..robots.tables import ROBOT_TYPES, RobotType, robot_type
-from ..sim.ports import is_sim_port
+from ..robots.units import UNITS
 from ..runtime.policy import LanguagePolicy, Observation
-from ..runtime.runtime import HierarchicalRuntime, RuntimeConfig
+from ..runtime.policy_io import LEROBOT_UNITS, LatestInputs, PolicyFeatures, RadianActions, StaleInput, default_contract
+from ..runtime.runtime import HierarchicalRuntime, Mode, RuntimeConfig
+from ..sim.ports import is_sim_port
 from ..runtime.schedule import ActionSchedule
 from ..runtime.smolvla2_policy import SmolVLA2LanguagePolicy, TextGeneration
 from .log_bridge import bridge_core_logging
@@ -45,12 +53,17 @@ FOLLOWERS = tuple(sorted(n for n, t in ROBOT_TYPES.items() if t.role == "robot")
 PARAMS = [
     Param("checkpoint", "", "SmolVLA2 checkpoint: a local folder or a Hugging Face Hub id (from the local cache)"),
     Param("device", "cpu", "Torch device of the model (cpu, cuda, cuda:1, mps)"),
-    Param("robot_type", "so101_follower", "Follower robot type: its joints, in order, are the policy's state and "
-          "action", choices=FOLLOWERS),
-    Param("joint_prefix", "", "The follower robot_node's joint_prefix"),
-    Param("controller_name", "arm_controller", "Action chunks go to <controller_name>/joint_trajectory"),
-    Param("joint_states_topic", "joint_states", "The follower's joint_states"),
-    Param("cameras", ["front"], "Camera names: images from <name>/image_raw feed observation.images.<name>"),
+    Param("contract_file", "", "Feature contract (lerobot_ros.json) to read the policy's topics, joints and units "
+          "from; empty: the checkpoint's own, else one built from the parameters below (a checkpoint trained "
+          "elsewhere)"),
+    Param("robot_type", "so101_follower", "Follower robot type, when the contract names none: its joints, in "
+          "order, are the state and action of a checkpoint without a contract", choices=FOLLOWERS),
+    Param("joint_prefix", "", "The follower robot_node's joint_prefix, when the contract names no robot"),
+    Param("units", LEROBOT_UNITS, "Without a contract: the units the checkpoint's state and actions are in; "
+          "`lerobot` = LeRobot 0.6's for robot_type (degrees for SO-100/101 and LeKiwi, -100..100 for Koch, OMX, "
+          "HopeJR; grippers 0..100)", choices=(LEROBOT_UNITS, *UNITS)),
+    Param("controller_name", "arm_controller", "Without a contract: action chunks go to "
+          "<controller_name>/joint_trajectory"),
     Param("vqa_cameras", "", "Empty: a question gets one answer, seeing every camera (as the shipped recipe "
           "trains); camera names, comma separated: one answer per camera, seeing only that camera"),
     Param("control_rate_hz", 50.0, "Rate at which trajectories are dispatched", min=1.0, max=500.0),
@@ -71,7 +84,8 @@ PARAMS = [
           "without, robot_node rejects trajectories outside them"),
     Param("calibration_file", "", "Explicit follower calibration JSON (overrides calibration_id)"),
     Param("calibration_dir", "", "Calibration root; empty = $HF_LEROBOT_CALIBRATION or LeRobot's default"),
-    Param("max_observation_age_s", 0.5, "An image or joint state older than this counts as missing", min=0.01),
+    Param("max_observation_age_s", 0.5, "Without a contract: an image or joint state older than this is stale "
+          "(a contract gives each feature its max_age_s)", min=0.01),
     Param("memory", True, "Update the memory when a subtask ends"),
     Param("start_on_task", True, "A message on `task` starts the policy (else call ~/start)"),
     Param("chunk_fps", 0.0, "Rate of the action steps; 0 = the checkpoint's fps", min=0.0),
@@ -82,15 +96,9 @@ PARAMS = [
 ]
 
 LATCHED = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
-
-
-def image_array(msg: Image) -> np.ndarray:
-    """An rgb8/bgr8 Image as an HxWx3 uint8 RGB array (a view of the message's buffer where possible)."""
-    if msg.encoding not in ("rgb8", "bgr8"):
-        raise ValueError(f"image encoding {msg.encoding!r} is not supported; publish rgb8 or bgr8")
-    rows = np.frombuffer(msg.data, dtype=np.uint8).reshape(msg.height, msg.step)
-    image = rows[:, : msg.width * 3].reshape(msg.height, msg.width, 3)
-    return image[:, :, ::-1] if msg.encoding == "bgr8" else image
+STALE_ERROR_S = 1.0  # an input stale for longer than this raises /diagnostics from WARN to ERROR
+STALE_LOG_PERIOD_S = 5.0  # while an input stays stale, it is logged again this often
+MESSAGE_TYPES = {"joint_state": JointState, "image": Image, "compressed_image": CompressedImage}
 
 
 def duration(seconds: float) -> Duration:
@@ -99,7 +107,7 @@ def duration(seconds: float) -> Duration:
 
 
 class PolicyNode(Node):
-    """``policy``: a loaded policy to run instead of ``checkpoint`` (embedding, benchmarks)."""
+    """``policy``: a loaded policy to run instead of ``checkpoint`` (embedding, benchmarks, tests)."""
 
     def __init__(self, policy: LanguagePolicy | None = None, **kwargs):
         super().__init__("policy_node", **kwargs)
@@ -107,34 +115,28 @@ class PolicyNode(Node):
         self.p = p = declare(self, PARAMS)
         if policy is None and not p["checkpoint"]:
             raise ValueError("parameter checkpoint is empty: give a checkpoint folder or a Hub id")
-        self.joint_names = [p["joint_prefix"] + n for n in robot_type(p["robot_type"]).joint_names]
-        self.features = {f"observation.images.{name}": name for name in p["cameras"]}
-        vqa = [c.strip() for c in p["vqa_cameras"].split(",") if c.strip()]
-        unknown = sorted(set(vqa) - set(p["cameras"]))
-        if unknown:
-            raise ValueError(f"vqa_cameras names {', '.join(unknown)}, which are not in cameras {p['cameras']}")
-
-        self.policy = policy or SmolVLA2LanguagePolicy.load(
+        model = policy or SmolVLA2LanguagePolicy.load(
             p["checkpoint"], device=p["device"], chunk_fps=p["chunk_fps"] or None,
             text=TextGeneration(max_new_tokens=p["max_new_tokens"], temperature=p["temperature"], top_p=p["top_p"]))
-        missing = sorted(set(self.policy.image_features) - set(self.features))
-        if missing:
-            raise ValueError(f"the checkpoint needs images {', '.join(missing)}; add their camera names to cameras")
-
-        self._lock = threading.Lock()
-        self._images: dict[str, tuple[float, np.ndarray]] = {}
-        self._state: tuple[float, np.ndarray] | None = None
-        self._image_errors = 0
+        contract, source = self._contract(model)
+        self.features = PolicyFeatures(contract, model.image_features)
+        self.policy = RadianActions(model, self.features)
+        self.joint_names = list(self.features.action_joints)
+        vqa = [c.strip() for c in p["vqa_cameras"].split(",") if c.strip()]
+        unknown = sorted(set(f"observation.images.{c}" for c in vqa) - set(model.image_features))
+        if unknown:
+            raise ValueError(f"vqa_cameras names {', '.join(unknown)}, which the policy does not read "
+                             f"(it reads {', '.join(model.image_features)})")
 
         self.subtask_pub = self.create_publisher(String, "subtask", LATCHED)
         self.plan_pub = self.create_publisher(String, "plan", LATCHED)
         self.memory_pub = self.create_publisher(String, "memory", LATCHED)
         self.say_pub = self.create_publisher(String, "say", 10)
         self.vqa_pub = self.create_publisher(String, "vqa/answer", 10)
-        self.trajectory_pub = self.create_publisher(JointTrajectory, f"{p['controller_name']}/joint_trajectory", 10)
+        self.trajectory_pub = self.create_publisher(JointTrajectory, self.features.action.topic, 10)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
 
-        limits = self._joint_limits(robot_type(p["robot_type"]))
+        limits = self._joint_limits(contract)
         config = RuntimeConfig(
             control_hz=p["control_rate_hz"], subtask_hz=p["subtask_rate_hz"], refill_s=p["refill_s"],
             blend_s=p["blend_s"], horizon_s=p["horizon_s"], heartbeat_timeout_s=p["heartbeat_timeout_s"],
@@ -144,11 +146,15 @@ class PolicyNode(Node):
         self.runtime = HierarchicalRuntime(self.policy, config, self._observe, self)
 
         inputs = MutuallyExclusiveCallbackGroup()
-        for feature, name in self.features.items():
-            self.create_subscription(Image, f"{name}/image_raw", lambda msg, f=feature: self._on_image(f, msg),
-                                     qos_profile_sensor_data, callback_group=inputs)
-        self.create_subscription(JointState, p["joint_states_topic"], self._on_joint_states, 10,
-                                 callback_group=inputs)
+        self.topics: dict[str, str] = {}  # feature key -> its resolved topic (namespace, remapping)
+        for feature in self.features.inputs:
+            qos = 10 if feature.type == "joint_state" else qos_profile_sensor_data
+            sub = self.create_subscription(MESSAGE_TYPES[feature.type], feature.topic,
+                                           lambda msg, f=feature: self._on_input(f, msg), qos, callback_group=inputs)
+            self.topics[feature.key] = sub.topic_name
+        self.inputs = LatestInputs(self.features, time.monotonic())
+        self._input_errors: dict[str, int] = {}
+        self._stale_logged: dict[str, float] = {}  # feature key -> when its staleness was last logged
         self.create_subscription(String, "task", self._on_task, 10)
         self.create_subscription(String, "user_input", self._on_user_input, 10)
         self.create_subscription(String, "vqa/query", self._on_query, 10)
@@ -157,27 +163,72 @@ class PolicyNode(Node):
         self.create_service(Trigger, "~/pause", lambda req, res: self._trigger(res, self.runtime.pause))
         self.create_service(Trigger, "~/stop", lambda req, res: self._trigger(res, self.runtime.stop))
         self.create_timer(1.0 / p["diagnostics_rate_hz"], self._publish_diagnostics)
+        self.create_timer(0.2, self._log_stale_inputs)
         self.loop = FixedRateLoop(1.0 / p["control_rate_hz"], self.runtime.tick, name="policy-dispatch")
         self.finished = threading.Event()
+        wiring = "; ".join(f"{f.key} <- {self.topics[f.key]}" for f in self.features.inputs)
         self.get_logger().info(
-            f"policy {p['checkpoint']} on {p['device']}: {len(self.joint_names)} joints, cameras "
-            f"{', '.join(p['cameras'])}, chunks at {self.policy.chunk_fps:g} fps dispatched at "
-            f"{p['control_rate_hz']:g} Hz; heartbeat "
+            f"policy {p['checkpoint']} on {p['device']}, feature contract: {source}; {wiring}; actions "
+            f"({self.features.action.units} -> radians) -> {self.trajectory_pub.topic_name}; chunks at "
+            f"{self.policy.chunk_fps:g} fps dispatched at {p['control_rate_hz']:g} Hz; heartbeat "
             f"{'off' if p['heartbeat_timeout_s'] == 0 else str(p['heartbeat_timeout_s']) + ' s'}; ready")
 
-    def _joint_limits(self, rtype: RobotType) -> np.ndarray | None:
-        """The follower's joint limits from its calibration, as robot_node computes them; None when
-        no calibration is known (a real arm without calibration_id): robot_node still enforces them."""
+    def _contract(self, model: LanguagePolicy) -> tuple[FeatureContract, str]:
+        """The checkpoint's contract (or contract_file), bound to the follower's calibration; without
+        one, the contract LeRobot would have recorded (units parameter, historical topics)."""
+        p = self.p
+        path = p["contract_file"]
+        if not path and p["checkpoint"]:
+            own = resolve_folder(p["checkpoint"]) / CONTRACT_FILE
+            path = str(own) if own.is_file() else ""
+        saved = FeatureContract.load(path) if path else None
+        robot = saved.config.robot if saved is not None else None
+        rtype = robot_type(robot.type if robot is not None else p["robot_type"])
+        self._prefix = robot.joint_prefix if robot is not None else p["joint_prefix"]
+        self._rtype, self._calibration = rtype, self._follower_calibration(rtype)
+        if saved is None:
+            shapes = {key: model.image_shapes[key] for key in model.image_features}
+            units = p["units"]
+            try:
+                return default_contract(rtype.name, self._prefix, units, shapes, p["controller_name"],
+                                        p["max_observation_age_s"], model.chunk_fps, self._calibration), (
+                    f"none in the checkpoint: {rtype.name} in {units} units (parameter units)")
+            except ValueError as err:
+                raise ValueError(f"a checkpoint without a feature contract, in {units} units: {err}") from None
+        if needs_calibration(saved.config) and self._calibration is None:
+            feature = next(f for f in saved.config.features if f.type.startswith("joint") and f.units != "radians")
+            raise ValueError(f"{path}: the policy takes {feature.key} in {feature.units}; converting the "
+                             f"follower's radians needs its calibration: set calibration_id or calibration_file "
+                             "(as robot_node takes them), or port for a simulated arm")
+        return FeatureContract(saved.config, self._calibration), path
+
+    def _follower_calibration(self, rtype: RobotType):
+        """The follower's calibration as robot_node finds it; None when none is known (a real arm
+        without calibration_id)."""
         p = self.p
         simulated = is_sim_port(p["port"])
         if not (p["calibration_file"] or p["calibration_id"] or simulated or rtype.factory_calibration):
+            return None
+        calibration, _ = resolve_calibration(rtype, p["calibration_file"], p["calibration_id"],
+                                             p["calibration_dir"], simulated)
+        return calibration
+
+    def _joint_limits(self, contract: FeatureContract) -> np.ndarray | None:
+        """The follower's joint limits in action order, from its calibration as robot_node computes
+        them; None when no calibration is known: robot_node still enforces them."""
+        if self._calibration is None:
             self.get_logger().warning(
                 "follower joint limits unknown (no calibration_id, calibration_file or simulated port): actions "
                 "are not clamped to them, and robot_node rejects a trajectory that leaves them")
             return None
-        calibration, _ = resolve_calibration(rtype, p["calibration_file"], p["calibration_id"],
-                                             p["calibration_dir"], simulated)
-        return joint_limits_rad(rtype, calibration)
+        limits = dict(zip((self._prefix + n for n in self._rtype.joint_names),
+                          joint_limits_rad(self._rtype, self._calibration)))
+        strangers = [j for j in self.joint_names if j not in limits]
+        if strangers:
+            self.get_logger().warning(f"action joints {strangers} are not joints of {self._rtype.name}: actions are "
+                                      "not clamped to joint limits")
+            return None
+        return np.array([limits[j] for j in self.joint_names])
 
     def start(self) -> None:
         self.runtime.start_worker()
@@ -185,38 +236,36 @@ class PolicyNode(Node):
 
     # -- inputs -------------------------------------------------------------------------------------
 
-    def _on_image(self, feature: str, msg: Image) -> None:
+    def _on_input(self, feature: FeatureConfig, msg) -> None:
         try:
-            image = image_array(msg)
-        except ValueError as err:
-            self._image_errors += 1
-            if self._image_errors == 1:
-                self.get_logger().error(f"{self.features[feature]}/image_raw: {err}")
-            return
-        with self._lock:
-            self._images[feature] = (time.monotonic(), image)
-
-    def _on_joint_states(self, msg: JointState) -> None:
-        positions = dict(zip(msg.name, msg.position))
-        if not all(n in positions for n in self.joint_names):
-            return  # another robot's joint_states on the same topic
-        with self._lock:
-            self._state = (time.monotonic(), np.array([positions[n] for n in self.joint_names]))
+            self.inputs.put(feature, msg, time.monotonic())
+        except MessageValueError as err:
+            errors = self._input_errors[feature.key] = self._input_errors.get(feature.key, 0) + 1
+            if errors == 1:
+                self.get_logger().error(f"{self.topics[feature.key]}: {err}")
 
     def _observe(self) -> Observation | None:
+        return self.inputs.observe(time.monotonic())
+
+    def _log_stale_inputs(self) -> None:
+        """Log an input once it goes stale (again every STALE_LOG_PERIOD_S) and once it is back."""
         now = time.monotonic()
-        max_age = self.p["max_observation_age_s"]
-        with self._lock:
-            if self._state is None or now - self._state[0] > max_age:
-                return None
-            images = {}
-            for feature in self.features:
-                stamped = self._images.get(feature)
-                if stamped is None or now - stamped[0] > max_age:
-                    return None
-                images[feature] = stamped[1]
-            stamp, state = self._state
-        return Observation(images, state, stamp)
+        stale = {s.key: s for s in self.inputs.stale(now)}
+        for key in list(self._stale_logged):
+            if key not in stale:
+                del self._stale_logged[key]
+                self.get_logger().info(f"{key} from {self.topics[key]} is back")
+        if self.runtime.mode is not Mode.RUNNING:
+            return
+        for key, item in stale.items():
+            if now - self._stale_logged.get(key, -math.inf) >= STALE_LOG_PERIOD_S:
+                self._stale_logged[key] = now
+                self.get_logger().warning(f"{self._describe(item)}: the arm holds until it is fresh")
+
+    def _describe(self, item: StaleInput) -> str:
+        limit = self.features.contract.config.feature(item.key).max_age_s
+        seen = "nothing received yet" if item.age_s is None else f"last message {item.age_s:.2f} s ago"
+        return f"{item.key} from {self.topics[item.key]} is stale ({seen}, max_age_s {limit:g})"
 
     def _on_task(self, msg: String) -> None:
         self._accept("task", lambda: self.runtime.set_task(msg.data))
@@ -285,13 +334,20 @@ class PolicyNode(Node):
 
     def _publish_diagnostics(self) -> None:
         values = self.runtime.snapshot()
-        values["image_errors"] = str(self._image_errors)
+        values["input_errors"] = str(sum(self._input_errors.values()))
         values["dispatch_overruns"] = str(self.loop.overruns)
+        stale = self.inputs.stale(time.monotonic())
+        values["stale_inputs"] = ", ".join(s.key for s in stale)
+        for key, topic in self.topics.items():
+            values[f"topic.{key}"] = topic
         status = DiagnosticStatus(name=f"{self.get_name()}: runtime", hardware_id=self.p["checkpoint"])
         failure = self.runtime.failure
         if failure is not None:
             status.level, status.message = DiagnosticStatus.ERROR, f"model failed: {failure}"
             self.finished.set()
+        elif stale:
+            level = DiagnosticStatus.ERROR if stale[0].stale_for_s > STALE_ERROR_S else DiagnosticStatus.WARN
+            status.level, status.message = level, "; ".join(self._describe(s) for s in stale) + ": the arm holds"
         elif values["mode"] == "running" and self.runtime.heartbeat.enabled and \
                 not self.runtime.heartbeat.fresh(time.monotonic()):
             status.level, status.message = DiagnosticStatus.WARN, "operator heartbeat stale: the arm holds"

@@ -17,14 +17,22 @@ import numpy as np
 class Observation:
     """One observation: camera frames by image feature key, the joint state, and when it was measured.
 
-    ``images``: ``observation.images.<camera>`` -> HxWx3 uint8 RGB; ``state``: the policy's state
-    vector (the follower's joint positions in radians, in the policy's joint order); ``stamp_s``:
-    monotonic time of the joint state, which anchors the action chunk in time.
+    ``images``: ``observation.images.<camera>`` -> HxWx3 uint8 RGB; ``state``: the policy's
+    ``observation.state``, as its dataset recorded it (the checkpoint's feature contract: joints in
+    their units, e.g. LeRobot's degrees); ``stamp_s``: monotonic time of the joint state, which
+    anchors the action chunk in time; ``present_rad``: the action's joints where they are now, in
+    radians (where the runtime's per-step limit starts), None when ``state`` is exactly that.
     """
 
     images: Mapping[str, np.ndarray]
     state: np.ndarray
     stamp_s: float
+    present_rad: np.ndarray | None = None
+
+    @property
+    def start_rad(self) -> np.ndarray:
+        """The action joints' present positions in radians."""
+        return self.state if self.present_rad is None else self.present_rad
 
 
 class LanguagePolicy(Protocol):
@@ -38,8 +46,15 @@ class LanguagePolicy(Protocol):
     def image_features(self) -> list[str]:
         """The image features (``observation.images.<camera>``) the policy needs."""
 
+    @property
+    def image_shapes(self) -> Mapping[str, Sequence[int]]:
+        """``(3, height, width)`` of each image feature as trained (the size a camera must have when
+        the checkpoint has no feature contract to say so)."""
+
     def generate(self, messages: Sequence[dict], observation: Observation) -> str:
         """The assistant's reply to ``messages`` (HF chat dicts), seeing ``observation``."""
 
     def action_chunk(self, messages: Sequence[dict], observation: Observation) -> np.ndarray:
-        """Actions (steps, action_dim) in raw units for ``messages`` ending with the assistant's subtask."""
+        """Actions (steps, action_dim) for ``messages`` ending with the assistant's subtask; the runtime
+        takes them as radians of the action joints (``policy_io.RadianActions`` converts a policy
+        trained in other units)."""

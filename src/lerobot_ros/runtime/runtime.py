@@ -6,7 +6,8 @@ never stalls the arm:
 * :meth:`HierarchicalRuntime.tick` runs at the control rate (50 Hz) on the caller's thread. It
   never calls the model; it takes the window of the blended action schedule due next and hands it
   to :meth:`RuntimeOutputs.trajectory`, or holds the arm when it must not move (paused, stopped,
-  heartbeat stale).
+  heartbeat stale, an observation stale or missing: actions computed from a frozen view of the
+  world are not followed).
 * A worker thread runs one model call at a time, in this order of priority: questions about the
   scene, interjections (new plan and speech), the first subtask, an action chunk when fewer than
   ``refill_s`` seconds of actions remain, the memory after a subtask ended, the next subtask
@@ -21,6 +22,7 @@ worker stores it, holds the arm, and re-raises (the node reports it and exits).
 from __future__ import annotations
 
 import collections
+import dataclasses
 import logging
 import math
 import threading
@@ -124,6 +126,7 @@ class RuntimeDiagnostics:
     dispatched: int = 0
     starved_ticks: int = 0  # running, but no action was due (the model is slower than the chunks)
     stale_heartbeat_ticks: int = 0
+    stale_observation_ticks: int = 0  # running, but an input was stale or missing: the arm held
     missing_observation: int = 0  # the worker wanted to run but an input was missing
 
     @property
@@ -256,11 +259,15 @@ class HierarchicalRuntime:
     def tick(self, now_s: float) -> None:
         """One control period: dispatch the actions due next, or hold when the arm must not move."""
         window = None
+        seeing = self.mode is not Mode.RUNNING or self._observe() is not None  # observe() takes no runtime lock
         with self._lock:
-            may_move = self.mode is Mode.RUNNING and self.heartbeat.fresh(now_s)
+            may_move = self.mode is Mode.RUNNING and self.heartbeat.fresh(now_s) and seeing
             if not may_move:
                 if self.mode is Mode.RUNNING:
-                    self.diagnostics.stale_heartbeat_ticks += 1
+                    if seeing:
+                        self.diagnostics.stale_heartbeat_ticks += 1
+                    else:
+                        self.diagnostics.stale_observation_ticks += 1
                 hold = self._drop_motion()
             else:
                 hold = False
@@ -422,8 +429,7 @@ class HierarchicalRuntime:
             if question.camera not in observation.images:
                 raise ValueError(f"question for camera {question.camera!r}, but the observation has only "
                                  f"{', '.join(sorted(observation.images))}")
-            seen = Observation({question.camera: observation.images[question.camera]}, observation.state,
-                               observation.stamp_s)
+            seen = dataclasses.replace(observation, images={question.camera: observation.images[question.camera]})
         raw = self._generate(prompts.vqa_messages(question.text), seen)
         checked = check_line(raw, 4 * self.config.max_text_chars)
         if not checked.ok:
@@ -434,9 +440,10 @@ class HierarchicalRuntime:
     def _act(self, observation: Observation) -> None:
         task, plan, memory, subtask, epoch = self._language()
         chunk = np.asarray(self.policy.action_chunk(prompts.action_messages(task, plan, memory, subtask), observation))
-        if chunk.ndim != 2 or chunk.shape[1] != observation.state.shape[0]:
+        joints = observation.start_rad.shape[0]
+        if chunk.ndim != 2 or chunk.shape[1] != joints:
             raise ValueError(f"the policy returned actions of shape {chunk.shape}; expected (steps, "
-                             f"{observation.state.shape[0]}) for the {observation.state.shape[0]} joints")
+                             f"{joints}) for the {joints} joints")
         new = ActionSchedule.from_chunk(chunk, observation.stamp_s, self.policy.chunk_fps)
         with self._lock:
             now_s = self._clock()
@@ -448,7 +455,7 @@ class HierarchicalRuntime:
             if merged is None:  # the whole chunk was due before it was ready
                 self.diagnostics.chunks_discarded += 1
                 return
-            start = old.at(now_s) if old is not None else observation.state
+            start = old.at(now_s) if old is not None else observation.start_rad
             merged, limited = clamp_to_limits(merged, self.config.limits_array)
             merged, clamped = limit_steps(merged, start, self.config.max_step_rad)
             self.diagnostics.limited_values += limited
@@ -474,6 +481,7 @@ class HierarchicalRuntime:
                 "clamped_values": str(d.clamped_values), "limited_values": str(d.limited_values),
                 "dispatched": str(d.dispatched),
                 "starved_ticks": str(d.starved_ticks), "stale_heartbeat_ticks": str(d.stale_heartbeat_ticks),
+                "stale_observation_ticks": str(d.stale_observation_ticks),
                 "missing_observation": str(d.missing_observation),
             }
             for (question, reason), count in sorted(d.rejected.items()):

@@ -75,6 +75,10 @@ class SmolVLA2LanguagePolicy:
     def image_features(self) -> list[str]:
         return list(self.policy.config.image_features)
 
+    @property
+    def image_shapes(self) -> dict[str, list[int]]:
+        return dict(self.policy.config.image_shapes)
+
     def language_batch(self, messages: Sequence[dict], *, generation: bool) -> dict[str, torch.Tensor]:
         """The language part of the batch: a text question ends with ``Assistant:``; the action prompt
         carries the subtask as its (causal) target turn, as in training."""

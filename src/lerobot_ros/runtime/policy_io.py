@@ -1,0 +1,183 @@
+"""The policy's inputs and outputs from its feature contract, without ROS (docs/policy.md).
+
+The checkpoint carries the contract its dataset was recorded with (``lerobot_ros.json``: which topic
+filled each feature, which joints, in which units). policy_node feeds the policy through it:
+
+* every input feature (``observation.state`` and the policy's cameras) is converted from its
+  message by :meth:`FeatureContract.value`, the recorder's own conversion (every image encoding, raw
+  or compressed; joints picked by name, in the contract's units), and is stale once older than the
+  feature's ``max_age_s``;
+* the policy's actions are in the ``action`` feature's units and go back to radians of its joints
+  (:class:`RadianActions`) before the runtime clamps them into the follower's joint limits.
+
+A checkpoint trained elsewhere has no contract: :func:`default_contract` builds the one LeRobot
+would have recorded (its units for the robot type, policy_node's historical topics).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..recording.config import IMAGE_TYPES, FeatureConfig, RecordingConfigError, load_recording_config
+from ..recording.contract import FeatureContract
+from ..recording.message_values import MessageValueError, MissingJoints, pick_joints
+from ..robots.tables import robot_type
+from ..robots.units import lerobot_default_units
+from .policy import LanguagePolicy, Observation
+
+STATE, ACTION = "observation.state", "action"
+LEROBOT_UNITS = "lerobot"  # policy_node's units parameter: LeRobot 0.6's units for the robot type
+
+
+def default_contract(rtype: str, joint_prefix: str, units: str, image_shapes: Mapping[str, Sequence[int]],
+                     controller_name: str, max_age_s: float, fps: float, calibration=None) -> FeatureContract:
+    """The contract of a checkpoint without one: the robot's joints on ``joint_states`` in ``units``
+    (``lerobot``: as LeRobot 0.6 records the robot type), each camera ``observation.images.<name>`` on
+    ``<name>/image_raw`` at the checkpoint's image size, actions to ``<controller_name>/joint_trajectory``."""
+    units = lerobot_default_units(robot_type(rtype)) if units == LEROBOT_UNITS else units
+    joints = {"units": units, "max_age_s": max_age_s}
+    features = [{"key": STATE, "topic": "joint_states", "type": "joint_state", **joints},
+                {"key": ACTION, "topic": f"{controller_name}/joint_trajectory", "type": "joint_trajectory", **joints}]
+    for key, (_, height, width) in image_shapes.items():
+        camera = key.removeprefix("observation.images.")
+        features.append({"key": key, "topic": f"{camera}/image_raw", "type": "image", "height": height,
+                         "width": width, "max_age_s": max_age_s})
+    config = load_recording_config({"fps": max(1, round(fps)), "robot": {"type": rtype, "joint_prefix": joint_prefix},
+                                    "features": features, "language": False})
+    return FeatureContract(config, calibration)
+
+
+class PolicyFeatures:
+    """Which feature of the contract the policy reads from which topic, and where its actions go."""
+
+    def __init__(self, contract: FeatureContract, image_keys: Sequence[str]):
+        self.contract = contract
+        config = contract.config
+        self.state = self._feature(STATE, ("joint_state",))
+        self.action = self._feature(ACTION, ("joint_trajectory",))
+        missing = [key for key in image_keys if key not in config.keys]
+        if missing:
+            cameras = [f.key for f in config.features if f.is_image]
+            raise RecordingConfigError(
+                f"the policy reads {missing}, which its feature contract does not record (it has {cameras}); "
+                "give policy_node the contract of the dataset it was trained on (contract_file)")
+        self.images = tuple(config.feature(key) for key in image_keys)
+        for image in self.images:
+            if image.type not in IMAGE_TYPES:
+                raise RecordingConfigError(f"feature {image.key!r} is a {image.type}, not an image type")
+        self.inputs = (self.state, *self.images)
+        self._action_units = contract.joint_units(self.action)
+
+    def _feature(self, key: str, types: tuple[str, ...]) -> FeatureConfig:
+        try:
+            feature = self.contract.config.feature(key)
+        except KeyError as err:
+            raise RecordingConfigError(f"the feature contract has no {key!r}: {err.args[0]}") from None
+        if feature.type not in types:
+            raise RecordingConfigError(f"feature {key!r} comes from a {feature.type} topic ({feature.topic}); "
+                                       f"policy_node needs {' or '.join(types)}")
+        return feature
+
+    @property
+    def action_joints(self) -> tuple[str, ...]:
+        return self.action.joints
+
+    def actions_to_radians(self, chunk: np.ndarray) -> np.ndarray:
+        """A (steps, joints) chunk in the action feature's units -> radians of its joints."""
+        chunk = np.asarray(chunk, dtype=np.float64)
+        if self._action_units is None:
+            return chunk
+        return np.stack([self._action_units.to_radians(step) for step in chunk]) if len(chunk) else chunk
+
+
+@dataclass(frozen=True)
+class StaleInput:
+    """An input feature the policy cannot use now: never received (``age_s`` None) or too old."""
+
+    key: str
+    age_s: float | None
+    stale_for_s: float  # past its max_age_s by this long (since start when never received)
+
+
+class LatestInputs:
+    """The latest value of every input feature with its receive time (any thread)."""
+
+    def __init__(self, features: PolicyFeatures, start_s: float):
+        self.features = features
+        self._start_s = start_s
+        self._lock = threading.Lock()
+        self._values: dict[str, tuple[float, np.ndarray]] = {}
+        self._present_rad: np.ndarray | None = None
+
+    def put(self, feature: FeatureConfig, msg: object, now_s: float) -> None:
+        """Convert ``msg`` as the recorder does and keep it; raises MessageValueError when it cannot
+        fill ``feature`` (the text names the feature, the topic and the fix)."""
+        value = self.features.contract.value(feature, msg)
+        present = None
+        if feature is self.features.state:  # where the action's joints are now, for the per-step limit
+            try:
+                present = pick_joints(self.features.action_joints, msg.name, msg.position)
+            except MissingJoints as err:
+                raise MessageValueError(f"feature {feature.key!r}: the action's joints must be on {feature.topic} "
+                                        f"(where the arm's present position comes from): {err}") from None
+        with self._lock:
+            self._values[feature.key] = (now_s, value)
+            if present is not None:
+                self._present_rad = present
+
+    def observe(self, now_s: float) -> Observation | None:
+        """The observation, or None while any input is stale or missing."""
+        with self._lock:
+            values = dict(self._values)
+            present = self._present_rad
+        for feature in self.features.inputs:
+            stamped = values.get(feature.key)
+            if stamped is None or now_s - stamped[0] > feature.max_age_s:
+                return None
+        stamp_s, state = values[STATE]
+        images = {f.key: values[f.key][1] for f in self.features.images}
+        return Observation(images, state, stamp_s, present)
+
+    def stale(self, now_s: float) -> list[StaleInput]:
+        """The inputs that keep the policy from observing, longest stale first."""
+        with self._lock:
+            values = dict(self._values)
+        stale = []
+        for feature in self.features.inputs:
+            stamped = values.get(feature.key)
+            if stamped is None:
+                stale.append(StaleInput(feature.key, None, now_s - self._start_s))
+            elif now_s - stamped[0] > feature.max_age_s:
+                age = now_s - stamped[0]
+                stale.append(StaleInput(feature.key, age, age - feature.max_age_s))
+        return sorted(stale, key=lambda s: -s.stale_for_s)
+
+
+class RadianActions:
+    """``policy`` with its action chunks in radians of the action's joints (the runtime's units)."""
+
+    def __init__(self, policy: LanguagePolicy, features: PolicyFeatures):
+        self.policy = policy
+        self.features = features
+
+    @property
+    def chunk_fps(self) -> float:
+        return self.policy.chunk_fps
+
+    @property
+    def image_features(self) -> list[str]:
+        return self.policy.image_features
+
+    @property
+    def image_shapes(self):
+        return self.policy.image_shapes
+
+    def generate(self, messages, observation: Observation) -> str:
+        return self.policy.generate(messages, observation)
+
+    def action_chunk(self, messages, observation: Observation) -> np.ndarray:
+        return self.features.actions_to_radians(self.policy.action_chunk(messages, observation))
