@@ -39,8 +39,8 @@ from .live_language import LanguageTopic
 
 STORAGES = {"mcap": StoragePlugin.MCAP, "sqlite3": StoragePlugin.SQLITE3}
 EPOCH_NS = 1_700_000_000 * 10**9  # episodes start here: a dataset keeps no wall-clock time
-_STORE = get_typestore(Stores.ROS2_JAZZY)
-_T = _STORE.types
+TYPESTORE = get_typestore(Stores.ROS2_JAZZY)  # the message definitions bags are written with
+_T = TYPESTORE.types
 
 
 class ExportError(ValueError):
@@ -132,7 +132,7 @@ def export(root: str | Path, out: str | Path, contract: FeatureContract, options
         bag = out / f"episode_{index:06d}"
         if bag.exists():
             raise ExportError(f"{bag} exists; export into an empty folder")
-        _write_bag(bag, _episode_messages(reader, index, contract, options), options)
+        _write_bag(bag, episode_messages(reader, index, contract, options), options)
         bags.append(bag)
         if progress is not None:
             progress(index, bag)
@@ -144,13 +144,14 @@ def _write_bag(path: Path, messages: Iterator[tuple[str, str, int, object]], opt
         connections = {}
         for topic, msgtype, log_ns, msg in messages:
             if topic not in connections:
-                connections[topic] = writer.add_connection(topic, msgtype, typestore=_STORE)
-            writer.write(connections[topic], log_ns, _STORE.serialize_cdr(msg, msgtype))
+                connections[topic] = writer.add_connection(topic, msgtype, typestore=TYPESTORE)
+            writer.write(connections[topic], log_ns, TYPESTORE.serialize_cdr(msg, msgtype))
 
 
-def _episode_messages(reader: DatasetReader, index: int, contract: FeatureContract,
-                      options: ExportOptions) -> Iterator[tuple[str, str, int, object]]:
-    """(topic, type, log time, message) of one episode, in time order."""
+def episode_messages(reader: DatasetReader, index: int, contract: FeatureContract,
+                     options: ExportOptions) -> Iterator[tuple[str, str, int, object]]:
+    """(topic, type, log time, rosbags message) of one episode, in time order (frame ``k`` at
+    ``EPOCH_NS + k / fps``); the bag writer and the replay both walk it."""
     config = contract.config
     columns = reader.episode_columns(index)
     length = reader.episodes[index].length
@@ -164,6 +165,33 @@ def _episode_messages(reader: DatasetReader, index: int, contract: FeatureContra
         for feature, write in zip(config.features, per_frame):
             value = frames[feature.key][k] if feature.is_image else columns[feature.key][k]
             yield from write(value, stamp_ns)
+
+
+def episode_topics(contract: FeatureContract, options: ExportOptions = ExportOptions()) -> dict[str, str]:
+    """Every topic an episode's messages can go to, with its message type (a replay opens them all
+    before the first message, so that subscribers have matched)."""
+    topics = {}
+    for feature in contract.config.features:
+        topic = resolve_topic(feature.topic, options.namespace)
+        if feature.is_image:
+            image_topic, compressed, camera_ns = _image_topics(feature, topic, options)
+            topics[image_topic] = "sensor_msgs/msg/CompressedImage" if compressed else "sensor_msgs/msg/Image"
+            topics[f"{camera_ns}/camera_info"] = "sensor_msgs/msg/CameraInfo"
+        else:
+            topics[topic] = {"joint_state": "sensor_msgs/msg/JointState",
+                             "joint_trajectory": "trajectory_msgs/msg/JointTrajectory"}.get(
+                feature.type, "std_msgs/msg/Float32MultiArray")
+    for language in contract.config.language or ():
+        topics[resolve_topic(language.topic, options.namespace)] = "std_msgs/msg/String"
+    return topics
+
+
+def _image_topics(feature: FeatureConfig, topic: str, options: ExportOptions) -> tuple[str, bool, str]:
+    """(the image topic, whether it carries CompressedImage, the camera's namespace for camera_info)."""
+    compressed = feature.type == "compressed_image" or options.compressed
+    if compressed and feature.type == "image":
+        topic = f"{topic}/compressed"  # image_transport's name for the compressed sibling
+    return topic, compressed, topic.removesuffix("/compressed").removesuffix("/image_raw")
 
 
 def _stamp(ns: int) -> object:
@@ -212,10 +240,7 @@ def _feature_writer(feature: FeatureConfig, contract: FeatureContract, options: 
 
 
 def _image_writer(feature: FeatureConfig, topic: str, options: ExportOptions):
-    compressed = feature.type == "compressed_image" or options.compressed
-    if compressed and feature.type == "image":
-        topic = f"{topic}/compressed"  # image_transport's name for the compressed sibling
-    camera_ns = topic.removesuffix("/compressed").removesuffix("/image_raw")
+    topic, compressed, camera_ns = _image_topics(feature, topic, options)
     frame_id = f"{camera_ns.rsplit('/', 1)[-1]}_optical_frame"
     pinhole = Pinhole.from_hfov(feature.width, feature.height)
 
