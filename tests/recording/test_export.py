@@ -136,6 +136,25 @@ def to_dataset_radians(bag: Path, root: Path) -> np.ndarray:
     return DatasetReader(root).episode_columns(0)["observation.state"]
 
 
+def test_a_hub_dataset_exports_from_the_hugging_face_cache_offline(tmp_path, monkeypatch):
+    """A repo id resolves through huggingface_hub's cache (what an earlier download left there)."""
+    import shutil
+
+    from huggingface_hub import constants
+
+    to_dataset(moving_arm_bag(tmp_path / "bag"), tmp_path / "ds")
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    repo = tmp_path / "hub" / "datasets--someone--so101_moves"
+    shutil.copytree(tmp_path / "ds", repo / "snapshots" / commit)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    assert cli_main(["export", "someone/so101_moves", "--out", str(tmp_path / "bags")]) == 0
+    assert (tmp_path / "bags" / "episode_000000").is_dir()
+    assert cli_main(["export", "someone/not_cached", "--out", str(tmp_path / "none")]) == 1  # one-line error
+
+
 def test_export_refuses_what_it_cannot_do(tmp_path):
     to_dataset(moving_arm_bag(tmp_path / "bag"), tmp_path / "ds")
     with pytest.raises(ValueError, match="there is no episode 3"):

@@ -6,6 +6,7 @@ arm_controller/joint_trajectory and <cam>/image_raw; with --robot the joints go 
 LeRobot's units through the arm's calibration. No ROS install needed.
 
 examples:
+  lerobot-ros export lerobot/svla_so101_pickplace --out ~/bags/svla --robot so101_follower --calibration-id my_arm
   lerobot-ros export ~/datasets/pick_cube --out ~/bags/pick_cube --calibration-id my_arm
   lerobot-ros export ~/datasets/pick_cube --out /tmp/bags --episodes 0-2 --storage sqlite3 --compressed
   lerobot-ros export ./lerobot_recorded --out /tmp/bags --robot so101_follower --calibration-id my_arm
@@ -23,7 +24,8 @@ HELP = "export dataset episodes as rosbag2 bags (MCAP or sqlite3) through the fe
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from .dataset import parse_episodes
 
-    parser.add_argument("dataset", type=Path, help="LeRobotDataset v3.0 folder")
+    parser.add_argument("dataset", help="LeRobotDataset v3.0 folder, or a Hub dataset repo id (through the Hugging "
+                        "Face cache; HF_HUB_OFFLINE=1 uses the cached copy)")
     parser.add_argument("--out", required=True, type=Path, help="folder for the bags (episode_<index>/ each)")
     parser.add_argument("--episodes", type=parse_episodes, default=None, help="e.g. 0,3,5-7 (default: all)")
     parser.add_argument("--storage", choices=("mcap", "sqlite3"), default="mcap")
@@ -41,13 +43,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..dataset.info import DatasetInfo
+    from ..dataset.hub import resolve
     from ..recording.export import ExportOptions, contract_for, export, robot_of
     from ..robots.setup import resolve_calibration
     from ..robots.tables import robot_type
 
-    root = args.dataset.expanduser()
-    DatasetInfo.load(root)  # a clear error for a folder that is not a dataset
+    root = resolve(args.dataset)  # a folder, or a Hub repo id through the cache
     calibration = None
     if args.calibration_id or args.calibration_file or args.simulated:
         robot = robot_of(root, args.robot)

@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import argparse
 import signal
-from pathlib import Path
-
 NAME = "replay"
 HELP = "replay a dataset episode on live topics, or on the arm through robot_node (--to-robot)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("dataset", type=Path, help="LeRobotDataset v3.0 folder")
+    parser.add_argument("dataset", help="LeRobotDataset v3.0 folder, or a Hub dataset repo id (through the Hugging "
+                        "Face cache; HF_HUB_OFFLINE=1 uses the cached copy)")
     parser.add_argument("--episode", type=int, default=0)
     parser.add_argument("--rate", type=float, default=1.0, help="playback speed (default 1.0)")
     parser.add_argument("--loop", action="store_true", help="start over at the end (not with --to-robot)")
@@ -48,6 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import rclpy
 
+    from ..dataset.hub import resolve
     from ..nodes.replay_node import ReplayNode, ReplaySettings
     from ..nodes.spin_thread import spin_in_thread
     from ..recording.export import contract_for, robot_of
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--rate must be positive, got {args.rate}")
     if args.loop and args.to_robot:
         raise ValueError("--loop replays topics only; an arm replays an episode once")
-    root = args.dataset.expanduser()
+    root = resolve(args.dataset)  # a folder, or a Hub repo id through the cache
     calibration = None
     if args.calibration_id or args.calibration_file or args.simulated:
         robot = robot_of(root, args.robot)

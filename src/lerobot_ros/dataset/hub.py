@@ -52,3 +52,28 @@ def pull(repo_id: str, out: str | Path, revision: str | None = None) -> Path:
     snapshot_download(repo_id, repo_type="dataset", revision=revision, local_dir=out)
     DatasetInfo.load(out)
     return out
+
+
+def resolve(dataset: str | Path) -> Path:
+    """A dataset folder, or a Hub dataset repository ``<owner>/<name>`` resolved through the
+    ``huggingface_hub`` cache (downloaded into it when online; with ``HF_HUB_OFFLINE=1`` the cached
+    copy is used, as LeRobot does), checked to be a dataset."""
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError
+
+    path = Path(dataset).expanduser()
+    if path.exists():
+        DatasetInfo.load(path)
+        return path
+    owner, sep, name = str(dataset).partition("/")
+    if not (sep and owner and name) or "/" in name:
+        raise FileNotFoundError(f"{dataset} is neither a dataset folder nor a Hub repo id (<owner>/<name>)")
+    try:
+        local = Path(snapshot_download(str(dataset), repo_type="dataset"))
+    except LocalEntryNotFoundError:
+        raise HubError(f"{dataset} is not in the Hugging Face cache and the Hub cannot be reached (offline mode "
+                       "or no network); pull it once online, or give a dataset folder") from None
+    except HFValidationError as err:
+        raise HubError(f"{dataset}: {err}") from None
+    DatasetInfo.load(local)
+    return local
