@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 import rclpy
 
-from conftest import assert_stops_cleanly
 from ros_client import RobotClient
 
 pytestmark = [pytest.mark.slow, pytest.mark.ros]
@@ -28,7 +27,19 @@ def ros():
     rclpy.shutdown()
 
 
+def assert_stops_cleanly(launch) -> None:
+    """Ctrl-C ends the launch with status 0 and leaves no process of it behind."""
+    rc = launch.stop()
+    deadline = time.monotonic() + 10
+    while launch.processes() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = [f"{p.pid} {' '.join(p.cmdline())}" for p in launch.processes()]
+    assert not left, f"processes left after the launch ended: {left}"
+    assert rc == 0, f"ros2 launch exited {rc}:\n{launch.log[-4000:]}"
+
+
 def _param(launch, node: str, name: str) -> str:
+    _graph(launch, "node", {node})  # `ros2 param` alone gives up on a node it has not discovered yet
     result = launch.ros2("param", "get", "--no-daemon", node, name)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout.strip()
