@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -36,7 +37,9 @@ def probe():
 
 
 def replay(*args: str, log) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "lerobot_ros.cli.main", "replay", *args], stdin=subprocess.DEVNULL,
+    # 3 s of advertising before the first message: subscribers match however loaded the machine is.
+    return subprocess.Popen([sys.executable, "-m", "lerobot_ros.cli.main", "replay", *args, "--start-delay-s", "3"],
+                            stdin=subprocess.DEVNULL,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
@@ -117,3 +120,26 @@ def test_the_arm_follows_the_episode_and_holds_without_heartbeat(probe, tmp_path
                 p.wait(15)
     # It ended where the episode ends (the last action, within the simulated servo's tracking).
     np.testing.assert_allclose(states[-1][1], actions[-1], atol=0.05)
+
+
+def test_a_dataset_lerobot_wrote_replays_with_its_joints_in_radians(probe, oracle_python, tmp_path):
+    """No contract: LeRobot's SO-101 features map onto joint_states; --robot turns its degrees back."""
+    made = subprocess.run([str(oracle_python), str(Path(__file__).parent / "oracle" / "so101_lerobot_dataset.py"),
+                           str(tmp_path / "lerobot")], env={**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": ""},
+                          capture_output=True, text=True, timeout=600)
+    assert made.returncode == 0, made.stderr[-3000:]
+    states = []
+    sub = probe.create_subscription(JointState, "/joint_states", states.append, 100)
+    log = open(tmp_path / "replay.log", "wb")
+    proc = replay(str(tmp_path / "lerobot"), "--robot", "so101_follower", "--simulated", "--rate", "2", log=log)
+    try:
+        assert spin_until(probe, lambda: proc.poll() is not None, 60), "replay did not end"
+        spin_until(probe, lambda: False, 0.3)
+    finally:
+        probe.destroy_subscription(sub)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0, (tmp_path / "replay.log").read_text()
+    stored = DatasetReader(tmp_path / "lerobot").episode_columns(0)["observation.state"]
+    assert len(states) == len(stored) == 20
+    np.testing.assert_allclose(np.degrees([list(s.position)[:5] for s in states]), stored[:, :5], atol=1e-3)

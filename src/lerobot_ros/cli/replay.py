@@ -36,6 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--controller", default="arm_controller")
     parser.add_argument("--heartbeat-timeout-s", type=float, default=1.0,
                         help="with --to-robot: the arm holds when no heartbeat came for this long")
+    parser.add_argument("--start-delay-s", type=float, default=1.0,
+                        help="advertise every topic this long before the first message, so subscribers match")
     parser.add_argument("--robot", default=None, help="for a dataset without a contract: its robot type")
     parser.add_argument("--units", choices=("degrees", "range", "radians"), default=None)
     parser.add_argument("--calibration-id", default="", help="LeRobot calibration id of the arm")
@@ -71,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
     namespace = args.namespace or ("/replay" if args.to_robot else "/")
     settings = ReplaySettings(root=str(root), episode=args.episode, rate=args.rate, loop=args.loop,
                               compressed=args.compressed, namespace=namespace, to_robot=args.to_robot,
-                              controller=args.controller, heartbeat_timeout_s=args.heartbeat_timeout_s)
+                              controller=args.controller, heartbeat_timeout_s=args.heartbeat_timeout_s,
+                              start_delay_s=args.start_delay_s)
     rclpy.init(signal_handler_options=rclpy.signals.SignalHandlerOptions.NO)
     try:
         node = ReplayNode(settings, contract)

@@ -32,7 +32,6 @@ from ..recording.replay import ArmReplay, action_stream, episode_timeline
 from ..robots.loop import FixedRateLoop
 
 CONTROL_PERIOD_S = 0.01  # the publishing (and arm command) loop
-MATCH_S = 1.0  # every topic is advertised this long before the first message, so subscribers match
 
 
 @dataclass(frozen=True)
@@ -47,6 +46,7 @@ class ReplaySettings:
     controller: str = "arm_controller"  # with to_robot: <controller>/joint_trajectory
     joint_states_topic: str = "joint_states"  # with to_robot: the follower's live state
     heartbeat_timeout_s: float = 1.0
+    start_delay_s: float = 1.0  # every topic is advertised this long before the first message, so subscribers match
 
 
 def message_class(msgtype: str):
@@ -70,7 +70,7 @@ class ReplayNode(Node):
             self.command_pub = self.create_publisher(JointTrajectory, f"{settings.controller}/joint_trajectory", 10)
             self.create_subscription(JointState, settings.joint_states_topic, self._on_joint_states, 10)
             self.create_subscription(Empty, "heartbeat", lambda _: self.arm.on_heartbeat(time.monotonic()), 10)
-        self._restart(delay_s=MATCH_S)
+        self._restart(delay_s=settings.start_delay_s)
         self.loop = FixedRateLoop(CONTROL_PERIOD_S, self._tick, name="replay-loop")
 
     def start(self) -> None:
