@@ -116,7 +116,7 @@ def measure(checkpoint: str, delay_s: float, seconds: float) -> dict:
                                          "height": scenario.height, "fps": 30.0}, tmp)
         policy, policy_log = start_node([__file__, "--serve-policy", "--checkpoint", checkpoint,
                                          "--chunk-delay-s", str(delay_s)], "policy_node",
-                                        {"cameras": ["front"], "control_rate_hz": CONTROL_HZ,
+                                        {"units": "radians", "port": "sim", "control_rate_hz": CONTROL_HZ,  # no contract
                                          "heartbeat_timeout_s": 1.0}, tmp)
         procs = [robot, camera, policy]
         wait_for_log(policy_log, "ready", 120)
