@@ -52,6 +52,10 @@ class SlowedPolicy:
     def image_features(self) -> list[str]:
         return self.inner.image_features
 
+    @property
+    def image_shapes(self):
+        return self.inner.image_shapes
+
     def generate(self, messages, observation) -> str:
         return self.inner.generate(messages, observation)
 
