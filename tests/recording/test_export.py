@@ -113,6 +113,56 @@ def test_an_independent_reader_sees_ros_types_stamps_and_radians(tmp_path):
     assert seen["/front/camera_info"][0].ros_msg.k[0] > 0 and seen["/say"][0].ros_msg.data == "on my way"
 
 
+def rotation(q) -> np.ndarray:
+    """The rotation matrix of a quaternion (x, y, z, w), by the textbook formula."""
+    x, y, z, w = q
+    return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+                     [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+                     [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
+
+
+def rpy_matrix(roll, pitch, yaw) -> np.ndarray:
+    """URDF's fixed-axis roll-pitch-yaw: Rz(yaw) Ry(pitch) Rx(roll)."""
+    cr, sr, cp, sp, cy, sy = (math.cos(roll), math.sin(roll), math.cos(pitch), math.sin(pitch),
+                              math.cos(yaw), math.sin(yaw))
+    return (np.array([[cy, -sy, 0], [sy, cy, 0], [0, 0, 1]]) @ np.array([[cp, 0, sp], [0, 1, 0], [-sp, 0, cp]])
+            @ np.array([[1, 0, 0], [0, cr, -sr], [0, sr, cr]]))
+
+
+def test_tf_from_the_urdf_at_the_recorded_pose(tmp_path):
+    """--tf: /tf_static once (fixed joints: tool0, camera frames) and /tf every frame, each moving
+    joint's transform its URDF origin then its recorded angle about its axis (z for the SO-101)."""
+    import xml.etree.ElementTree as ET
+
+    from mcap_ros2.reader import read_ros2_messages
+
+    from lerobot_ros.description.robots import DESCRIPTIONS
+    from lerobot_ros.description.urdf import build
+
+    first = to_dataset(moving_arm_bag(tmp_path / "bag"), tmp_path / "ds")
+    (bag,) = export(tmp_path / "ds", tmp_path / "export", contract_for(tmp_path / "ds"), ExportOptions(tf=True))
+    tf, static = [], []
+    for message in read_ros2_messages(str(next(bag.glob("*.mcap"))), topics=["/tf", "/tf_static"]):
+        (tf if message.channel.topic == "/tf" else static).append(message.ros_msg)
+    assert len(static) == 1 and {t.child_frame_id for t in static[0].transforms} >= {"tool0", "front_optical_frame"}
+    assert len(tf) == first.episodes[0].length
+    pan = next(j for j in ET.fromstring(build(DESCRIPTIONS["so101_follower"]())).findall("joint")
+               if j.get("name") == "shoulder_pan")
+    origin = rpy_matrix(*map(float, pan.find("origin").get("rpy").split()))
+    states = first.episode_columns(0)["observation.state"]
+    for k in (0, len(tf) // 2, len(tf) - 1):
+        moving = {t.child_frame_id: t for t in tf[k].transforms}
+        assert set(moving) == {"shoulder_link", "upper_arm_link", "lower_arm_link", "wrist_link", "gripper_link",
+                               "moving_jaw_link"}
+        transform = moving["shoulder_link"]
+        assert transform.header.frame_id == "base_link"
+        q = transform.transform.rotation
+        angle = math.radians(states[k, 0])  # the dataset's degrees, back to the joint's radians
+        expected = origin @ np.array([[math.cos(angle), -math.sin(angle), 0], [math.sin(angle), math.cos(angle), 0],
+                                      [0, 0, 1]])
+        np.testing.assert_allclose(rotation((q.x, q.y, q.z, q.w)), expected, atol=1e-5)
+
+
 def test_a_dataset_lerobot_wrote_exports_with_its_joints_in_radians(oracle_python, tmp_path):
     """No contract: LeRobot's names map onto the usual topics; --robot converts its degrees back."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": ""}

@@ -32,6 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--compressed", action="store_true",
                         help="cameras as CompressedImage (JPEG) on <topic>/compressed instead of raw rgb8 Image")
     parser.add_argument("--namespace", default="/", help="namespace the contract's relative topics go under")
+    parser.add_argument("--tf", action="store_true",
+                        help="also /tf and /tf_static from the robot's URDF at the recorded joint positions")
     parser.add_argument("--robot", default=None,
                         help="for a dataset without a contract: the robot its joints belong to (e.g. so101_follower)")
     parser.add_argument("--units", choices=("degrees", "range", "radians"), default=None,
@@ -58,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         calibration, _ = resolve_calibration(robot_type(robot), args.calibration_file, args.calibration_id,
                                              args.calibration_dir, args.simulated)
     contract = contract_for(root, calibration, args.robot, args.units)
-    options = ExportOptions(storage=args.storage, compressed=args.compressed, namespace=args.namespace)
+    options = ExportOptions(storage=args.storage, compressed=args.compressed, namespace=args.namespace, tf=args.tf)
     bags = export(root, args.out.expanduser(), contract, options, args.episodes,
                   progress=lambda index, bag: print(f"episode {index} -> {bag}", flush=True))
     print(f"{len(bags)} bag(s) in {args.out}")

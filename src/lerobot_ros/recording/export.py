@@ -11,7 +11,8 @@ onto the usual topics). Per frame ``k`` of an episode, stamped ``start + k / fps
   them (the assumed pinhole of ``cameras.intrinsics``); ``float_array`` features as
   ``std_msgs/Float32MultiArray``;
 * language rows as ``std_msgs/String`` on their topics: persistent rows (subtask, plan, memory) at
-  the time they became active, events (say, interjections, VQA) at their frame.
+  the time they became active, events (say, interjections, VQA) at their frame;
+* with ``tf``, ``/tf`` and ``/tf_static`` from the robot's URDF (``description.transforms``).
 
 Header stamps equal the log times, so the bag converts back to the same dataset. Written with
 ``rosbags``, no ROS install needed; readable by ``ros2 bag play``, Foxglove and rosbags.
@@ -53,6 +54,7 @@ class ExportOptions:
     compressed: bool = False  # image features as CompressedImage (JPEG) on <topic>/compressed
     jpeg_quality: int = 90
     namespace: str = "/"  # relative topics of the contract resolve against it
+    tf: bool = False  # also /tf and /tf_static from the robot's URDF and the recorded joint positions
 
     def __post_init__(self) -> None:
         if self.storage not in STORAGES:
@@ -160,11 +162,14 @@ def episode_messages(reader: DatasetReader, index: int, contract: FeatureContrac
     per_frame = [_feature_writer(f, contract, options) for f in config.features]
     language = reader.episode_language(index) if config.language else None
     rows_by_frame = _language_messages(language, config.language or (), stamps, config.fps, options)
+    tf = _tf_writer(contract, columns, options) if options.tf else None
     for k, stamp_ns in enumerate(stamps):
         yield from rows_by_frame.get(k, ())
         for feature, write in zip(config.features, per_frame):
             value = frames[feature.key][k] if feature.is_image else columns[feature.key][k]
             yield from write(value, stamp_ns)
+        if tf is not None:
+            yield from tf(k, stamp_ns)
 
 
 def episode_topics(contract: FeatureContract, options: ExportOptions = ExportOptions()) -> dict[str, str]:
@@ -192,6 +197,42 @@ def _image_topics(feature: FeatureConfig, topic: str, options: ExportOptions) ->
     if compressed and feature.type == "image":
         topic = f"{topic}/compressed"  # image_transport's name for the compressed sibling
     return topic, compressed, topic.removesuffix("/compressed").removesuffix("/image_raw")
+
+
+def _tf_writer(contract: FeatureContract, columns: dict, options: ExportOptions):
+    """/tf_static once (the URDF's fixed joints) and /tf every frame (its moving joints at the
+    recorded positions), as robot_state_publisher would broadcast them."""
+    from ..description.transforms import joint_transforms, urdf_joints
+
+    config = contract.config
+    robot = config.robot
+    state = next((f for f in config.features if f.type == "joint_state" and f.field == "position"), None)
+    if robot is None or state is None:
+        raise ExportError("--tf needs the contract's robot and a joint_state position feature (the recorded pose)")
+    joints = urdf_joints(robot.type)
+    units = contract.joint_units(state)
+    motors = [robot.motor(j) for j in state.joints]  # the URDF names joints as the robot's motors
+    prefix = robot.joint_prefix
+
+    def transform(joint, rotation, ns: int) -> object:
+        translation = _T["geometry_msgs/msg/Vector3"](x=joint.xyz[0], y=joint.xyz[1], z=joint.xyz[2])
+        x, y, z, w = rotation
+        return _T["geometry_msgs/msg/TransformStamped"](
+            header=_header(ns, prefix + joint.parent), child_frame_id=prefix + joint.child,
+            transform=_T["geometry_msgs/msg/Transform"](
+                translation=translation, rotation=_T["geometry_msgs/msg/Quaternion"](x=x, y=y, z=z, w=w)))
+
+    def frame(k: int, ns: int):
+        if k == 0:
+            static = [transform(j, j.origin, ns) for j in joints if j.kind == "fixed"]
+            yield resolve_topic("/tf_static"), "tf2_msgs/msg/TFMessage", ns, _T["tf2_msgs/msg/TFMessage"](
+                transforms=static)
+        values = np.asarray(columns[state.key][k], dtype=np.float64)
+        radians = units.to_radians(values) if units is not None else values
+        moving = joint_transforms(joints, dict(zip(motors, radians)))
+        yield resolve_topic("/tf"), "tf2_msgs/msg/TFMessage", ns, _T["tf2_msgs/msg/TFMessage"](
+            transforms=[transform(j, rotation, ns) for j, rotation in moving])
+    return frame
 
 
 def _stamp(ns: int) -> object:
