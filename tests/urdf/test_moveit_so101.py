@@ -119,7 +119,7 @@ def test_joint_limits_name_urdf_joints_within_their_urdf_velocity():
 
 def test_controller_is_robot_node_action_over_the_joints_it_owns():
     managers = _yaml("moveit_controllers.yaml")["moveit_simple_controller_manager"]
-    robot_node = yaml.safe_load((REPO / "config" / "robot_node.yaml").read_text())["robot_node"]["ros__parameters"]
+    robot_node = yaml.safe_load((REPO / "config" / "robot_node.yaml").read_text())["/**"]["ros__parameters"]
     controller_name = robot_node.get("controller_name", next(p.default for p in ROBOT_NODE_PARAMS
                                                               if p.name == "controller_name"))
     assert managers["controller_names"] == [controller_name]
