@@ -22,10 +22,10 @@ HELP = "export dataset episodes as rosbag2 bags (MCAP or sqlite3) through the fe
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from . import dataset_source
     from .dataset import parse_episodes
 
-    parser.add_argument("dataset", help="LeRobotDataset v3.0 folder, or a Hub dataset repo id (through the Hugging "
-                        "Face cache; HF_HUB_OFFLINE=1 uses the cached copy)")
+    dataset_source.add_arguments(parser)
     parser.add_argument("--out", required=True, type=Path, help="folder for the bags (episode_<index>/ each)")
     parser.add_argument("--episodes", type=parse_episodes, default=None, help="e.g. 0,3,5-7 (default: all)")
     parser.add_argument("--storage", choices=("mcap", "sqlite3"), default="mcap")
@@ -34,32 +34,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--namespace", default="/", help="namespace the contract's relative topics go under")
     parser.add_argument("--tf", action="store_true",
                         help="also /tf and /tf_static from the robot's URDF at the recorded joint positions")
-    parser.add_argument("--robot", default=None,
-                        help="for a dataset without a contract: the robot its joints belong to (e.g. so101_follower)")
-    parser.add_argument("--units", choices=("degrees", "range", "radians"), default=None,
-                        help="with --robot: the units the joints are stored in (default: LeRobot 0.6's for the robot)")
-    parser.add_argument("--calibration-id", default="", help="LeRobot calibration id of the arm (units -> radians)")
-    parser.add_argument("--calibration-file", default="", help="explicit calibration JSON (overrides the id)")
-    parser.add_argument("--calibration-dir", default="", help="calibration root (default: LeRobot's)")
-    parser.add_argument("--simulated", action="store_true", help="the simulated arm: the simulator's calibration")
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..dataset.hub import resolve
-    from ..recording.export import ExportOptions, contract_for, export, robot_of
-    from ..robots.setup import resolve_calibration
-    from ..robots.tables import robot_type
+    from ..recording.export import ExportOptions, export
+    from .dataset_source import open_dataset
 
-    root = resolve(args.dataset)  # a folder, or a Hub repo id through the cache
-    calibration = None
-    if args.calibration_id or args.calibration_file or args.simulated:
-        robot = robot_of(root, args.robot)
-        if robot is None:
-            raise ValueError("a calibration applies to a robot's joints: give --robot for a dataset without a "
-                             f"contract ({root}/meta/lerobot_ros.json)")
-        calibration, _ = resolve_calibration(robot_type(robot), args.calibration_file, args.calibration_id,
-                                             args.calibration_dir, args.simulated)
-    contract = contract_for(root, calibration, args.robot, args.units)
+    root, contract = open_dataset(args)
     options = ExportOptions(storage=args.storage, compressed=args.compressed, namespace=args.namespace, tf=args.tf)
     bags = export(root, args.out.expanduser(), contract, options, args.episodes,
                   progress=lambda index, bag: print(f"episode {index} -> {bag}", flush=True))

@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import argparse
 import signal
+
 NAME = "replay"
 HELP = "replay a dataset episode on live topics, or on the arm through robot_node (--to-robot)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("dataset", help="LeRobotDataset v3.0 folder, or a Hub dataset repo id (through the Hugging "
-                        "Face cache; HF_HUB_OFFLINE=1 uses the cached copy)")
+    from . import dataset_source
+
+    dataset_source.add_arguments(parser)
     parser.add_argument("--episode", type=int, default=0)
     parser.add_argument("--rate", type=float, default=1.0, help="playback speed (default 1.0)")
     parser.add_argument("--loop", action="store_true", help="start over at the end (not with --to-robot)")
@@ -38,38 +40,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --to-robot: the arm holds when no heartbeat came for this long")
     parser.add_argument("--start-delay-s", type=float, default=1.0,
                         help="advertise every topic this long before the first message, so subscribers match")
-    parser.add_argument("--robot", default=None, help="for a dataset without a contract: its robot type")
-    parser.add_argument("--units", choices=("degrees", "range", "radians"), default=None)
-    parser.add_argument("--calibration-id", default="", help="LeRobot calibration id of the arm")
-    parser.add_argument("--calibration-file", default="", help="explicit calibration JSON (overrides the id)")
-    parser.add_argument("--calibration-dir", default="", help="calibration root (default: LeRobot's)")
-    parser.add_argument("--simulated", action="store_true", help="the simulated arm: the simulator's calibration")
 
 
 def run(args: argparse.Namespace) -> int:
     import rclpy
 
-    from ..dataset.hub import resolve
     from ..nodes.replay_node import ReplayNode, ReplaySettings
     from ..nodes.spin_thread import spin_in_thread
-    from ..recording.export import contract_for, robot_of
-    from ..robots.setup import resolve_calibration
-    from ..robots.tables import robot_type
+    from .dataset_source import open_dataset
 
     if args.rate <= 0:
         raise ValueError(f"--rate must be positive, got {args.rate}")
     if args.loop and args.to_robot:
         raise ValueError("--loop replays topics only; an arm replays an episode once")
-    root = resolve(args.dataset)  # a folder, or a Hub repo id through the cache
-    calibration = None
-    if args.calibration_id or args.calibration_file or args.simulated:
-        robot = robot_of(root, args.robot)
-        if robot is None:
-            raise ValueError("a calibration applies to a robot's joints: give --robot for a dataset without a "
-                             f"contract ({root}/meta/lerobot_ros.json)")
-        calibration, _ = resolve_calibration(robot_type(robot), args.calibration_file, args.calibration_id,
-                                             args.calibration_dir, args.simulated)
-    contract = contract_for(root, calibration, args.robot, args.units)
+    root, contract = open_dataset(args)
     namespace = args.namespace or ("/replay" if args.to_robot else "/")
     settings = ReplaySettings(root=str(root), episode=args.episode, rate=args.rate, loop=args.loop,
                               compressed=args.compressed, namespace=namespace, to_robot=args.to_robot,
