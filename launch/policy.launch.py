@@ -57,8 +57,8 @@ def generate_launch_description():
         DeclareLaunchArgument("speech_output", default_value="auto",
                               description="say_node output: auto (the audio device, else WAV files), audio, "
                                           "wav (files only, no audio device) or both"),
-        DeclareLaunchArgument("wav_dir", default_value="/tmp/lerobot_ros_speech",
-                              description="say_node: folder for WAV files"),
+        DeclareLaunchArgument("wav_dir", default_value="",
+                              description="say_node: folder for WAV files (empty: <temp dir>/lerobot_ros_speech)"),
         DeclareLaunchArgument("namespace", default_value="", description="Namespace of the nodes and their topics"),
     ]
     namespace = LaunchConfiguration("namespace")

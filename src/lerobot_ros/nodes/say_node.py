@@ -24,7 +24,7 @@ PARAMS = [
     Param("output", "audio", "Where speech goes: the audio device, WAV files only (no device needed), both, "
           "or auto (the audio device if there is one, else WAV files)",
           choices=OUTPUTS),
-    Param("wav_dir", "", "Folder for WAV files (output wav or both)"),
+    Param("wav_dir", "", "Folder for WAV files (output wav, both or auto); empty: <temp dir>/lerobot_ros_speech"),
     Param("voice", "en", "espeak-ng voice (espeak-ng --voices lists them)"),
     Param("words_per_minute", 175, "Speaking rate", min=80, max=500),
     Param("amplitude", 100, "Volume", min=0, max=200),

@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +36,7 @@ class SpeechConfig:
     # audio: the sound device; wav: files only (no device needed); both; auto: audio when a device is
     # found, else wav (policy.launch.py's default: a robot computer without sound still runs the policy)
     output: str = "audio"
-    wav_dir: str = ""  # where WAV files go (output wav or both)
+    wav_dir: str = ""  # where WAV files go (output wav, both or auto); empty: <temp dir>/lerobot_ros_speech
     voice: str = "en"
     words_per_minute: int = 175
     amplitude: int = 100  # 0..200
@@ -45,8 +46,8 @@ class SpeechConfig:
     def __post_init__(self) -> None:
         if self.output not in OUTPUTS:
             raise ValueError(f"speech output {self.output!r}: choose one of {', '.join(OUTPUTS)}")
-        if self.output != "audio" and not self.wav_dir:
-            raise ValueError(f"speech output {self.output!r} writes WAV files: give wav_dir")
+        if self.output != "audio" and not self.wav_dir:  # the machine's temp folder, not a fixed path
+            object.__setattr__(self, "wav_dir", str(Path(tempfile.gettempdir()) / "lerobot_ros_speech"))
 
 
 @dataclass(frozen=True)
