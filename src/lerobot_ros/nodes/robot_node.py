@@ -31,6 +31,7 @@ from ..robots.setup import RobotSetup, RobotSetupError
 from ..robots.tables import ROBOT_TYPES
 from ..robots.trajectory import NO_CHECK, Tolerances, TrajectoryRejected
 from .log_bridge import bridge_core_logging
+from .loop_subscription import LoopSubscription
 from .parameters import Param, declare
 from .runner import run_node
 from .trajectory_msgs import trajectory_from_msg
@@ -93,13 +94,11 @@ class RobotNode(Node):
         self.joint_states_pub = self.create_publisher(JointState, "joint_states", 10)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         controller = self.p["controller_name"]
-        # Mutually exclusive, not reentrant: under a 100 Hz stream (teleop_node) a reentrant group took this
-        # node from 13 % to 93 % of a core in rclpy's MultiThreadedExecutor and starved the control loop
-        # (joint_states gaps over a second, on 2 cores); mutually exclusive, 52 %. Depth 1: a newer
-        # trajectory replaces an older one anyway, and a deeper queue, once a busy moment has filled
-        # it, can keep every streamed point that many periods late (up to 100 ms at depth 10).
-        self.create_subscription(JointTrajectoryMsg, f"{controller}/joint_trajectory", self._on_trajectory,
-                                 QoSProfile(depth=1), callback_group=MutuallyExclusiveCallbackGroup())
+        # Commands are read by the control loop at its tick, not by the executor (loop_subscription.py
+        # says why: a 100 Hz stream through rclpy's executors took joint_states from 100 to 38-52 Hz).
+        # Depth 1: a newer trajectory replaces an older one anyway.
+        self.trajectories = LoopSubscription(self, JointTrajectoryMsg, f"{controller}/joint_trajectory",
+                                             QoSProfile(depth=1))
         self.loop = FixedRateLoop(1.0 / self.p["publish_rate_hz"], self._tick)
         self.create_timer(1.0 / self.p["diagnostics_rate_hz"], self._publish_diagnostics,
                           callback_group=MutuallyExclusiveCallbackGroup())
@@ -119,7 +118,7 @@ class RobotNode(Node):
         if self.driver.base is not None:
             self.odom_pub = self.create_publisher(Odometry, "odom", 10)
             twist_type = TwistStamped if self.p["cmd_vel_type"] == "twist_stamped" else Twist
-            self.create_subscription(twist_type, "cmd_vel", self._on_cmd_vel, 10)
+            self.base_commands = LoopSubscription(self, twist_type, "cmd_vel", 10)
         self.finished = threading.Event()  # robot_node only stops on a signal
 
     def start(self) -> None:
@@ -149,6 +148,10 @@ class RobotNode(Node):
             self.get_logger().error(f"cmd_vel rejected: {err}")
 
     def _tick(self, now_s: float) -> None:
+        if (trajectory := self.trajectories.take_latest()) is not None:
+            self._on_trajectory(trajectory)
+        if self.driver.base is not None and (twist := self.base_commands.take_latest()) is not None:
+            self._on_cmd_vel(twist)
         tick = self.driver.step(now_s)
         if tick.reading is None:
             return
@@ -225,7 +228,9 @@ class RobotNode(Node):
 
 def main(args=None) -> None:
     run_node(RobotNode, "robot_node", (RobotSetupError, BusError, ValueError), args,
-             make_executor=lambda: MultiThreadedExecutor(num_threads=3))  # the action server blocks a thread
+             # The action server's execute callback blocks its thread for the goal's length; diagnostics and
+             # new goals (preemption) need others. Commands do not go through the executor (_tick reads them).
+             make_executor=lambda: MultiThreadedExecutor(num_threads=3))
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from ..sim.ports import is_sim_port
 from ..teleop.leader import LeaderFollowerMap, TeleopPairError
 from ..teleop.session import Command, Phase, TeleopConfig, TeleopSession
 from .log_bridge import bridge_core_logging
+from .loop_subscription import LoopSubscription
 from .parameters import Param, declare
 from .runner import run_node
 
@@ -92,7 +93,7 @@ class TeleopNode(Node):
             ramp_time_s=p["ramp_time_s"], max_step_rad=p["max_step_rad"],
             min_command_interval_s=0.5 / p["rate_hz"], leader_timeout_s=p["leader_timeout_s"],
             follower_timeout_s=p["follower_timeout_s"]))
-        self._lock = threading.Lock()  # the session is fed from the loop thread and the executor
+        self._lock = threading.Lock()  # the session is fed by the loop thread, read by the diagnostics timer
         self._latency_s: collections.deque[float] = collections.deque(maxlen=LATENCY_WINDOW)
         self.leader = Driver(leader, DriverConfig(reconnect_period_s=0.5))
         reading = self.leader.start(time.monotonic())  # raises if the leader cannot be read
@@ -104,8 +105,9 @@ class TeleopNode(Node):
         self.leader_pub = self.create_publisher(JointState, "leader/joint_states", 10)
         self.command_pub = self.create_publisher(JointTrajectory, f"{p['controller_name']}/joint_trajectory", 10)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
-        # Depth 1: only the newest follower pose matters, and a queue would let a busy moment make it stale.
-        self.create_subscription(JointState, p["follower_joint_states_topic"], self._on_follower_state, 1)
+        # Read by the leader loop at its tick, not by the executor (loop_subscription.py says why). Depth 1:
+        # only the newest follower pose matters, and a queue would let a busy moment make it stale.
+        self.follower_states = LoopSubscription(self, JointState, p["follower_joint_states_topic"], 1)
         self.create_timer(1.0 / p["diagnostics_rate_hz"], self._publish_diagnostics)
         tfs = p["time_from_start_s"]
         self._time_from_start = Duration(sec=int(tfs), nanosec=int(round((tfs - int(tfs)) * 1e9)))
@@ -123,6 +125,8 @@ class TeleopNode(Node):
             self.session.on_follower_state(positions, time.monotonic())
 
     def _tick(self, now_s: float) -> None:
+        if (follower_state := self.follower_states.take_latest()) is not None:
+            self._on_follower_state(follower_state)
         tick = self.leader.step(now_s)
         if tick.reading is None:
             with self._lock:
