@@ -5,7 +5,8 @@ subscriptions from the recording YAML push converted messages into the session, 
 samples the fps grid and whose worker encodes in the background.
 
 * Features: sensor_msgs/JointState, trajectory_msgs/JointTrajectory, sensor_msgs/Image and
-  CompressedImage, and numeric topics (any message with ``data``: std_msgs Float32/Float64 and their
+  CompressedImage, a base's nav_msgs/Odometry and geometry_msgs/Twist(Stamped) (LeKiwi's velocity,
+  alone or as a joint feature's ``base`` part), and numeric topics (any message with ``data``: std_msgs Float32/Float64 and their
   MultiArrays; the type is read from the ROS graph once a publisher appears). Best-effort QoS, which
   matches both best-effort (camera_node) and reliable publishers.
 * Language: std_msgs/String topics of the YAML's ``language`` section.
@@ -34,6 +35,8 @@ import threading
 from pathlib import Path
 from typing import Callable
 
+from geometry_msgs.msg import Twist, TwistStamped
+from nav_msgs.msg import Odometry
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
@@ -92,7 +95,8 @@ STATUS_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durabil
 # rclpy hands rmw's message info to a two-argument callback since Iron; Humble's rclpy does not.
 MESSAGE_INFO = hasattr(Subscription, "CallbackType")
 MESSAGE_TYPES = {"joint_state": JointState, "joint_trajectory": JointTrajectory, "image": Image,
-                 "compressed_image": CompressedImage}
+                 "compressed_image": CompressedImage, "odometry": Odometry, "twist": Twist,
+                 "twist_stamped": TwistStamped}
 
 
 def received_time_s(info: dict) -> float | None:
@@ -139,7 +143,7 @@ class RecorderNode(Node):
         self._event_handler = event_handler or self.follow_event
         control = MutuallyExclusiveCallbackGroup()  # services and events: one at a time, apart from data
         self._pending_numeric: list[FeatureConfig] = []
-        for feature in self.session.config.features:
+        for feature in self.session.config.streams:  # a feature's base part is a topic of its own
             if feature.type in MESSAGE_TYPES:
                 self._subscribe(feature, MESSAGE_TYPES[feature.type])
             else:

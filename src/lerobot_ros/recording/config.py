@@ -15,6 +15,14 @@ Example::
       - {key: observation.gripper_force, topic: gripper/force, type: float_array, size: 1}
     language: {subtask: subtask, plan: plan}   # absent: no language columns
 
+A joint feature may take a second topic, the mobile base's velocity (``base: {topic: odom, type:
+odometry}``; ``twist`` or ``twist_stamped`` for cmd_vel): its ``x.vel``, ``y.vel`` (m/s) and
+``theta.vel`` (deg/s) follow the joints in the same vector, as LeRobot's LeKiwi records
+``observation.state`` and ``action``. The sampler treats that topic as a stream of its own
+(``<key>/base``: fresh or stale by itself) and joins the two into one value per frame. A cmd_vel
+(``twist``) older than its ``max_age_s`` (default robot_node's base_command_timeout_s, 0.5 s), or none
+yet, is recorded as zero velocity, not as a gap: in ROS a silent cmd_vel means the base stands.
+
 Joint features name their elements as LeRobot does (``<joint>.pos``, ``.vel``, ``.effort``). With a
 ``robot``, positions are recorded in ``units`` (``robots.units``): by default the units LeRobot 0.6
 records that robot type in (degrees for SO-100/101 and LeKiwi, -100..100 for Koch, OMX and HopeJR;
@@ -35,8 +43,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import yaml
 
+from ..robots.driver import DriverConfig
 from ..robots.tables import robot_type
 from ..robots.units import RADIANS, UNITS, lerobot_default_units
 
@@ -46,7 +56,13 @@ if TYPE_CHECKING:
 JOINT_TYPES = ("joint_state", "joint_trajectory")
 IMAGE_TYPES = ("image", "compressed_image")
 NUMERIC_TYPES = ("float_array",)
-FEATURE_TYPES = JOINT_TYPES + IMAGE_TYPES + NUMERIC_TYPES
+BASE_TYPES = ("odometry", "twist", "twist_stamped")  # nav_msgs/Odometry's twist, cmd_vel (stamped or not)
+COMMAND_TYPES = ("twist", "twist_stamped")  # cmd_vel: silence stops the base, so it records as zero
+# A cmd_vel drives robot_node's base this long (its base_command_timeout_s), hence the default max_age_s.
+CMD_VEL_TIMEOUT_S = DriverConfig.base_command_timeout_s
+FEATURE_TYPES = JOINT_TYPES + IMAGE_TYPES + NUMERIC_TYPES + BASE_TYPES
+BASE_NAMES = ("x.vel", "y.vel", "theta.vel")  # LeRobot's LeKiwi: m/s, m/s, deg/s
+BASE_PART = "/base"  # the stream key of a joint feature's base part: "<key>/base" (no dataset key has a "/")
 TYPE_ALIASES = {"numeric": "float_array"}
 JOINT_FIELDS = ("position", "velocity", "effort")
 NAME_SUFFIXES = {"position": "pos", "velocity": "vel", "effort": "effort"}  # LeRobot's "<motor>.pos"
@@ -57,7 +73,8 @@ IMAGE_NAMES = ["height", "width", "channels"]
 
 TOP_LEVEL_KEYS = ("fps", "robot", "features", "language")  # language: recording/live_language.py
 _FEATURE_KEYS = {"key", "topic", "type", "joints", "field", "units", "max_age_s", "time_source", "height",
-                 "width", "size", "names"}
+                 "width", "size", "names", "base"}
+_BASE_KEYS = {"topic", "type", "max_age_s", "time_source"}
 _ROBOT_KEYS = {"type", "joint_prefix"}
 
 
@@ -90,10 +107,12 @@ class RobotBinding:
 
 @dataclass(frozen=True)
 class FeatureConfig:
-    """One dataset feature and the topic that fills it.
+    """One dataset feature and the topic that fills it (or a joint feature's base part, see ``base``).
 
     ``joints`` order is the vector order (messages are reordered by name by the adapter);
     ``max_age_s`` is the staleness limit: a sample older than this at a tick is not written.
+    ``base``: the mobile base's velocity from a second topic, appended to the joints (LeRobot's
+    LeKiwi); itself a FeatureConfig of a base type keyed ``<key>/base``, the sampler's stream for it.
     """
 
     key: str
@@ -108,6 +127,7 @@ class FeatureConfig:
     width: int | None = None
     size: int | None = None  # float_array only: vector length
     names: tuple[str, ...] | None = None  # float_array only: optional element names
+    base: FeatureConfig | None = None  # joint types only: base velocity appended to the joints
 
     @property
     def is_image(self) -> bool:
@@ -115,12 +135,39 @@ class FeatureConfig:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        """The shape of one sample, as pushed to the sampler and stored in the dataset."""
+        """The shape of one stored sample: for a feature with a base part, joints and base together."""
         if self.is_image:
             return (self.height, self.width, 3)
         if self.type in JOINT_TYPES:
-            return (len(self.joints),)
+            return (len(self.joints) + (len(BASE_NAMES) if self.base is not None else 0),)
+        if self.type in BASE_TYPES:
+            return (len(BASE_NAMES),)
         return (self.size,)
+
+    @property
+    def zero_when_silent(self) -> bool:
+        """A command stream (cmd_vel): no message within max_age_s means the base was told nothing
+        and stands, which is recorded as zero velocity rather than a stale sample."""
+        return self.type in COMMAND_TYPES
+
+    @property
+    def stream_shape(self) -> tuple[int, ...]:
+        """The shape of one message's value, as its stream in the sampler holds it (joints only when
+        the base comes from its own stream)."""
+        return (len(self.joints),) if self.type in JOINT_TYPES else self.shape
+
+    @property
+    def streams(self) -> tuple[FeatureConfig, ...]:
+        """The topics that fill this feature: itself, then its base part."""
+        return (self,) if self.base is None else (self, self.base)
+
+    def split(self, value: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """A stored vector as (joint values, base velocity or None)."""
+        value = np.asarray(value)
+        if self.base is None:
+            return value, None
+        joints = len(self.joints)
+        return value[..., :joints], value[..., joints:]
 
     def message_time_s(self, receive_s: float, header_s: float) -> float:
         """The time the sampler orders this feature's messages by: receive time by default (what the
@@ -131,9 +178,21 @@ class FeatureConfig:
         """``{"dtype", "shape", "names"}`` as ``DatasetWriter.create`` expects it."""
         if self.is_image:
             return {"dtype": "video", "shape": list(self.shape), "names": list(IMAGE_NAMES)}
-        names = [f"{j}.{NAME_SUFFIXES[self.field]}" for j in self.joints] if self.type in JOINT_TYPES else (
-            list(self.names) if self.names is not None else None)
+        if self.type in JOINT_TYPES:
+            names = [f"{j}.{NAME_SUFFIXES[self.field]}" for j in self.joints]
+            names += list(BASE_NAMES) if self.base is not None else []
+        elif self.type in BASE_TYPES:
+            names = list(BASE_NAMES)
+        else:
+            names = list(self.names) if self.names is not None else None
         return {"dtype": NUMERIC_DTYPE, "shape": list(self.shape), "names": names}
+
+    def to_dict(self) -> dict:
+        """The feature as its recording-YAML entry, every field written (the saved contract)."""
+        entry = {k: v for k, v in asdict(self).items() if v is not None and k != "base"}
+        if self.base is not None:
+            entry["base"] = {k: getattr(self.base, k) for k in sorted(_BASE_KEYS)}
+        return entry
 
 
 @dataclass(frozen=True)
@@ -149,7 +208,7 @@ class RecordingConfig:
         return {
             "fps": self.fps,
             "robot": asdict(self.robot) if self.robot else None,
-            "features": [{k: v for k, v in asdict(f).items() if v is not None} for f in self.features],
+            "features": [f.to_dict() for f in self.features],
             "language": [{"topic": t.topic, "kind": t.kind, **({"camera": t.camera} if t.camera else {})}
                          for t in self.language] if self.language is not None else None,
         }
@@ -162,11 +221,27 @@ class RecordingConfig:
     def keys(self) -> tuple[str, ...]:
         return tuple(f.key for f in self.features)
 
+    @property
+    def streams(self) -> tuple[FeatureConfig, ...]:
+        """Every topic the config reads, as the sampler's streams: the features and their base parts."""
+        return tuple(stream for feature in self.features for stream in feature.streams)
+
+    @property
+    def stream_keys(self) -> tuple[str, ...]:
+        return tuple(s.key for s in self.streams)
+
     def feature(self, key: str) -> FeatureConfig:
         for feature in self.features:
             if feature.key == key:
                 return feature
         raise KeyError(f"no feature {key!r} in the recording config; configured: {list(self.keys)}")
+
+    def stream(self, key: str) -> FeatureConfig:
+        """A feature or a base part (``<key>/base``) by its stream key."""
+        for stream in self.streams:
+            if stream.key == key:
+                return stream
+        raise KeyError(f"no stream {key!r} in the recording config; configured: {list(self.stream_keys)}")
 
     def dataset_features(self) -> dict[str, dict]:
         """The ``features`` argument of ``DatasetWriter.create`` for this config."""
@@ -298,7 +373,7 @@ def _feature(entry: object, index: int, fps: int, robot: RobotBinding | None) ->
     time_source = entry.get("time_source", "receive")
     if time_source not in TIME_SOURCES:
         raise RecordingConfigError(f"{where}: time_source must be one of {list(TIME_SOURCES)}, got {time_source!r}")
-    max_age_s = entry.get("max_age_s", DEFAULT_MAX_AGE_PERIODS / fps)
+    max_age_s = entry.get("max_age_s", CMD_VEL_TIMEOUT_S if kind in COMMAND_TYPES else DEFAULT_MAX_AGE_PERIODS / fps)
     if (isinstance(max_age_s, bool) or not isinstance(max_age_s, (int, float)) or max_age_s <= 0
             or _infinite(max_age_s)):
         raise RecordingConfigError(f"{where}: max_age_s must be a positive number of seconds, got {max_age_s!r}")
@@ -306,8 +381,9 @@ def _feature(entry: object, index: int, fps: int, robot: RobotBinding | None) ->
     if kind in JOINT_TYPES:
         field = _field(entry, kind, where)
         joints = _joints(entry, where, robot)
-        return FeatureConfig(**common, joints=joints, field=field, units=_units(entry, where, field, joints, robot))
-    _refuse(entry, where, kind, ("joints", "field", "units"))
+        return FeatureConfig(**common, joints=joints, field=field, units=_units(entry, where, field, joints, robot),
+                             base=_base(entry.get("base"), where, common))
+    _refuse(entry, where, kind, ("joints", "field", "units", "base"))
     if kind in IMAGE_TYPES:
         _refuse(entry, where, kind, ("size", "names"))
         height, width = _positive_int(entry, "height", where), _positive_int(entry, "width", where)
@@ -316,6 +392,9 @@ def _feature(entry: object, index: int, fps: int, robot: RobotBinding | None) ->
                 f"{where}: yuv420p video needs an even height and width, got {height}x{width}; crop or resize")
         return FeatureConfig(**common, height=height, width=width)
     _refuse(entry, where, kind, ("height", "width"))
+    if kind in BASE_TYPES:
+        _refuse(entry, where, kind, ("size", "names"))
+        return FeatureConfig(**common)
     size = _positive_int(entry, "size", where)
     names = entry.get("names")
     if names is not None:
@@ -323,6 +402,30 @@ def _feature(entry: object, index: int, fps: int, robot: RobotBinding | None) ->
             raise RecordingConfigError(f"{where}: 'names' must be a list of {size} strings (one per element)")
         names = tuple(names)
     return FeatureConfig(**common, size=size, names=names)
+
+
+def _base(value: object, where: str, joint: Mapping) -> FeatureConfig | None:
+    """A joint feature's ``base: {topic, type, max_age_s, time_source}``: the base velocity's topic,
+    fresh by its own ``max_age_s`` (default: the joint feature's)."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or set(value) - _BASE_KEYS or not isinstance(value.get("topic"), str) \
+            or not value["topic"]:
+        raise RecordingConfigError(f"{where}: 'base' must be a mapping {{topic, type}} (optional max_age_s, "
+                                   f"time_source), e.g. {{topic: odom, type: odometry}}; got {value!r}")
+    kind = value.get("type")
+    if kind not in BASE_TYPES:
+        raise RecordingConfigError(f"{where}: base type must be one of {list(BASE_TYPES)} (odometry for the "
+                                   f"observed velocity, twist or twist_stamped for cmd_vel), got {kind!r}")
+    time_source = value.get("time_source", joint["time_source"])
+    if time_source not in TIME_SOURCES:
+        raise RecordingConfigError(f"{where}: base time_source must be one of {list(TIME_SOURCES)}, got {time_source!r}")
+    max_age_s = value.get("max_age_s", CMD_VEL_TIMEOUT_S if kind in COMMAND_TYPES else joint["max_age_s"])
+    if (isinstance(max_age_s, bool) or not isinstance(max_age_s, (int, float)) or max_age_s <= 0
+            or _infinite(max_age_s)):
+        raise RecordingConfigError(f"{where}: base max_age_s must be a positive number of seconds, got {max_age_s!r}")
+    return FeatureConfig(key=joint["key"] + BASE_PART, topic=value["topic"], type=kind, max_age_s=float(max_age_s),
+                         time_source=time_source)
 
 
 def _joints(entry: Mapping, where: str, robot: RobotBinding | None) -> tuple[str, ...]:

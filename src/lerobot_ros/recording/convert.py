@@ -205,7 +205,7 @@ def plan(bags: Sequence[str | Path], options: ConvertOptions) -> list[EpisodeSpa
 
 
 def _check_topics(bag: OpenBag, options: ConvertOptions) -> None:
-    for feature in options.config.features:
+    for feature in options.config.streams:
         name = resolve_topic(feature.topic, options.namespace)
         msgtype = bag.require_topic(name, f"feature {feature.key}")
         check_message_type(feature, msgtype)
@@ -263,11 +263,11 @@ class _SpanEncoder:
         config = job.contract.config
         self.sampler = CausalSampler(config)
         self.features: dict[str, list[FeatureConfig]] = {}
-        for feature in config.features:
+        for feature in config.streams:  # a feature's base part is a topic of its own
             self.features.setdefault(resolve_topic(feature.topic, job.namespace), []).append(feature)
         self.language = {resolve_topic(t.topic, job.namespace): t for t in config.language or ()
                          if resolve_topic(t.topic, job.namespace) in bag.topics}
-        uses_header = any(f.time_source == "header" for f in config.features)
+        uses_header = any(f.time_source == "header" for f in config.streams)
         self.lag_s = job.header_lag_s if uses_header else 0.0
         self.pending_events: list[tuple[float, LanguageRow]] = []
         self.persistent: list[tuple[float, LanguageTopic, str]] = []
@@ -276,7 +276,7 @@ class _SpanEncoder:
 
     def run(self) -> SpanResult:
         span, job = self.job.span, self.job
-        lookback_ns = math.ceil(max(f.max_age_s for f in job.contract.config.features) * 1e9)
+        lookback_ns = math.ceil(max(f.max_age_s for f in job.contract.config.streams) * 1e9)
         fps = job.contract.config.fps
         # grid()'s ticks, counted exactly and on whole nanoseconds like the log times they are compared
         # with: a message logged exactly at a tick (an exported dataset's) is at it, not 1e-17 s after.

@@ -12,7 +12,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from lerobot_ros.recording.config import FeatureConfig
+from lerobot_ros.recording.config import BASE_NAMES, FeatureConfig
+from lerobot_ros.robots.omni_base import BodyVelocity
 
 # Raw image encodings (sensor_msgs/Image) we turn into RGB, with their channel count.
 _RAW_CHANNELS = {"rgb8": 3, "bgr8": 3, "rgba8": 4, "bgra8": 4, "mono8": 1, "8UC1": 1, "8UC3": 3}
@@ -24,6 +25,9 @@ EXPECTED_TYPES = {
     "joint_trajectory": ("trajectory_msgs/msg/JointTrajectory",),
     "image": ("sensor_msgs/msg/Image",),
     "compressed_image": ("sensor_msgs/msg/CompressedImage",),
+    "odometry": ("nav_msgs/msg/Odometry",),
+    "twist": ("geometry_msgs/msg/Twist",),
+    "twist_stamped": ("geometry_msgs/msg/TwistStamped",),
 }
 
 
@@ -58,7 +62,25 @@ def feature_value(feature: FeatureConfig, msg: object) -> np.ndarray:
         return _checked_size(feature, raw_image_rgb(feature, msg))
     if feature.type == "compressed_image":
         return _checked_size(feature, compressed_image_rgb(feature, msg))
+    if feature.type == "odometry":
+        return base_velocity(msg.twist.twist)
+    if feature.type == "twist":
+        return base_velocity(msg)
+    if feature.type == "twist_stamped":
+        return base_velocity(msg.twist)
     return _numeric(feature, msg)
+
+
+def base_velocity(twist: object) -> np.ndarray:
+    """A planar base_link twist (REP-103: m/s, rad/s) as LeRobot's LeKiwi records it: ``x.vel``,
+    ``y.vel`` in m/s, ``theta.vel`` in deg/s (:meth:`BodyVelocity.to_lerobot`)."""
+    lerobot = BodyVelocity(float(twist.linear.x), float(twist.linear.y), float(twist.angular.z)).to_lerobot()
+    return np.array([lerobot[name] for name in BASE_NAMES], dtype=np.float32)
+
+
+def body_velocity(lerobot: np.ndarray) -> BodyVelocity:
+    """``base_velocity``'s inverse: LeRobot's ``x.vel``, ``y.vel``, ``theta.vel`` back to REP-103 units."""
+    return BodyVelocity.from_lerobot(dict(zip(BASE_NAMES, np.asarray(lerobot, dtype=np.float64))))
 
 
 def raw_image_rgb(feature: FeatureConfig, msg: object) -> np.ndarray:

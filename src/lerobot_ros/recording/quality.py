@@ -2,7 +2,7 @@
 
 LeRobot's recorder stamps data at the nominal fps even when its loop ran slower, and drops frames
 with at most a log line. Here every tick of the episode's grid is accounted for: per stream fresh,
-stale (late), missing, and reused (the same message as the previous tick, i.e. the stream is slower
+stale (late), missing, zeroed (a command stream silent: zero velocity recorded), and reused (the same message as the previous tick, i.e. the stream is slower
 than the grid); frames emitted versus ticks; and, when the caller passes processing times, the real
 loop rate. ``to_dict`` goes to a JSON file next to the dataset, ``summary`` to the log.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-FRESH, STALE, MISSING = "fresh", "stale", "missing"
+FRESH, STALE, MISSING, ZEROED = "fresh", "stale", "missing", "zeroed"
 
 
 @dataclass
@@ -26,6 +26,7 @@ class StreamQuality:
     fresh: int = 0  # ticks with a sample no older than max_age_s
     stale: int = 0  # ticks whose latest sample was older than max_age_s
     missing: int = 0  # ticks with no sample at or before them
+    zeroed: int = 0  # ticks of a command stream (cmd_vel) without a command in force: recorded as zero
     reused: int = 0  # fresh ticks that used the same message as the previous tick
     ages_s: list[float] = field(default_factory=list)  # age at every tick that had a sample
 
@@ -40,7 +41,7 @@ class StreamQuality:
     def to_dict(self) -> dict:
         return {
             "messages": self.messages, "late_arrivals": self.late_arrivals, "fresh": self.fresh,
-            "stale": self.stale, "missing": self.missing, "reused": self.reused,
+            "stale": self.stale, "missing": self.missing, "zeroed": self.zeroed, "reused": self.reused,
             "max_age_s": self.max_age_s, "p50_age_s": self.p50_age_s,
         }
 
@@ -135,5 +136,6 @@ class QualityReport:
             lines.append(
                 f"  {key}: {s.messages} msgs, {s.fresh} fresh ({s.reused} reused), {s.stale} stale, "
                 f"{s.missing} missing, {s.late_arrivals} arrived too late{ages}"
+                + (f", {s.zeroed} zero (no command in force)" if s.zeroed else "")
             )
         return "\n".join(lines)

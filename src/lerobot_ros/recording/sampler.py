@@ -12,6 +12,11 @@ The rule, the same for the live recorder and the bag converter:
   the ``QualityReport`` (a stale image is never written as if it were taken at t). The frame carries
   the tick time, and values are never interpolated: a stream slower than the grid makes fresh ticks
   reuse a message, which the report counts.
+- A command stream (cmd_vel) is never stale or missing: without a command younger than its
+  ``max_age_s`` the base stands, so the sample is zero velocity (counted as ``zeroed``).
+- A feature filled by two topics (a joint feature with a ``base`` part, LeRobot's LeKiwi) is two
+  streams, ``<key>`` and ``<key>/base``, each fresh or stale by itself; the frame joins their
+  samples into the one vector of ``<key>``.
 - Ticks are sampled in increasing order. After a tick, messages older than each stream's sample are
   dropped (the sample itself is kept), so memory holds one message per stream plus those newer than
   the last tick. A message pushed with a time at or before the last sampled tick is counted as a late
@@ -27,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lerobot_ros.recording.config import FeatureConfig, RecordingConfig
-from lerobot_ros.recording.quality import FRESH, MISSING, STALE, QualityReport
+from lerobot_ros.recording.quality import FRESH, MISSING, STALE, ZEROED, QualityReport
 
 
 def grid(start_s: float, stop_s: float, fps: int) -> Iterator[float]:
@@ -46,7 +51,7 @@ def grid(start_s: float, stop_s: float, fps: int) -> Iterator[float]:
 @dataclass(frozen=True)
 class StreamSample:
     key: str
-    status: str  # fresh, stale or missing
+    status: str  # fresh, stale, missing or zeroed (a silent command stream)
     time_s: float | None  # the message's time (None when missing)
     age_s: float | None  # tick - time_s
     reused: bool  # the same message as this stream's sample at the previous tick
@@ -88,17 +93,17 @@ class _Stream:
 class CausalSampler:
     """Holds the latest messages of every configured feature and samples them at grid ticks.
 
-    ``push`` takes values already converted by the adapter (a vector in the config's joint order, or
-    an HxWx3 uint8 RGB image). ``finish_episode`` hands back the episode's report and starts a new
+    ``push`` takes values already converted by the adapter, by stream key (a vector in the config's
+    joint order, a base velocity, or an HxWx3 uint8 RGB image). ``finish_episode`` hands back the episode's report and starts a new
     one; buffered messages carry over, so the next episode can start at once.
     """
 
     def __init__(self, config: RecordingConfig):
         self.config = config
-        self._streams = {f.key: _Stream(f) for f in config.features}
+        self._streams = {s.key: _Stream(s) for s in config.streams}
         self._seq = 0
         self._last_tick_s: float | None = None
-        self.report = QualityReport.for_keys(config.fps, config.keys)
+        self.report = QualityReport.for_keys(config.fps, config.stream_keys)
 
     def push(self, key: str, time_s: float, value: object) -> None:
         stream = self._stream(key)
@@ -120,6 +125,15 @@ class CausalSampler:
         samples, values = {}, {}
         for key, stream in self._streams.items():
             index = stream.latest_at_or_before(tick_s)
+            time_s = stream.times[index] if index is not None else None
+            if stream.feature.zero_when_silent and (time_s is None or tick_s - time_s > stream.feature.max_age_s):
+                age_s = None if time_s is None else tick_s - time_s
+                samples[key] = StreamSample(key, ZEROED, time_s, age_s, False)
+                self.report.record_stream(key, ZEROED, age_s, False)
+                values[key] = np.zeros(stream.feature.stream_shape, dtype=np.float32)
+                if index is not None:
+                    stream.drop_before(index)
+                continue
             if index is None:
                 samples[key] = StreamSample(key, MISSING, None, None, False)
                 self.report.record_stream(key, MISSING, None, False)
@@ -134,14 +148,21 @@ class CausalSampler:
             stream.last_used_seq = seq
             stream.drop_before(index)
         self._last_tick_s = tick_s
-        emitted = all(s.status == FRESH for s in samples.values())
+        emitted = all(s.status in (FRESH, ZEROED) for s in samples.values())
         self.report.record_tick(tick_s, emitted, processed_at_s)
-        return SampledFrame(tick_s, values, samples) if emitted else None
+        return SampledFrame(tick_s, self._joined(values), samples) if emitted else None
+
+    def _joined(self, values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Stream values as feature values: a base part appended to its joints."""
+        for feature in self.config.features:
+            if feature.base is not None:
+                values[feature.key] = np.concatenate((values[feature.key], values.pop(feature.base.key)))
+        return values
 
     def finish_episode(self) -> QualityReport:
         """The finished episode's report; a fresh one starts for the next episode."""
         report = self.report
-        self.report = QualityReport.for_keys(self.config.fps, self.config.keys)
+        self.report = QualityReport.for_keys(self.config.fps, self.config.stream_keys)
         return report
 
     def buffered(self, key: str) -> int:
@@ -164,7 +185,7 @@ class CausalSampler:
                                  "decode and resize in the adapter")
             return value
         array = np.asarray(value, dtype=np.float32)
-        if array.shape != feature.shape:
-            raise ValueError(f"{feature.key}: expected a vector of shape {feature.shape}, got {array.shape}; "
+        if array.shape != feature.stream_shape:
+            raise ValueError(f"{feature.key}: expected a vector of shape {feature.stream_shape}, got {array.shape}; "
                              "the adapter must order values by the config's joints")
         return array

@@ -234,14 +234,14 @@ class RecordingSession:
     # -- input ------------------------------------------------------------------------------------
 
     def push(self, key: str, value: object, header_s: float | None = None, received_s: float | None = None) -> None:
-        """A converted message for feature ``key``, stamped with its receive time or, for
+        """A converted message for stream ``key`` (a feature, or a feature's ``<key>/base``), stamped with its receive time or, for
         ``time_source: header`` features, with ``header_s``.
 
         ``received_s`` is when the middleware received the message (rmw's ``received_timestamp``, on
         the session clock). Give it when known: a callback that runs late (a busy executor, a stalled
         thread) then still files the message at the time it arrived. Without it the clock now stands in.
         """
-        feature = self.config.feature(key)
+        feature = self.config.stream(key)
         with self._lock:
             receive_s = received_s if received_s is not None else self.clock()
             time_s = feature.message_time_s(receive_s, header_s if header_s is not None else receive_s)
@@ -260,9 +260,9 @@ class RecordingSession:
                 self.idle_events_ignored += 1
 
     def silent_streams(self) -> list[str]:
-        """Features whose topic has delivered nothing yet (a session driver waits for none)."""
+        """Streams (features, base parts) whose topic has delivered nothing yet (a session driver waits for none)."""
         with self._lock:
-            return [key for key in self.config.keys if self.sampler.buffered(key) == 0]
+            return [key for key in self.config.stream_keys if self.sampler.buffered(key) == 0]
 
     # -- the grid ---------------------------------------------------------------------------------
 
