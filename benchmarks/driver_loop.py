@@ -33,12 +33,12 @@ keep_dds_on_loopback("benchmarks/driver_loop.py", domain_id=93)
 
 import numpy as np  # noqa: E402
 
-from lerobot_ros.motors.bus import make_bus  # noqa: E402
+from lerobot_ros.robots.ports import robot_bus  # noqa: E402
 from lerobot_ros.motors.calibration import save_calibration  # noqa: E402
 from lerobot_ros.robots.robot import Robot  # noqa: E402
 from lerobot_ros.robots.tables import robot_type  # noqa: E402
-from lerobot_ros.sim.bus import SimulatedBus  # noqa: E402
-from lerobot_ros.sim.ports import default_sim_calibration  # noqa: E402
+from lerobot_ros.robots.ports import simulated_bus  # noqa: E402
+from lerobot_ros.robots.sim_calibration import default_sim_calibration  # noqa: E402
 
 BAUD = 1_000_000
 SO101 = robot_type("so101_follower")
@@ -52,8 +52,8 @@ def percentiles_ms(values) -> dict[str, float]:
 
 def bus_cycle_ours(cycles: int) -> list[float]:
     """Robot.read() + Robot.send_goal() on a 1 Mbps simulated SO-101."""
-    with SimulatedBus.for_robot_type("so101_follower", timing_baudrate=BAUD) as sim:
-        robot = Robot(SO101, make_bus(sim.port, SO101), default_sim_calibration("so101_follower"))
+    with simulated_bus("so101_follower", timing_baudrate=BAUD) as sim:
+        robot = Robot(SO101, robot_bus(sim.port, SO101), default_sim_calibration("so101_follower"))
         start = robot.connect().positions_rad
         times = []
         for i in range(cycles):
@@ -85,7 +85,7 @@ def ros_measurements(seconds: float, commands: int) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="driver_loop_"))
     calibration = default_sim_calibration("so101_follower")
     calibration_file = save_calibration(tmp / "so101.json", calibration)
-    with SimulatedBus.for_robot_type("so101_follower", timing_baudrate=BAUD) as sim:
+    with simulated_bus("so101_follower", timing_baudrate=BAUD) as sim:
         params = tmp / "params.yaml"
         params.write_text(f"robot_node:\n  ros__parameters:\n    robot_type: so101_follower\n    port: {sim.port}\n"
                           f"    calibration_file: {calibration_file}\n    publish_rate_hz: 100.0\n")

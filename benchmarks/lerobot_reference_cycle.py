@@ -14,19 +14,19 @@ from pathlib import Path
 
 from lerobot.robots.so_follower import SO101Follower, SO101FollowerConfig
 
-from lerobot_ros.motors.bus import make_bus
+from lerobot_ros.robots.ports import robot_bus
 from lerobot_ros.motors.calibration import save_calibration, write_calibration
-from lerobot_ros.sim.bus import SimulatedBus
-from lerobot_ros.sim.ports import default_sim_calibration
+from lerobot_ros.robots.ports import simulated_bus
+from lerobot_ros.robots.sim_calibration import default_sim_calibration
 
 
 def main(cycles: int) -> None:
     calibration = default_sim_calibration("so101_follower")
     calibration_dir = Path(tempfile.mkdtemp(prefix="lerobot_ref_cal_"))
     save_calibration(calibration_dir / "bench.json", calibration)  # the same file format LeRobot reads
-    with SimulatedBus.for_robot_type("so101_follower", timing_baudrate=1_000_000) as sim:
+    with simulated_bus("so101_follower", timing_baudrate=1_000_000) as sim:
         # Put the calibration in the servos first, so LeRobot finds it matching and does not prompt.
-        bus = make_bus(sim.port, "so101_follower")
+        bus = robot_bus(sim.port, "so101_follower")
         bus.connect()
         with bus.torque_disabled():
             write_calibration(bus, calibration)

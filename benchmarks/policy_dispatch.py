@@ -4,7 +4,7 @@
 
 robot_node (simulated SO-101), camera_node (simulated view) and policy_node run in their own
 processes over loopback DDS. policy_node runs a real tiny SmolVLA2 (trained here on the simulated
-arm's scenario, lerobot_ros.sim.policy_scenario, unless --checkpoint is given) with a fixed extra
+arm's scenario, lerobot_ros.scenarios.policy_scenario, unless --checkpoint is given) with a fixed extra
 delay per action chunk, so the model is busy most of the time. This process sends the task and the
 operator heartbeat and records when each `arm_controller/joint_trajectory` message arrives.
 
@@ -93,7 +93,7 @@ def wait_for_log(log: Path, text: str, timeout_s: float) -> None:
 
 
 def train_checkpoint(folder: Path, steps: int) -> Path:
-    from lerobot_ros.sim.policy_scenario import write_scenario_dataset
+    from lerobot_ros.scenarios.policy_scenario import write_scenario_dataset
     from lerobot_ros.training import train_tiny_checkpoint
 
     dataset = write_scenario_dataset(folder / "dataset")
@@ -107,7 +107,7 @@ def measure(checkpoint: str, delay_s: float, seconds: float) -> dict:
     from std_msgs.msg import Empty, String
     from trajectory_msgs.msg import JointTrajectory
 
-    from lerobot_ros.sim.policy_scenario import Scenario
+    from lerobot_ros.scenarios.policy_scenario import Scenario
 
     scenario = Scenario()
     tmp = Path(tempfile.mkdtemp(prefix="policy_dispatch_"))

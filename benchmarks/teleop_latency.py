@@ -34,8 +34,8 @@ import yaml  # noqa: E402
 
 from lerobot_ros.motors.calibration import save_calibration  # noqa: E402
 from lerobot_ros.robots.tables import robot_type  # noqa: E402
-from lerobot_ros.sim.bus import SimulatedBus  # noqa: E402
-from lerobot_ros.sim.ports import default_sim_calibration  # noqa: E402
+from lerobot_ros.robots.ports import simulated_bus  # noqa: E402
+from lerobot_ros.robots.sim_calibration import default_sim_calibration  # noqa: E402
 from lerobot_ros.teleop.leader import LeaderFollowerMap  # noqa: E402
 
 BAUD = 1_000_000
@@ -67,8 +67,8 @@ def measure(moves: int, time_from_start_s: float) -> dict:
     pair = LeaderFollowerMap(leader_type, leader_cal, follower_type, follower_cal)
     leader_file = save_calibration(tmp / "leader.json", leader_cal)
     follower_file = save_calibration(tmp / "follower.json", follower_cal)
-    with SimulatedBus.for_robot_type("so101_leader", timing_baudrate=BAUD) as leader_sim, \
-            SimulatedBus.for_robot_type("so101_follower", timing_baudrate=BAUD) as follower_sim:
+    with simulated_bus("so101_leader", timing_baudrate=BAUD) as leader_sim, \
+            simulated_bus("so101_follower", timing_baudrate=BAUD) as follower_sim:
         robot, robot_log = start_node("lerobot_ros.nodes.robot_node", "robot_node", {
             "robot_type": "so101_follower", "port": follower_sim.port, "calibration_file": str(follower_file)}, tmp)
         teleop, teleop_log = start_node("lerobot_ros.nodes.teleop_node", "teleop_node", {

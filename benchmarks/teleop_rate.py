@@ -50,9 +50,9 @@ REFERENCE = str(Path(__file__).parent / "robot_node_with_rclpy_executor.py")
 
 def serve_sim(robot: str) -> None:
     """``--serve-sim``: a simulated bus in this process until stdin closes; prints its port first."""
-    from lerobot_ros.sim.bus import SimulatedBus
+    from lerobot_ros.robots.ports import simulated_bus
 
-    with SimulatedBus.for_robot_type(robot, timing_baudrate=BAUD) as sim:
+    with simulated_bus(robot, timing_baudrate=BAUD) as sim:
         print(sim.port, flush=True)
         sys.stdin.read()
 
@@ -92,7 +92,7 @@ def measure(sim: str, reference: bool, seconds: float, work: Path) -> dict:
 
     from lerobot_ros.motors.calibration import save_calibration
     from lerobot_ros.nodes.spin_thread import spin_in_thread
-    from lerobot_ros.sim.ports import default_sim_calibration
+    from lerobot_ros.robots.sim_calibration import default_sim_calibration
 
     work.mkdir(parents=True)
     (work / "rec.yaml").write_text(yaml.safe_dump(recording_config(), sort_keys=False))

@@ -12,7 +12,7 @@ import time
 from lerobot_ros.cli.main import build_parser
 from lerobot_ros.motors.calibration import save_calibration
 from lerobot_ros.motors.normalization import MotorCalibration
-from lerobot_ros.sim.bus import SimulatedBus
+from lerobot_ros.robots.ports import simulated_bus
 
 FIELDS = ["id", "drive_mode", "homing_offset", "range_min", "range_max"]
 
@@ -43,7 +43,7 @@ def press_enter(proc: subprocess.Popen) -> None:
 
 
 def test_interactive_calibration_writes_a_lerobot_file(tmp_path):
-    with SimulatedBus.for_robot_type("so101_follower") as sim:
+    with simulated_bus("so101_follower") as sim:
         start_pose = {s.id: round(s.actual_position) for s in sim.servos}
         proc = start("--robot-type", "so101_follower", "--port", sim.port, "--id", "my_arm",
                      "--calibration-dir", str(tmp_path))
@@ -104,7 +104,7 @@ def test_an_existing_file_can_be_written_to_the_motors(tmp_path):
            zip(["shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll", "gripper"], range(1, 7))}
     path = save_calibration(tmp_path / "arm.json", cal)
     before = path.read_text()
-    with SimulatedBus.for_robot_type("so101_follower") as sim:
+    with simulated_bus("so101_follower") as sim:
         proc = start("--robot-type", "so101_follower", "--port", sim.port, "--id", "arm",
                      "--calibration-dir", str(tmp_path))
         out, err = proc.communicate(b"\n", timeout=30)

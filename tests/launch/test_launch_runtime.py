@@ -203,7 +203,7 @@ def test_record_launch_records_an_episode_under_a_namespace(ros, launch, tmp_pat
 @pytest.fixture(scope="module")
 def tiny_checkpoint(tmp_path_factory) -> Path:
     """A SmolVLA2 checkpoint trained for 2 steps: enough for policy_node to load and run it."""
-    from lerobot_ros.sim.policy_scenario import Scenario, write_scenario_dataset
+    from lerobot_ros.scenarios.policy_scenario import Scenario, write_scenario_dataset
     from lerobot_ros.training import train_tiny_checkpoint
 
     folder = tmp_path_factory.mktemp("policy")

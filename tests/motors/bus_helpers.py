@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import random
 
-from lerobot_ros.motors.bus import make_bus
-from lerobot_ros.sim.bus import SimulatedBus
+from lerobot_ros.motors.vendor_bus import make_bus
+from lerobot_ros.robots.ports import robot_bus
+from lerobot_ros.servo_sim.bus import SimulatedBus
 
 FAST = {"timeout_ms": 30}  # a shorter reply window than the default 50 ms: fault tests end sooner
 
 
 def open_bus(sim: SimulatedBus, robot_or_motors, **kwargs):
-    bus = make_bus(sim.port, robot_or_motors, **{**FAST, **kwargs})
+    opener = make_bus if isinstance(robot_or_motors, dict) else robot_bus
+    bus = opener(sim.port, robot_or_motors, **{**FAST, **kwargs})
     bus.connect()
     return bus
 

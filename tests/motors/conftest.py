@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from lerobot_ros.motors.bus import BusMotor
-from lerobot_ros.sim.bus import ServoSpec, SimulatedBus
+from lerobot_ros.servo_sim.bus import ServoSpec, SimulatedBus
+from lerobot_ros.robots.ports import simulated_bus
 
 from bus_helpers import open_bus
 
@@ -13,14 +14,14 @@ from bus_helpers import open_bus
 @pytest.fixture
 def sim_robot(request):
     """A started simulated bus of a robot type (parametrize indirectly with the type name)."""
-    with SimulatedBus.for_robot_type(request.param) as sim:
+    with simulated_bus(request.param) as sim:
         yield sim
 
 
 @pytest.fixture
 def so101():
     """(simulator, connected bus) of a fresh SO-101 follower: six STS3215 on protocol 0."""
-    with SimulatedBus.for_robot_type("so101_follower") as sim:
+    with simulated_bus("so101_follower") as sim:
         bus = open_bus(sim, "so101_follower")
         yield sim, bus
         if bus.is_connected:
@@ -30,7 +31,7 @@ def so101():
 @pytest.fixture
 def koch():
     """(simulator, connected bus) of a fresh Koch follower: XL430 and XL330 on protocol 2.0."""
-    with SimulatedBus.for_robot_type("koch_follower") as sim:
+    with simulated_bus("koch_follower") as sim:
         bus = open_bus(sim, "koch_follower")
         yield sim, bus
         if bus.is_connected:

@@ -23,7 +23,8 @@ from lerobot_ros.motors.calibration import (
 )
 from lerobot_ros.motors.normalization import MotorCalibration, NormMode, normalize, unnormalize
 from lerobot_ros.robots.tables import robot_type
-from lerobot_ros.sim.bus import SimulatedBus
+from lerobot_ros.servo_sim.bus import SimulatedBus
+from lerobot_ros.robots.ports import simulated_bus
 
 
 class Mover:
@@ -102,7 +103,7 @@ def test_the_feetech_procedure_end_to_end(so101, tmp_path):
 
 def test_the_dynamixel_procedure_writes_drive_mode(tmp_path):
     rtype = robot_type("koch_leader")
-    with SimulatedBus.for_robot_type("koch_leader") as sim:
+    with simulated_bus("koch_leader") as sim:
         bus = open_bus(sim, rtype)
         moves = [{1: 100, 2: 100, 3: 100, 4: 100, 5: 100, 6: 100}]
         cal = calibrate(bus, rtype, wait_for_user=lambda _: None, should_stop=Mover(sim, moves))
@@ -118,7 +119,7 @@ def test_the_dynamixel_procedure_writes_drive_mode(tmp_path):
 
 def test_factory_calibrated_types_need_no_interaction():
     rtype = robot_type("omx_follower")
-    with SimulatedBus.for_robot_type("omx_follower") as sim:
+    with simulated_bus("omx_follower") as sim:
         bus = open_bus(sim, rtype)
 
         def refuse(*_):

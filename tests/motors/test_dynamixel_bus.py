@@ -5,16 +5,16 @@ from __future__ import annotations
 import pytest
 from bus_helpers import FAST, drop_first_reply_only
 
-from lerobot_ros.motors.bus import make_bus
+from lerobot_ros.robots.ports import robot_bus
 from lerobot_ros.motors.errors import CorruptPacketError, ModelMismatchError, NoResponseError, ServoStatusError
-from lerobot_ros.sim.bus import ServoSpec, SimulatedBus
+from lerobot_ros.servo_sim.bus import ServoSpec, SimulatedBus
 
 KOCH_IDS = {"shoulder_pan": 1, "shoulder_lift": 2, "elbow_flex": 3, "wrist_flex": 4, "wrist_roll": 5, "gripper": 6}
 
 
 def test_handshake_names_the_missing_id_and_model():
     with SimulatedBus([ServoSpec(i, "xl430-w250" if i < 3 else "xl330-m288") for i in (1, 2, 3, 4, 5)]) as sim:
-        bus = make_bus(sim.port, "koch_follower", **FAST)
+        bus = robot_bus(sim.port, "koch_follower", **FAST)
         with pytest.raises(NoResponseError, match=r"no servo answered at id 6 \(expected xl330-m288\); check power"):
             bus.connect()
 
@@ -22,7 +22,7 @@ def test_handshake_names_the_missing_id_and_model():
 def test_handshake_rejects_another_model():
     with SimulatedBus([ServoSpec(i, "xl330-m288") for i in range(1, 7)]) as sim:
         with pytest.raises(ModelMismatchError, match=r"id 1 \(shoulder_pan\) is xl330-m288 .* expected xl430-w250"):
-            make_bus(sim.port, "koch_follower", **FAST).connect()
+            robot_bus(sim.port, "koch_follower", **FAST).connect()
 
 
 def test_sync_read_and_write_round_trip_with_signed_values(koch):
@@ -88,7 +88,7 @@ def test_operating_modes_and_configuration(koch):
 
 def test_setup_motor_assigns_id_and_baud_rate():
     with SimulatedBus([ServoSpec(1, "xl330-m288")]) as sim:
-        bus = make_bus(sim.port, "koch_follower", **FAST)
+        bus = robot_bus(sim.port, "koch_follower", **FAST)
         bus.connect(handshake=False)
         assert bus.setup_motor("wrist_flex") == 1
         assert sim.servos[0].id == 4 and sim.servos[0].read_register("Baud_Rate") == 3  # 1 Mbps

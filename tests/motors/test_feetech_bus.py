@@ -7,7 +7,9 @@ import threading
 import pytest
 from bus_helpers import FAST, drop_first_reply_only, open_bus
 
-from lerobot_ros.motors.bus import BusMotor, make_bus
+from lerobot_ros.motors.bus import BusMotor
+from lerobot_ros.motors.vendor_bus import make_bus
+from lerobot_ros.robots.ports import robot_bus
 from lerobot_ros.motors.errors import (
     BusError,
     CorruptPacketError,
@@ -16,14 +18,15 @@ from lerobot_ros.motors.errors import (
     NotConnectedError,
     ServoStatusError,
 )
-from lerobot_ros.sim.bus import ServoSpec, SimulatedBus
+from lerobot_ros.servo_sim.bus import ServoSpec, SimulatedBus
+from lerobot_ros.robots.ports import simulated_bus
 
 SO_IDS = {"shoulder_pan": 1, "shoulder_lift": 2, "elbow_flex": 3, "wrist_flex": 4, "wrist_roll": 5, "gripper": 6}
 
 
 def test_handshake_names_the_missing_id_and_model():
     with SimulatedBus([ServoSpec(i, "sts3215") for i in (1, 2, 4, 5, 6)]) as sim:
-        bus = make_bus(sim.port, "so101_follower", **FAST)
+        bus = robot_bus(sim.port, "so101_follower", **FAST)
         with pytest.raises(NoResponseError) as err:
             bus.connect()
         assert f"port {sim.port}: no servo answered at id 3 (expected sts3215); check power and the id table" in str(err.value)
@@ -39,7 +42,7 @@ def test_handshake_rejects_another_model():
 
 
 def test_transactions_need_a_connection():
-    bus = make_bus("/dev/null", "so101_follower")
+    bus = robot_bus("/dev/null", "so101_follower")
     with pytest.raises(NotConnectedError, match="call connect"):
         bus.read("Present_Position", "gripper")
 
@@ -175,7 +178,7 @@ def test_broadcast_ping_lists_every_servo(so101):
 
 def test_setup_motor_assigns_id_and_baud_rate():
     with SimulatedBus([ServoSpec(1, "sts3215")]) as sim:
-        bus = make_bus(sim.port, "so101_follower", **FAST)
+        bus = robot_bus(sim.port, "so101_follower", **FAST)
         bus.connect(handshake=False)
         assert bus.setup_motor("gripper", target_baudrate=500_000) == 1
         servo = sim.servos[0]
@@ -185,7 +188,7 @@ def test_setup_motor_assigns_id_and_baud_rate():
 
 def test_setup_motor_wants_a_single_servo():
     with SimulatedBus([ServoSpec(1, "sts3215"), ServoSpec(2, "sts3215")]) as sim:
-        bus = make_bus(sim.port, "so101_follower", **FAST)
+        bus = robot_bus(sim.port, "so101_follower", **FAST)
         bus.connect(handshake=False)
         with pytest.raises(Exception, match=r"2 servos answer at 1000000 baud \(ids 1, 2\); connect only the gripper"):
             bus.setup_motor("gripper")
@@ -242,7 +245,7 @@ def test_scs_protocol_1_round_trips_without_sync_read(scs):
 def test_two_feetech_protocols_share_a_process(scs):
     """Byte order is per bus, not the SDK's SCS_END global: both protocols work side by side."""
     scs_sim, scs_bus = scs
-    with SimulatedBus.for_robot_type("so101_follower") as sts_sim:
+    with simulated_bus("so101_follower") as sts_sim:
         sts_bus = open_bus(sts_sim, "so101_follower")
         for _ in range(3):
             assert sts_bus.read("Model_Number", "gripper") == 777

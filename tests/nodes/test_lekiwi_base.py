@@ -10,8 +10,8 @@ from geometry_msgs.msg import Twist, TwistStamped
 from nav_msgs.msg import Odometry
 
 from lerobot_ros.nodes.spin_thread import spin_in_thread
-from lerobot_ros.sim.bus import SimulatedBus
-from lerobot_ros.sim.ports import default_sim_calibration
+from lerobot_ros.robots.ports import simulated_bus
+from lerobot_ros.robots.sim_calibration import default_sim_calibration
 from lerobot_ros.motors.calibration import save_calibration
 from ros_processes import NodeProcess, wait_for
 
@@ -23,7 +23,7 @@ WHEEL_IDS = (7, 8, 9)
 @pytest.mark.parametrize("cmd_vel_type", ["twist", "twist_stamped"])
 def test_cmd_vel_drives_wheels_and_odom_follows(cmd_vel_type, tmp_path, ros):
     calibration_file = save_calibration(tmp_path / "lekiwi.json", default_sim_calibration("lekiwi"))
-    with SimulatedBus.for_robot_type("lekiwi") as sim:
+    with simulated_bus("lekiwi") as sim:
         node = NodeProcess("lerobot_ros.nodes.robot_node", f"lekiwi_{cmd_vel_type}", {
             "robot_type": "lekiwi", "port": sim.port, "calibration_file": str(calibration_file),
             "cmd_vel_type": cmd_vel_type}, tmp_path)

@@ -29,7 +29,7 @@ from lerobot_ros.cli.main import main as lerobot_ros
 from lerobot_ros.dataset import DatasetReader
 from lerobot_ros.nodes.spin_thread import spin_in_thread
 from lerobot_ros.sim.camera import ArmRenderer, SimCameraConfig
-from lerobot_ros.sim.policy_scenario import JOINTS, KEY_POSES
+from lerobot_ros.scenarios.policy_scenario import JOINTS, KEY_POSES
 from lerobot_ros.training import train_tiny_checkpoint
 from recording.bag_writers import Msg, joint_state, joint_trajectory, stamp, write_rosbags
 from ros_client import RobotClient

@@ -2,7 +2,7 @@
 
 robot_node (simulated SO-101), camera_node (the simulated camera's view of that arm) and
 policy_node run in separate processes over loopback DDS. The checkpoint is trained in this test on
-the simulated arm's three-phase task (lerobot_ros.sim.policy_scenario: reach, grasp, lift, with
+the simulated arm's three-phase task (lerobot_ros.scenarios.policy_scenario: reach, grasp, lift, with
 memories, an interjection with a spoken reply and a new plan, and a question), until it overfits.
 Then, from this process:
 
@@ -38,7 +38,7 @@ from lerobot_ros.policies import prompts
 from lerobot_ros.runtime.policy import Observation
 from lerobot_ros.runtime.smolvla2_policy import SmolVLA2LanguagePolicy
 from lerobot_ros.sim.camera import ArmRenderer
-from lerobot_ros.sim.policy_scenario import CAMERA, JOINTS, KEY_POSES, Scenario, write_scenario_dataset
+from lerobot_ros.scenarios.policy_scenario import CAMERA, JOINTS, KEY_POSES, Scenario, write_scenario_dataset
 from lerobot_ros.training import synthetic, train_tiny_checkpoint
 from ros_client import RobotClient
 from ros_processes import NodeProcess, wait_for

@@ -16,8 +16,9 @@ from diagnostic_msgs.msg import DiagnosticStatus
 from lerobot_ros.motors.calibration import save_calibration
 from lerobot_ros.motors.normalization import radians_to_raw
 from lerobot_ros.robots.tables import robot_type
-from lerobot_ros.sim.bus import SimulatedBus
-from lerobot_ros.sim.ports import default_sim_calibration
+from lerobot_ros.servo_sim.bus import SimulatedBus
+from lerobot_ros.robots.ports import simulated_bus
+from lerobot_ros.robots.sim_calibration import default_sim_calibration
 from ros_client import RobotClient
 from ros_processes import NodeProcess, wait_for
 
@@ -53,7 +54,7 @@ def _statuses(client: RobotClient) -> list[DiagnosticStatus]:
 def test_faults_never_crash_show_in_diagnostics_and_never_jump(tmp_path, ros):
     calibration = default_sim_calibration("so101_follower")
     calibration_file = save_calibration(tmp_path / "so101.json", calibration)
-    with SimulatedBus.for_robot_type("so101_follower") as sim:
+    with simulated_bus("so101_follower") as sim:
         node = NodeProcess("lerobot_ros.nodes.robot_node", "so101_faults", {
             "robot_type": "so101_follower", "port": sim.port, "calibration_file": str(calibration_file),
             "diagnostics_rate_hz": 5.0, "command_timeout_s": 0.0}, tmp_path)

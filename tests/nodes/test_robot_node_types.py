@@ -15,8 +15,8 @@ from lerobot_ros.motors.calibration import save_calibration
 from lerobot_ros.motors.normalization import radians_to_raw, raw_to_radians
 from lerobot_ros.motors.tables import motor_model
 from lerobot_ros.robots.tables import ROBOT_TYPES
-from lerobot_ros.sim.bus import SimulatedBus
-from lerobot_ros.sim.ports import default_sim_calibration
+from lerobot_ros.robots.ports import simulated_bus
+from lerobot_ros.robots.sim_calibration import default_sim_calibration
 
 from ros_processes import NodeProcess, wait_for
 from ros_client import RobotClient
@@ -32,7 +32,7 @@ def test_robot_node_publishes_follows_and_matches_registers(type_name, tmp_path,
     rtype = ROBOT_TYPES[type_name]
     calibration = default_sim_calibration(type_name)
     calibration_file = save_calibration(tmp_path / f"{type_name}.json", calibration)
-    with SimulatedBus.for_robot_type(type_name) as sim:
+    with simulated_bus(type_name) as sim:
         node = NodeProcess("lerobot_ros.nodes.robot_node", f"robot_{type_name}", {
             "robot_type": type_name, "port": sim.port, "calibration_file": str(calibration_file),
             "torque": "on", "publish_rate_hz": 100.0}, tmp_path)

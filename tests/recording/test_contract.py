@@ -19,7 +19,7 @@ from lerobot_ros.recording.config import RecordingConfigError, load_recording_co
 from lerobot_ros.recording.contract import CONTRACT_FILE, FeatureContract
 from lerobot_ros.recording.convert import convert, options_from_config
 from lerobot_ros.robots.tables import robot_type
-from lerobot_ros.sim.ports import default_sim_calibration
+from lerobot_ros.robots.sim_calibration import default_sim_calibration
 
 SO101 = ["shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll", "gripper"]
 T0 = 1_700_000_000 * 10**9

@@ -19,7 +19,7 @@ from lerobot_ros.dataset import DatasetReader
 from lerobot_ros.recording.contract import FeatureContract
 from lerobot_ros.recording.convert import convert, options_from_config
 from lerobot_ros.recording.export import EPOCH_NS, ExportOptions, contract_for, export
-from lerobot_ros.sim.ports import default_sim_calibration
+from lerobot_ros.robots.sim_calibration import default_sim_calibration
 
 SO101 = ["shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll", "gripper"]
 T0 = 1_650_000_000 * 10**9

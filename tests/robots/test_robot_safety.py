@@ -8,27 +8,27 @@ import time
 import numpy as np
 import pytest
 
-from lerobot_ros.motors.bus import make_bus
+from lerobot_ros.robots.ports import robot_bus
 from lerobot_ros.motors.errors import BusError
 from lerobot_ros.motors.normalization import radians_to_raw
 from lerobot_ros.robots.driver import Driver, DriverConfig
 from lerobot_ros.robots.robot import Robot, UnsafeCommandError
 from lerobot_ros.robots.tables import robot_type
 from lerobot_ros.robots.trajectory import JointTrajectory, TrajectoryPoint, TrajectoryRejected
-from lerobot_ros.sim.bus import SimulatedBus
-from lerobot_ros.sim.ports import default_sim_calibration
+from lerobot_ros.robots.ports import simulated_bus
+from lerobot_ros.robots.sim_calibration import default_sim_calibration
 
 SO101 = robot_type("so101_follower")
 
 
 @pytest.fixture
 def sim():
-    with SimulatedBus.for_robot_type("so101_follower") as bus:
+    with simulated_bus("so101_follower") as bus:
         yield bus
 
 
 def make_robot(sim, **kwargs) -> Robot:
-    bus = make_bus(sim.port, SO101, timeout_ms=20, retries=1)
+    bus = robot_bus(sim.port, SO101, timeout_ms=20, retries=1)
     return Robot(SO101, bus, default_sim_calibration("so101_follower"), **kwargs)
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from lerobot_ros.policies import prompts
-from lerobot_ros.robots.loop import FixedRateLoop
+from lerobot_ros.nodes.fixed_rate_loop import FixedRateLoop
 from lerobot_ros.runtime.policy import Observation
 from lerobot_ros.runtime.runtime import HierarchicalRuntime, Mode, RuntimeConfig
 

@@ -7,7 +7,7 @@ import pytest
 
 from lerobot_ros.nodes import gamepad_node, keyboard_node
 from lerobot_ros.nodes.parameters import markdown_table
-from lerobot_ros.teleop.output import RECORDING_EVENTS
+from lerobot_ros.recording_events import RECORDING_EVENTS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "teleop_devices.md"
 

@@ -14,7 +14,7 @@ import pytest
 
 from lerobot_ros.motors.normalization import MotorCalibration, raw_to_radians
 from lerobot_ros.robots.tables import robot_type
-from lerobot_ros.sim.ports import default_sim_calibration
+from lerobot_ros.robots.sim_calibration import default_sim_calibration
 from lerobot_ros.teleop.leader import LeaderFollowerMap, TeleopPairError
 
 SO_JOINTS = ["shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll", "gripper"]

@@ -22,8 +22,8 @@ from diagnostic_msgs.msg import DiagnosticStatus
 
 from lerobot_ros.motors.calibration import save_calibration
 from lerobot_ros.robots.tables import robot_type
-from lerobot_ros.sim.bus import SimulatedBus
-from lerobot_ros.sim.ports import default_sim_calibration
+from lerobot_ros.robots.ports import simulated_bus
+from lerobot_ros.robots.sim_calibration import default_sim_calibration
 from lerobot_ros.teleop.leader import LeaderFollowerMap
 from ros_client import RobotClient
 from ros_processes import NodeProcess, wait_for, write_params
@@ -98,8 +98,8 @@ class Pair:
         self.map = LeaderFollowerMap(self.leader_type, leader_calibration, self.follower_type, follower_calibration)
         leader_file = save_calibration(tmp_path / "leader.json", leader_calibration)
         follower_file = save_calibration(tmp_path / "follower.json", follower_calibration)
-        self.leader_sim = SimulatedBus.for_robot_type(leader_type)
-        self.follower_sim = SimulatedBus.for_robot_type(follower_type)
+        self.leader_sim = simulated_bus(leader_type)
+        self.follower_sim = simulated_bus(follower_type)
         self.leader_sim.start()
         self.follower_sim.start()
         # The leader's shafts where the hand found them: move_leader() offsets are from here.

@@ -18,7 +18,7 @@ import yourdfpy
 from lerobot_ros.nodes.robot_node import PARAMS as ROBOT_NODE_PARAMS
 from lerobot_ros.robots.robot import joint_limits_rad
 from lerobot_ros.robots.tables import robot_type
-from lerobot_ros.sim.defaults import default_sim_calibration
+from lerobot_ros.robots.sim_calibration import default_sim_calibration
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = REPO / "config" / "moveit" / "so101"

@@ -18,7 +18,7 @@ from lerobot_ros.description.robots import DESCRIPTIONS
 from lerobot_ros.description.urdf import build
 from lerobot_ros.robots.robot import joint_limits_rad
 from lerobot_ros.robots.tables import robot_type
-from lerobot_ros.sim.defaults import default_sim_calibration
+from lerobot_ros.robots.sim_calibration import default_sim_calibration
 
 REPO = Path(__file__).resolve().parents[2]
 URDF_DIR = REPO / "urdf"

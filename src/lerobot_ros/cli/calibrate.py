@@ -118,7 +118,7 @@ class RangeTable:
 @contextmanager
 def _serial_port(port: str, robot_name: str) -> Iterator[str]:
     """The device path to open: ``port`` itself, or the pty of a simulated bus for ``sim`` ports."""
-    from ..sim.ports import is_sim_port, open_sim_port
+    from ..robots.ports import is_sim_port, open_sim_port
 
     if not is_sim_port(port):
         yield port
@@ -131,7 +131,7 @@ def _serial_port(port: str, robot_name: str) -> Iterator[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..motors.bus import make_bus
+    from ..robots.ports import robot_bus
     from ..motors.calibration import (calibrate, calibration_dir, calibration_path, check_calibration_covers,
                                       load_calibration, save_calibration, write_calibration)
     from ..motors.errors import BusError
@@ -143,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
     table = RangeTable(sys.stdout, [m.name for m in robot.motors])
     try:
         with _serial_port(args.port, robot.name) as device:
-            bus = make_bus(device, robot)
+            bus = robot_bus(device, robot)
             bus.connect()
             try:
                 if path.exists() and not robot.factory_calibration:

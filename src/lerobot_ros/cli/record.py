@@ -103,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
     from lerobot_ros.recording.config import RecordingConfigError, load_recording_config
     from lerobot_ros.recording.driver import DriverResult, DriverSettings, SessionDriver
     from lerobot_ros.recording.session import SessionError
-    from lerobot_ros.teleop.output import STOP_RECORDING
+    from lerobot_ros.recording_events import STOP_RECORDING
 
     try:
         settings = DriverSettings(task=args.task, num_episodes=args.num_episodes,

@@ -13,7 +13,7 @@ from rclpy.qos import DurabilityPolicy, QoSProfile
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Empty, String
 
-from ..sim.demonstration import Cue
+from ..scenarios.demonstration import Cue
 
 HEARTBEAT_PERIOD_S = 0.2
 POLICY_TEXT_TOPICS = ("subtask", "plan", "memory", "say")

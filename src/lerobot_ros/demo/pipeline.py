@@ -1,8 +1,8 @@
 """The demo's three stages in one rclpy context, each on its own executor: record with teleoperation, train, run the policy.
 
 Stage 1 composes robot_node (a simulated SO-101 follower), camera_node (the simulated view of it),
-teleop_node (its simulated leader moved by :class:`~lerobot_ros.sim.scripted_leader.ScriptedLeader`
-through :class:`~lerobot_ros.sim.demonstration.Demonstration`), recorder_node and the annotator,
+teleop_node (its simulated leader moved by :class:`~lerobot_ros.scenarios.scripted_leader.ScriptedLeader`
+through :class:`~lerobot_ros.scenarios.demonstration.Demonstration`), recorder_node and the annotator,
 and removes them all when the episodes are saved. Stage 2 (``__main__``) plots the episodes and
 trains a tiny SmolVLA2 with the CPU to itself: a simulated bus starved of CPU by the training
 misses replies, which robot_node rightly reports as errors. Stage 3 brings up a fresh simulated arm
@@ -32,8 +32,8 @@ from ..nodes.recorder_node import RecorderNode
 from ..nodes.robot_node import RobotNode
 from ..nodes.spin_thread import SpinThread
 from ..nodes.teleop_node import TeleopNode
-from ..sim.demonstration import TASK, Demonstration
-from ..sim.scripted_leader import ScriptedLeader
+from ..scenarios.demonstration import TASK, Demonstration
+from ..scenarios.scripted_leader import ScriptedLeader
 from ..teleop.session import Phase
 from .people import Annotator, Operator
 from .settings import DemoSettings

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from ..dataset import DatasetReader
-from ..sim.policy_scenario import KEY_POSES
+from ..scenarios.policy_scenario import KEY_POSES
 from ..training.metrics import LOG_FILE, PLOT_FILE, read_log
 from .pipeline import PolicyRun
 from .settings import DemoSettings

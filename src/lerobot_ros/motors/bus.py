@@ -641,29 +641,3 @@ def _rejection_hint(reason: str) -> str:
 def _models_of(vendor: Vendor) -> list[MotorModel]:
     return [m for m in MODELS.values() if m.vendor is vendor]
 
-
-def motors_of(robot) -> dict[str, BusMotor]:
-    """The bus motor table of a :class:`~lerobot_ros.robots.tables.RobotType`."""
-    return {spec.name: BusMotor(spec.id, spec.model) for spec in robot.motors}
-
-
-def make_bus(port: str, robot_or_motors, **kwargs) -> MotorsBus:
-    """A bus of the right vendor for a RobotType (or its name, or a ``{name: BusMotor}`` table).
-
-    ``kwargs`` go to the bus constructor (baudrate, timeout_ms, retries).
-    """
-    if isinstance(robot_or_motors, str):
-        from ..robots.tables import robot_type
-
-        robot_or_motors = robot_type(robot_or_motors)
-    motors = robot_or_motors if isinstance(robot_or_motors, Mapping) else motors_of(robot_or_motors)
-    vendors = {m.spec.vendor for m in motors.values()}
-    if len(vendors) != 1:
-        raise ValueError(f"one bus drives one vendor's servos; this table mixes {sorted(v.value for v in vendors)}")
-    if vendors == {Vendor.FEETECH}:
-        from .feetech import FeetechMotorsBus
-
-        return FeetechMotorsBus(port, motors, **kwargs)
-    from .dynamixel import DynamixelMotorsBus
-
-    return DynamixelMotorsBus(port, motors, **kwargs)

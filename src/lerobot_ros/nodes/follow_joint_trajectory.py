@@ -23,7 +23,7 @@ from ..motors.errors import BusError
 from ..robots.driver import Driver
 from ..robots.trajectory import (ErrorCode, GoalOutcome, JointSample, JointTolerance, Tolerances,
                                  TrajectoryRejected, check_goal_tolerance, check_path_tolerance)
-from .trajectory_msgs import trajectory_from_msg
+from .trajectory_conversion import trajectory_from_msg
 
 Result = FollowJointTrajectory.Result
 

@@ -13,7 +13,7 @@ import threading
 from rclpy.node import Node
 from sensor_msgs.msg import Joy
 
-from ..robots.loop import FixedRateLoop
+from .fixed_rate_loop import FixedRateLoop
 from ..teleop.gamepad import (ARM, BASE, XBOX_ARM, XBOX_BASE, XBOX_DEADMAN_BUTTON, XBOX_MODE_BUTTON,
                               GamepadMapping, GamepadTeleop, GamepadUnavailable, PygameGamepad)
 from .log_bridge import bridge_core_logging

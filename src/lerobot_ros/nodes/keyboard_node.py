@@ -13,7 +13,7 @@ import threading
 
 from rclpy.node import Node
 
-from ..robots.loop import FixedRateLoop
+from .fixed_rate_loop import FixedRateLoop
 from ..teleop.keyboard import KeyboardTeleop, KeyMap, TerminalClosed, TerminalKeyReader
 from .log_bridge import bridge_core_logging
 from .parameters import Param, declare

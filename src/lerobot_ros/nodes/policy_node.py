@@ -33,7 +33,7 @@ from ..policies.smolvla2.checkpoint import resolve_folder
 from ..recording.config import FeatureConfig
 from ..recording.contract import CONTRACT_FILE, FeatureContract, needs_calibration
 from ..recording.message_values import MessageValueError
-from ..robots.loop import FixedRateLoop
+from .fixed_rate_loop import FixedRateLoop
 from ..robots.robot import joint_limits_rad
 from ..robots.setup import resolve_calibration
 from ..robots.tables import ROBOT_TYPES, RobotType, robot_type
@@ -41,7 +41,7 @@ from ..robots.units import UNITS
 from ..runtime.policy import LanguagePolicy, Observation
 from ..runtime.policy_io import LEROBOT_UNITS, LatestInputs, PolicyFeatures, RadianActions, StaleInput, default_contract
 from ..runtime.runtime import HierarchicalRuntime, Mode, RuntimeConfig
-from ..sim.ports import is_sim_port
+from ..robots.ports import is_sim_port
 from ..runtime.schedule import ActionSchedule
 from ..runtime.smolvla2_policy import SmolVLA2LanguagePolicy, TextGeneration
 from .log_bridge import bridge_core_logging

@@ -52,8 +52,8 @@ from lerobot_ros.recording.contract import FeatureContract
 from lerobot_ros.recording.message_values import MessageValueError, header_time_s
 from lerobot_ros.recording.session import FINALIZED, GAP_POLICIES, RecordingSession, SessionError, SessionSettings
 from lerobot_ros.robots.tables import robot_type
-from lerobot_ros.sim.ports import is_sim_port
-from lerobot_ros.teleop.output import NEXT_EPISODE, RERECORD_EPISODE, STOP_RECORDING
+from lerobot_ros.robots.ports import is_sim_port
+from lerobot_ros.recording_events import NEXT_EPISODE, RERECORD_EPISODE, STOP_RECORDING
 from lerobot_ros_interfaces.msg import RecorderStatus
 from lerobot_ros_interfaces.srv import StartEpisode
 

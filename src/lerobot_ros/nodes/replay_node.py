@@ -29,7 +29,7 @@ from ..recording.contract import FeatureContract
 from ..recording.export import EPOCH_NS, ExportOptions, episode_topics
 from ..recording.message_values import MissingJoints, pick_joints
 from ..recording.replay import ArmReplay, action_stream, episode_timeline
-from ..robots.loop import FixedRateLoop
+from .fixed_rate_loop import FixedRateLoop
 
 CONTROL_PERIOD_S = 0.01  # the publishing (and arm command) loop
 

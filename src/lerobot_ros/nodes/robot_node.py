@@ -25,7 +25,7 @@ from trajectory_msgs.msg import JointTrajectory as JointTrajectoryMsg
 from ..motors.bus import decode_bits
 from ..motors.errors import BusError
 from ..robots.driver import Driver, DriverConfig
-from ..robots.loop import FixedRateLoop
+from .fixed_rate_loop import FixedRateLoop
 from ..robots.robot import UnsafeCommandError
 from ..robots.setup import RobotSetup, RobotSetupError
 from ..robots.tables import ROBOT_TYPES
@@ -34,7 +34,7 @@ from .log_bridge import bridge_core_logging
 from .loop_subscription import LoopSubscription
 from .parameters import Param, declare
 from .runner import run_node
-from .trajectory_msgs import trajectory_from_msg
+from .trajectory_conversion import trajectory_from_msg
 
 try:  # control_msgs is a ROS install's package (or built by scripts/build_control_msgs.sh)
     from .follow_joint_trajectory import FollowJointTrajectoryServer

@@ -24,10 +24,10 @@ from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 from ..motors.errors import BusError
 from ..recording.message_values import MissingJoints, pick_joints
 from ..robots.driver import Driver, DriverConfig
-from ..robots.loop import FixedRateLoop
+from .fixed_rate_loop import FixedRateLoop
 from ..robots.setup import RobotSetup, RobotSetupError, resolve_calibration
 from ..robots.tables import ROBOT_TYPES, robot_type
-from ..sim.ports import is_sim_port
+from ..robots.ports import is_sim_port
 from ..teleop.leader import LeaderFollowerMap, TeleopPairError
 from ..teleop.session import Command, Phase, TeleopConfig, TeleopSession
 from .log_bridge import bridge_core_logging

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lerobot_ros.recording.session import RecordingSession
-from lerobot_ros.teleop.output import NEXT_EPISODE, RECORDING_EVENTS, RERECORD_EPISODE, STOP_RECORDING
+from lerobot_ros.recording_events import NEXT_EPISODE, RECORDING_EVENTS, RERECORD_EPISODE, STOP_RECORDING
 
 
 @dataclass(frozen=True)

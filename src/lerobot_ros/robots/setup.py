@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..motors.bus import make_bus
 from ..motors.calibration import (Calibration, calibration_path, check_calibration_covers, factory_calibration,
                                   load_calibration)
-from ..sim.bus import SimulatedBus
-from ..sim.ports import default_sim_calibration, is_sim_port, open_sim_port
+from ..servo_sim.bus import SimulatedBus
+from .ports import is_sim_port, open_sim_port, robot_bus
+from .sim_calibration import default_sim_calibration
 from .robot import Robot
 from .tables import RobotType, robot_type
 
@@ -71,7 +71,7 @@ class RobotSetup:
         port = sim.port if sim is not None else p["port"]
         torque = {"on": True, "off": False}.get(p["torque"], rtype.role == "robot")
         cap = p["max_relative_target"] or None
-        bus = make_bus(port, rtype, baudrate=p["baudrate"])
+        bus = robot_bus(port, rtype, baudrate=p["baudrate"])
         robot = Robot(rtype, bus, calibration, max_relative_target_rad=cap, torque_enabled=torque)
         description = f"simulated bus {port} ({p['port']})" if sim is not None else port
         return cls(robot, sim, description, source)

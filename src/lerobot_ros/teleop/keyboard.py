@@ -23,7 +23,8 @@ from typing import Mapping, Sequence
 
 from .base_drive import BaseDrive
 from .jog import JogController
-from .output import NEXT_EPISODE, RERECORD_EPISODE, STOP_RECORDING, TeleopOutput
+from ..recording_events import NEXT_EPISODE, RERECORD_EPISODE, STOP_RECORDING
+from .output import TeleopOutput
 
 ESC = 0x1B
 # Final bytes of ESC [ x (CSI) and ESC O x (SS3, "application cursor" mode) arrow sequences.

@@ -7,11 +7,6 @@ from dataclasses import dataclass
 from ..robots.omni_base import BodyVelocity
 from .jog import JogCommand
 
-# Recording events (std_msgs/String on `recording/events`), for the episode recorder.
-NEXT_EPISODE = "next_episode"  # end the current episode and save it
-RERECORD_EPISODE = "rerecord_episode"  # drop the current episode and record it again
-STOP_RECORDING = "stop_recording"  # save and stop recording
-RECORDING_EVENTS = (NEXT_EPISODE, RERECORD_EPISODE, STOP_RECORDING)
 
 
 @dataclass(frozen=True)

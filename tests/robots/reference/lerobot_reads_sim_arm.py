@@ -17,12 +17,12 @@ from pathlib import Path
 
 from lerobot.robots.so_follower import SO101Follower, SO101FollowerConfig
 
-from lerobot_ros.motors.bus import make_bus
+from lerobot_ros.robots.ports import robot_bus
 from lerobot_ros.motors.calibration import save_calibration, write_calibration
 from lerobot_ros.robots.robot import Robot
 from lerobot_ros.robots.tables import robot_type
-from lerobot_ros.sim.bus import SimulatedBus
-from lerobot_ros.sim.ports import default_sim_calibration
+from lerobot_ros.robots.ports import simulated_bus
+from lerobot_ros.robots.sim_calibration import default_sim_calibration
 
 # Fractions of each joint's calibrated range; the gripper (last) at both ends too.
 POSES = [
@@ -42,8 +42,8 @@ def main(out: Path, use_degrees: str) -> None:
     if use_degrees != "default":
         config["use_degrees"] = use_degrees == "true"
     poses = []
-    with SimulatedBus.for_robot_type(rtype.name) as sim:
-        bus = make_bus(sim.port, rtype)
+    with simulated_bus(rtype.name) as sim:
+        bus = robot_bus(sim.port, rtype)
         bus.connect()
         with bus.torque_disabled():  # the calibration in the servos too: LeRobot then does not prompt
             write_calibration(bus, calibration)
@@ -59,7 +59,7 @@ def main(out: Path, use_degrees: str) -> None:
             lerobot.connect(calibrate=False)
             observation = {k: float(v) for k, v in lerobot.get_observation().items()}
             lerobot.disconnect()
-            ours = Robot(rtype, make_bus(sim.port, rtype), calibration, torque_enabled=False)
+            ours = Robot(rtype, robot_bus(sim.port, rtype), calibration, torque_enabled=False)
             reading = ours.connect()
             ours.disconnect()
             poses.append({"lerobot": observation, "radians": [float(a) for a in reading.positions_rad],

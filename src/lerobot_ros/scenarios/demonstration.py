@@ -1,12 +1,12 @@
 """A scripted demonstration of the simulated SO-101 task, in wall-clock time: where the arm should be
 and what an annotator says, second by second.
 
-The motion is :mod:`lerobot_ros.sim.policy_scenario`'s (reach the cube, grasp it, lift it: three
+The motion is :mod:`lerobot_ros.scenarios.policy_scenario`'s (reach the cube, grasp it, lift it: three
 phases between its key poses) and the words are the synthetic dataset's
 (:mod:`lerobot_ros.training.synthetic`): the plan at the start, each phase's subtask and the memory
 of the phase before, a question about the front camera's view with its answer, and in the grasp
 phase a user interjection with a spoken reply and a new plan.
-``make demo`` plays it on a simulated leader arm (:mod:`lerobot_ros.sim.scripted_leader`) and
+``make demo`` plays it on a simulated leader arm (:mod:`lerobot_ros.scenarios.scripted_leader`) and
 publishes the cues on the recorder's language topics, so the recorded dataset carries live
 ``language_persistent`` and ``language_events`` rows.
 """

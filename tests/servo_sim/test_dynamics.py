@@ -9,7 +9,7 @@ import scservo_sdk as scs
 
 from lerobot_ros.motors.dynamixel_tables import X_SERIES_TABLE
 from lerobot_ros.motors.feetech_tables import STS_SMS_TABLE
-from lerobot_ros.sim import Dynamics, SimulatedBus
+from lerobot_ros.servo_sim import Dynamics, SimulatedBus
 
 F = {name: reg.address for name, reg in STS_SMS_TABLE.items()}
 D = {name: reg.address for name, reg in X_SERIES_TABLE.items()}

@@ -27,6 +27,17 @@ DXL_VELOCITY_UNIT_TPS = 0.229 * 4096 / 60  # one Dynamixel velocity unit (0.229 
 FEETECH_PHASE_SIGNED_POSITION = 0x10  # Phase bit 4: positions may go negative instead of wrapping
 
 
+def default_position(model: MotorModel, servo_id: int) -> float:
+    """Initial shaft angle (ticks) of a fresh servo: the middle of the turn plus a few ticks.
+
+    A real arm out of the box is never exactly at the encoder's middle; a small, deterministic offset
+    per servo id reproduces that, so that code which forgets to apply a calibration (or applies it
+    twice) shows up as a visible error instead of passing by luck.
+    """
+    offset = (servo_id * 37) % 61 - 30
+    return float(model.max_position // 2 + (offset or 17))
+
+
 class SimulatedServo:
     """State and behaviour common to all simulated servos. Use :func:`make_servo` to build one."""
 

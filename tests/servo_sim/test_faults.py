@@ -10,7 +10,9 @@ import pytest
 import scservo_sdk as scs
 import serial
 
-from lerobot_ros.sim import SimulatedBus
+from lerobot_ros.servo_sim import SimulatedBus
+
+from lerobot_ros.robots.ports import simulated_bus
 
 STS_PRESENT_POSITION = 56
 DXL_PRESENT_POSITION, DXL_HARDWARE_ERROR = 132, 70
@@ -65,7 +67,7 @@ def test_silent_unplug_then_replug(sts_bus):
 
 
 def test_vanishing_unplug_fails_the_open_port_and_replug_reconnects(connect_feetech):
-    with SimulatedBus.for_robot_type("so101_follower") as bus:
+    with simulated_bus("so101_follower") as bus:
         sdk = connect_feetech(bus)
         bus.servo(1).set_actual_position(1500)
         bus.unplug()

@@ -1,8 +1,8 @@
-"""The pose a fresh simulated arm starts in, and the calibration that makes that pose its zero.
+"""The calibration of a factory-fresh simulated arm: its default pose (servo_sim.servo.default_position)
+is its zero.
 
-A real arm out of the box is never exactly at the encoder's middle; the simulator reproduces that
-with a small, deterministic offset per servo id, so that code which forgets to apply a calibration
-(or applies it twice) shows up as a visible error instead of passing by luck.
+The simulator starts each servo a few ticks off the encoder's middle, as a real arm out of the box is;
+this calibration is the one that LeRobot's procedure would record for that pose.
 """
 
 from __future__ import annotations
@@ -12,13 +12,8 @@ import math
 from ..motors.model import MotorModel
 from ..motors.normalization import MotorCalibration
 from ..motors.tables import motor_model
-from ..robots.tables import MotorSpec, robot_type
-
-
-def default_position(model: MotorModel, servo_id: int) -> float:
-    """Initial shaft angle (ticks) of a fresh servo: the middle of the turn plus a few ticks."""
-    offset = (servo_id * 37) % 61 - 30
-    return float(model.max_position // 2 + (offset or 17))
+from ..servo_sim.servo import default_position
+from .tables import MotorSpec, robot_type
 
 
 def default_sim_calibration(robot_type_name: str) -> dict[str, MotorCalibration]:

@@ -22,7 +22,7 @@ import numpy as np
 from ..dataset import DatasetWriter, LanguageRow, VideoEncoding, say
 from ..robots.tables import robot_type
 from ..training import synthetic
-from .camera import ArmRenderer, SimCameraConfig
+from ..sim.camera import ArmRenderer, SimCameraConfig
 
 JOINTS = tuple(robot_type("so101_follower").joint_names)
 CAMERA = "observation.images.front"

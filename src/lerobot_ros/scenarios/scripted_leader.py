@@ -13,7 +13,7 @@ from typing import Sequence
 
 from ..motors.normalization import normalize, radians_to_raw, unnormalize
 from ..teleop.leader import JointPair, LeaderFollowerMap
-from .bus import SimulatedBus
+from ..servo_sim.bus import SimulatedBus
 
 
 def leader_reading(pair: JointPair, follower_rad: float) -> int:

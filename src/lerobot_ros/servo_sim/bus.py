@@ -15,14 +15,12 @@ from typing import Iterable, Sequence
 
 from ..motors.model import Vendor
 from ..motors.tables import motor_model
-from ..robots.tables import robot_type
-from .defaults import default_position
 from .dynamics import Dynamics
 from .dynamixel_protocol import DynamixelProtocol
 from .faults import BusFaults
 from .feetech_protocol import FeetechProtocol
 from .pty_link import PtyLink
-from .servo import SimulatedServo, make_servo
+from .servo import SimulatedServo, default_position, make_servo
 
 RETURN_DELAY_UNIT_S = 2e-6
 
@@ -62,11 +60,6 @@ class SimulatedBus:
         self.timing_baudrate = timing_baudrate
         self._silent = False
         self._link = PtyLink(self._on_bytes, self._on_idle)
-
-    @classmethod
-    def for_robot_type(cls, name: str, **kwargs) -> "SimulatedBus":
-        """The factory-fresh servos of a robot type from :mod:`lerobot_ros.robots.tables`."""
-        return cls([ServoSpec(m.id, m.model) for m in robot_type(name).motors], **kwargs)
 
     # ------------------------------------------------------------------ lifecycle
 

@@ -9,7 +9,8 @@ import pytest
 import scservo_sdk as scs
 
 from lerobot_ros.motors.normalization import raw_to_radians
-from lerobot_ros.sim.ports import default_sim_calibration, is_sim_port, open_sim_port
+from lerobot_ros.robots.sim_calibration import default_sim_calibration
+from lerobot_ros.robots.ports import is_sim_port, open_sim_port
 
 
 def test_is_sim_port():

@@ -11,7 +11,9 @@ import pytest
 import scservo_sdk
 import scservo_sdk.port_handler
 
-from lerobot_ros.sim import SimulatedBus
+from lerobot_ros.servo_sim import SimulatedBus
+
+from lerobot_ros.robots.ports import simulated_bus
 
 
 # The SDKs wait 2 x LATENCY_TIMER (16 ms, a USB adapter's latency timer) + 2 ms for a status packet.
@@ -57,7 +59,7 @@ def _close(sdk: Sdk) -> None:
 @pytest.fixture
 def sts_bus() -> Iterator[Sdk]:
     """An SO-101 follower bus (six STS3215, ids 1-6, protocol 0)."""
-    bus = SimulatedBus.for_robot_type("so101_follower")
+    bus = simulated_bus("so101_follower")
     bus.start()
     sdk = open_feetech(bus)
     yield sdk
@@ -78,7 +80,7 @@ def scs_bus() -> Iterator[Sdk]:
 @pytest.fixture
 def dxl_bus() -> Iterator[Sdk]:
     """A Koch follower bus (XL430/XL330, ids 1-6, protocol 2.0)."""
-    bus = SimulatedBus.for_robot_type("koch_follower")
+    bus = simulated_bus("koch_follower")
     bus.start()
     sdk = open_dynamixel(bus)
     yield sdk

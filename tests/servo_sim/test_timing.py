@@ -7,7 +7,7 @@ import time
 import dynamixel_sdk as dxl
 import scservo_sdk as scs
 
-from lerobot_ros.sim import SimulatedBus
+from lerobot_ros.servo_sim import SimulatedBus
 
 
 def fastest_round_trip(call, repeats: int = 8) -> float:

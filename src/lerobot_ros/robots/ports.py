@@ -1,4 +1,4 @@
-"""``sim`` port values: run a robot on a simulated bus instead of a serial device.
+"""What a robot_node ``port`` value opens: a serial bus of the robot's vendor, or a simulated bus.
 
 ``sim`` simulates the robot type configured beside it; ``sim://<robot_type>`` names the type (and
 must agree with a configured one). Query options: ``timing=1mbps`` (or ``500kbps``, ``1000000``,
@@ -9,13 +9,32 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-from ..robots.tables import robot_type as lookup_robot_type
-from .bus import SimulatedBus
-from .defaults import default_sim_calibration
+from ..motors.bus import BusMotor, MotorsBus
+from ..motors.vendor_bus import make_bus
+from ..servo_sim.bus import ServoSpec, SimulatedBus
+from .tables import RobotType
+from .tables import robot_type as lookup_robot_type
 
-__all__ = ["default_sim_calibration", "is_sim_port", "open_sim_port"]
+__all__ = ["is_sim_port", "motors_of", "open_sim_port", "robot_bus", "simulated_bus"]
 
 _OPTIONS = ("timing", "seed", "drop")
+
+
+def motors_of(robot: RobotType) -> dict[str, BusMotor]:
+    """The bus motor table of a robot type."""
+    return {spec.name: BusMotor(spec.id, spec.model) for spec in robot.motors}
+
+
+def robot_bus(port: str, robot: RobotType | str, **kwargs) -> MotorsBus:
+    """A bus of the right vendor for a robot type (or its name); ``kwargs`` go to the bus constructor
+    (baudrate, timeout_ms, retries)."""
+    return make_bus(port, motors_of(lookup_robot_type(robot) if isinstance(robot, str) else robot), **kwargs)
+
+
+def simulated_bus(robot_type_name: str, **kwargs) -> SimulatedBus:
+    """The factory-fresh servos of a robot type on a simulated bus (not started); ``kwargs`` go to
+    :class:`SimulatedBus` (timing_baudrate, seed, drop_probability, dynamics)."""
+    return SimulatedBus([ServoSpec(m.id, m.model) for m in lookup_robot_type(robot_type_name).motors], **kwargs)
 
 
 def is_sim_port(port: str) -> bool:
@@ -41,7 +60,7 @@ def open_sim_port(port: str, robot_type: str | None = None) -> SimulatedBus:
         raise ValueError(f"unknown sim port option(s) {', '.join(unknown)} in {port!r}; known: {', '.join(_OPTIONS)}")
     value = {k: v[-1] for k, v in options.items()}
     try:
-        bus = SimulatedBus.for_robot_type(
+        bus = simulated_bus(
             name,
             timing_baudrate=_parse_baudrate(value["timing"]) if "timing" in value else None,
             seed=int(value["seed"]) if "seed" in value else None,
