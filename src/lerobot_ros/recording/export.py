@@ -7,6 +7,10 @@ onto the usual topics). Per frame ``k`` of an episode, stamped ``start + k / fps
 
 * joint features: ``sensor_msgs/JointState`` (positions, velocities or efforts) or a one-point
   ``trajectory_msgs/JointTrajectory``, back in radians through the arm's calibration;
+* a base velocity (LeKiwi's ``x.vel``, ``y.vel``, ``theta.vel``, alone or after a joint feature's
+  joints): ``nav_msgs/Odometry`` (the twist, and the pose integrated from it from the episode's
+  start, as robot_node's dead reckoning would) or ``geometry_msgs/Twist(Stamped)`` on cmd_vel, in
+  REP-103 units (rad/s);
 * cameras: ``sensor_msgs/Image`` (rgb8) or ``CompressedImage`` (JPEG), with a ``CameraInfo`` beside
   them (the assumed pinhole of ``cameras.intrinsics``); ``float_array`` features as
   ``std_msgs/Float32MultiArray``;
@@ -21,6 +25,7 @@ Header stamps equal the log times, so the bag converts back to the same dataset.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,12 +39,20 @@ from ..cameras.intrinsics import Pinhole
 from ..dataset import DatasetReader, LanguageRow
 from ..dataset.info import DatasetInfo
 from ..motors.normalization import MotorCalibration
-from .config import FeatureConfig, load_recording_config, resolve_topic
+from ..robots.omni_base import Odometry
+from .config import BASE_NAMES, BASE_TYPES, FeatureConfig, load_recording_config, resolve_topic
 from .contract import CONTRACT_FILE, FeatureContract
 from .live_language import LanguageTopic
+from .message_values import body_velocity
 
 STORAGES = {"mcap": StoragePlugin.MCAP, "sqlite3": StoragePlugin.SQLITE3}
 EPOCH_NS = 1_700_000_000 * 10**9  # episodes start here: a dataset keeps no wall-clock time
+ODOM_FRAME, BASE_FRAME = "odom", "base_link"  # robot_node's odom_frame and base_frame defaults
+BASE_MESSAGE_TYPES = {"odometry": "nav_msgs/msg/Odometry", "twist": "geometry_msgs/msg/Twist",
+                      "twist_stamped": "geometry_msgs/msg/TwistStamped"}
+# A dataset without a contract (LeRobot's): where its state's and action's base velocity came from.
+LEROBOT_BASE_TOPICS = {"observation.state": {"topic": "odom", "type": "odometry"},
+                       "action": {"topic": "cmd_vel", "type": "twist"}}
 TYPESTORE = get_typestore(Stores.ROS2_JAZZY)  # the message definitions bags are written with
 _T = TYPESTORE.types
 
@@ -65,8 +78,9 @@ def contract_for(root: Path, calibration: dict[str, MotorCalibration] | None = N
                  robot: str | None = None, units: str | None = None) -> FeatureContract:
     """The dataset's own contract, or, for a dataset without one (recorded by LeRobot), LeRobot's
     feature names mapped onto the usual topics: ``observation.state`` -> ``joint_states``, ``action``
-    -> ``arm_controller/joint_trajectory``, ``observation.images.<cam>`` -> ``<cam>/image_raw``, other
-    vectors -> their key with dots as slashes. With ``robot`` the joints are converted from ``units``
+    -> ``arm_controller/joint_trajectory`` (LeKiwi's trailing ``x.vel``, ``y.vel``, ``theta.vel`` ->
+    ``odom`` and ``cmd_vel``), ``observation.images.<cam>`` -> ``<cam>/image_raw``, other vectors ->
+    their key with dots as slashes. With ``robot`` the joints are converted from ``units``
     (default: LeRobot 0.6's for the robot) to radians; without, values are written as stored."""
     saved = root / "meta" / CONTRACT_FILE
     if saved.is_file():
@@ -82,12 +96,16 @@ def contract_for(root: Path, calibration: dict[str, MotorCalibration] | None = N
             camera = key.removeprefix("observation.images.")
             features.append({"key": key, "topic": f"{camera}/image_raw", "type": "image", "height": height,
                              "width": width})
-        elif key in ("observation.state", "action") and names and all(n.endswith(".pos") for n in names):
-            entry = {"key": key, "joints": [n.removesuffix(".pos") for n in names],
+        elif key in ("observation.state", "action") and _joint_names(names):
+            base = len(names) > len(BASE_NAMES) and tuple(names[-len(BASE_NAMES):]) == BASE_NAMES
+            joints = names[:-len(BASE_NAMES)] if base else names
+            entry = {"key": key, "joints": [n.removesuffix(".pos") for n in joints],
                      "topic": "joint_states" if key == "observation.state" else "arm_controller/joint_trajectory",
                      "type": "joint_state" if key == "observation.state" else "joint_trajectory"}
             if robot is not None:
                 entry["units"] = units or _default_units(robot)
+            if base:
+                entry["base"] = LEROBOT_BASE_TOPICS[key]
             features.append(entry)
         else:
             size = int(np.prod(feature.shape))
@@ -96,6 +114,13 @@ def contract_for(root: Path, calibration: dict[str, MotorCalibration] | None = N
     if robot is not None:
         raw["robot"] = robot
     return FeatureContract(load_recording_config(raw), calibration)
+
+
+def _joint_names(names: list[str]) -> bool:
+    """LeRobot's joint vector: ``<motor>.pos`` names, optionally followed by LeKiwi's base velocity."""
+    if len(names) > len(BASE_NAMES) and tuple(names[-len(BASE_NAMES):]) == BASE_NAMES:
+        names = names[:-len(BASE_NAMES)]
+    return bool(names) and all(n.endswith(".pos") for n in names)
 
 
 def robot_of(root: Path, robot: str | None = None) -> str | None:
@@ -184,8 +209,10 @@ def episode_topics(contract: FeatureContract, options: ExportOptions = ExportOpt
             topics[f"{camera_ns}/camera_info"] = "sensor_msgs/msg/CameraInfo"
         else:
             topics[topic] = {"joint_state": "sensor_msgs/msg/JointState",
-                             "joint_trajectory": "trajectory_msgs/msg/JointTrajectory"}.get(
+                             "joint_trajectory": "trajectory_msgs/msg/JointTrajectory", **BASE_MESSAGE_TYPES}.get(
                 feature.type, "std_msgs/msg/Float32MultiArray")
+        if feature.base is not None:
+            topics[resolve_topic(feature.base.topic, options.namespace)] = BASE_MESSAGE_TYPES[feature.base.type]
     for language in contract.config.language or ():
         topics[resolve_topic(language.topic, options.namespace)] = "std_msgs/msg/String"
     return topics
@@ -227,7 +254,7 @@ def _tf_writer(contract: FeatureContract, columns: dict, options: ExportOptions)
             static = [transform(j, j.origin, ns) for j in joints if j.kind == "fixed"]
             yield resolve_topic("/tf_static"), "tf2_msgs/msg/TFMessage", ns, _T["tf2_msgs/msg/TFMessage"](
                 transforms=static)
-        values = np.asarray(columns[state.key][k], dtype=np.float64)
+        values, _ = state.split(np.asarray(columns[state.key][k], dtype=np.float64))
         radians = units.to_radians(values) if units is not None else values
         moving = joint_transforms(joints, dict(zip(motors, radians)))
         yield resolve_topic("/tf"), "tf2_msgs/msg/TFMessage", ns, _T["tf2_msgs/msg/TFMessage"](
@@ -245,7 +272,60 @@ def _header(ns: int, frame_id: str = "") -> object:
 
 def _feature_writer(feature: FeatureConfig, contract: FeatureContract, options: ExportOptions):
     """The messages of one frame of ``feature``, as a function of (value, stamp)."""
+    if feature.base is None:
+        return _part_writer(feature, contract, options)
+    joints, base = _part_writer(feature, contract, options), _base_writer(feature.base, options)
+
+    def joints_and_base(value, ns):
+        joint_values, base_values = feature.split(value)
+        yield from joints(joint_values, ns)
+        yield from base(base_values, ns)
+    return joints_and_base
+
+
+def _base_writer(feature: FeatureConfig, options: ExportOptions):
+    """A base velocity (LeRobot's x.vel, y.vel, theta.vel) as the message its topic carried."""
     topic = resolve_topic(feature.topic, options.namespace)
+    msgtype = BASE_MESSAGE_TYPES[feature.type]
+    odometry = Odometry()
+    previous: list[tuple[int, object]] = []  # (stamp, velocity) of the frame before
+
+    def twist_of(value) -> object:
+        x, y, theta = body_velocity(value)
+        return _T["geometry_msgs/msg/Twist"](linear=_T["geometry_msgs/msg/Vector3"](x=x, y=y, z=0.0),
+                                             angular=_T["geometry_msgs/msg/Vector3"](x=0.0, y=0.0, z=theta))
+
+    def base(value, ns):
+        twist = twist_of(value)
+        if feature.type == "twist":
+            yield topic, msgtype, ns, twist
+        elif feature.type == "twist_stamped":
+            yield topic, msgtype, ns, _T[msgtype](header=_header(ns), twist=twist)
+        else:  # the pose: each frame's velocity held until the next frame, from the origin at frame 0
+            if previous:
+                odometry.update(previous[0][1], (ns - previous[0][0]) * 1e-9)
+            previous[:] = [(ns, body_velocity(value))]
+            yield topic, msgtype, ns, _odometry(ns, odometry.pose, twist)
+    return base
+
+
+def _odometry(ns: int, pose, twist) -> object:
+    covariance = np.zeros(36)
+    orientation = _T["geometry_msgs/msg/Quaternion"](x=0.0, y=0.0, z=math.sin(pose.yaw_rad / 2),
+                                                     w=math.cos(pose.yaw_rad / 2))
+    position = _T["geometry_msgs/msg/Point"](x=pose.x_m, y=pose.y_m, z=0.0)
+    return _T["nav_msgs/msg/Odometry"](
+        header=_header(ns, ODOM_FRAME), child_frame_id=BASE_FRAME,
+        pose=_T["geometry_msgs/msg/PoseWithCovariance"](
+            pose=_T["geometry_msgs/msg/Pose"](position=position, orientation=orientation), covariance=covariance),
+        twist=_T["geometry_msgs/msg/TwistWithCovariance"](twist=twist, covariance=covariance))
+
+
+def _part_writer(feature: FeatureConfig, contract: FeatureContract, options: ExportOptions):
+    """The messages of one frame of a feature's own topic (a joint feature's joints without its base)."""
+    topic = resolve_topic(feature.topic, options.namespace)
+    if feature.type in BASE_TYPES:
+        return _base_writer(feature, options)
     if feature.type in ("joint_state", "joint_trajectory"):
         units = contract.joint_units(feature)
         joints = list(feature.joints)

@@ -74,7 +74,8 @@ def action_stream(root: str | Path, episode: int, contract: FeatureContract, key
                          f"{list(config.keys)}") from None
     if feature.type not in ("joint_state", "joint_trajectory") or feature.field != "position":
         raise ValueError(f"{key} is {feature.type} ({feature.field}), not joint positions: it cannot drive an arm")
-    values = DatasetReader(root).episode_columns(episode)[key].astype(np.float64)
+    # The arm's joints only: a base part (LeKiwi's velocities) is not replayed to the robot.
+    values, _ = feature.split(DatasetReader(root).episode_columns(episode)[key].astype(np.float64))
     units = contract.joint_units(feature)
     radians = np.stack([units.to_radians(v) for v in values]) if units is not None else values
     return ActionStream(feature, feature.joints, radians, config.fps)
