@@ -49,7 +49,10 @@ setup(
     # gamepad_node reads pads through pygame's bundled SDL (ROS installs: rosdep's python3-pygame).
     extras_require={
         "gamepad": ["pygame>=2.1"],
-        "policy": ["torch", "transformers>=5,<6", "tokenizers", "safetensors"], "test": ["pytest", "pytest-timeout", "pygame>=2.1"]},
+        "policy": ["torch", "transformers>=5,<6", "tokenizers", "safetensors"],
+        # sim://<robot>?world=<task>, camera_node source:=mujoco, lerobot-ros eval
+        "physics": ["mujoco>=3.2"],
+        "test": ["pytest", "pytest-timeout", "pygame>=2.1"]},
     zip_safe=True,
     maintainer="lerobot_ros maintainers",
     maintainer_email="maintainers@lerobot-ros.dev",

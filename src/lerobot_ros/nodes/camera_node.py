@@ -10,7 +10,8 @@ Topics (relative, so a namespace applies), all with sensor-data QoS (best effort
 
 A publisher thread waits on the camera's capture thread and publishes each frame exactly once,
 so the rate is the camera's, not a timer's beating against it. The sim source subscribes to
-``joint_states`` and draws the arm at its latest pose.
+``joint_states`` and draws the arm at its latest pose; the mujoco source renders camera ``name`` of
+the physics world that a robot_node in the same process runs (``port:=sim://...?world=<world>``).
 
 640x480 rgb8 images are 921 KB: with best-effort QoS they arrive only through a Fast DDS profile
 with a large shared-memory segment (config/fastdds/robot.xml); see docs/cameras.md.
@@ -36,8 +37,8 @@ from lerobot_ros.sim.camera import SimCamera, SimCameraConfig
 PARAMS = (
     Param("name", "camera", "Camera name: topics are `<name>/image_raw`, `<name>/image_raw/compressed`, "
           "`<name>/camera_info`"),
-    Param("source", "opencv", "Where frames come from: an OpenCV device or video file, or the simulated arm view",
-          choices=("opencv", "sim")),
+    Param("source", "opencv", "Where frames come from: an OpenCV device or video file, the simulated arm view, "
+          "or camera `name` of a MuJoCo physics world", choices=("opencv", "sim", "mujoco")),
     Param("index_or_path", "0", "OpenCV source: a device index (digits, e.g. 0), a device path (/dev/video0) "
           "or a video file (played in a loop)"),
     Param("width", 640, "Image width in pixels after rotation; 0 keeps the camera's own (opencv only)", min=0),
@@ -51,12 +52,19 @@ PARAMS = (
     Param("jpeg_quality", 90, "JPEG quality of image_raw/compressed", min=1, max=100),
     Param("publish_compressed", True, "Also publish image_raw/compressed (encoded only while subscribed)"),
     Param("joint_states_topic", "joint_states", "Sim source: the JointState topic whose pose is drawn"),
+    Param("world", "pick_place", "MuJoCo source: the physics world (a robot_node's `world=` port option, same "
+          "process) whose camera `name` is rendered"),
 )
 
 
 def open_camera(p: dict) -> OpenCVCamera | SimCamera:
     """The camera the parameters describe, connected (it delivers frames when this returns)."""
-    if p["source"] == "sim":
+    if p["source"] == "mujoco":
+        # Imported here: mujoco is an optional dependency.
+        from lerobot_ros.sim.physics.camera import MujocoCamera
+        from lerobot_ros.sim.physics.coupling import running_world
+        camera = MujocoCamera(running_world(p["world"]), p["name"], p["width"], p["height"], p["fps"])
+    elif p["source"] == "sim":
         camera = SimCamera(SimCameraConfig(width=p["width"], height=p["height"], fps=p["fps"]))
     else:
         camera = OpenCVCamera(OpenCVCameraConfig(

@@ -2,7 +2,9 @@
 
 ``sim`` simulates the robot type configured beside it; ``sim://<robot_type>`` names the type (and
 must agree with a configured one). Query options: ``timing=1mbps`` (or ``500kbps``, ``1000000``,
-``off``) for real wire timing, ``seed=<int>`` and ``drop=<probability>`` for random reply drops.
+``off``) for real wire timing, ``seed=<int>`` and ``drop=<probability>`` for random reply drops;
+``world=<task>`` (e.g. ``pick_place``) moves the servos' shafts with a MuJoCo physics world instead
+of the built-in first-order model (:mod:`lerobot_ros.sim.physics`, needs ``mujoco``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from .tables import robot_type as lookup_robot_type
 
 __all__ = ["is_sim_port", "motors_of", "open_sim_port", "robot_bus", "simulated_bus"]
 
-_OPTIONS = ("timing", "seed", "drop")
+_OPTIONS = ("timing", "seed", "drop", "world")
 
 
 def motors_of(robot: RobotType) -> dict[str, BusMotor]:
@@ -68,6 +70,14 @@ def open_sim_port(port: str, robot_type: str | None = None) -> SimulatedBus:
         )
     except ValueError as exc:
         raise ValueError(f"bad option in sim port {port!r}: {exc}") from None
+    if value.get("world"):
+        # Imported here, and only here a layer up (the simulated world, sim/): mujoco is an optional
+        # dependency, and plain sim ports must work without it.
+        from ..sim.physics.coupling import couple
+        try:
+            couple(bus, name, value["world"])
+        except ValueError as exc:
+            raise ValueError(f"bad world in sim port {port!r}: {exc}") from None
     bus.start()
     return bus
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from ..motors.model import Vendor
 from ..motors.tables import motor_model
@@ -60,6 +60,7 @@ class SimulatedBus:
         self.timing_baudrate = timing_baudrate
         self._silent = False
         self._link = PtyLink(self._on_bytes, self._on_idle)
+        self.on_stop: list[Callable[[], None]] = []  # what the bus drives stops with it (a physics world)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -70,6 +71,8 @@ class SimulatedBus:
 
     def stop(self) -> None:
         self._link.dispose()
+        while self.on_stop:
+            self.on_stop.pop()()
 
     def __enter__(self) -> "SimulatedBus":
         self.start()

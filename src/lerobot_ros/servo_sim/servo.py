@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Callable
 
 from ..motors.model import MotorModel, Vendor
 from .dynamics import Dynamics, approach
@@ -37,6 +38,11 @@ def default_position(model: MotorModel, servo_id: int) -> float:
     offset = (servo_id * 37) % 61 - 30
     return float(model.max_position // 2 + (offset or 17))
 
+# An external shaft (a physics engine): given the shaft angle the position loop asks for (ticks, in
+# the unbounded ``actual`` frame; None while torque is off or not in a position mode), it returns
+# where the shaft is now: (ticks, ticks/s, load as a signed fraction of full torque).
+ShaftDrive = Callable[[float | None], tuple[float, float, float]]
+
 
 class SimulatedServo:
     """State and behaviour common to all simulated servos. Use :func:`make_servo` to build one."""
@@ -53,6 +59,8 @@ class SimulatedServo:
         self._moving = False
         self._last = time.monotonic()
         self._pending_write: tuple[int, bytes] | None = None
+        self._drive: ShaftDrive | None = None
+        self._drive_load = 0.0
         for name, value in model.defaults.items():
             self.memory.set(name, value)
         self.memory.set("Model_Number", model.model_number)
@@ -84,6 +92,15 @@ class SimulatedServo:
         """Turn the shaft by ``ticks``, as a person moving a torque-free arm does."""
         with self._lock:
             self.set_actual_position(self.actual_position + ticks)
+
+    def attach_drive(self, drive: ShaftDrive | None) -> None:
+        """Let ``drive`` move the shaft instead of :mod:`dynamics` (None: back to the built-in model).
+        The servo keeps its registers, limits and offsets; only the motion comes from outside."""
+        with self._lock:
+            self._advance()
+            self._drive = drive
+            self._drive_load = 0.0
+            self._last = time.monotonic()
 
     def read_register(self, name: str) -> int:
         """Current signed value of a register, status registers brought up to date first."""
@@ -179,6 +196,12 @@ class SimulatedServo:
         self.memory.set("Goal_Position", round(self._reading()))
 
     def _advance(self) -> None:
+        if self._drive is not None:
+            error = self._position_error() if self._torque_on() else None
+            target = None if error is None else self._actual + error
+            self._actual, self._velocity, self._drive_load = self._drive(target)
+            self._moving = abs(self._velocity) >= 1.0
+            return
         now = time.monotonic()
         dt, self._last = now - self._last, now
         if dt <= 0:
@@ -199,7 +222,9 @@ class SimulatedServo:
         self._moving = self._velocity != 0.0
 
     def _load_fraction(self) -> float:
-        """A plausible load: proportional to speed, half scale at full speed."""
+        """The external drive's load, else a plausible one: proportional to speed, half scale at full speed."""
+        if self._drive is not None:
+            return self._drive_load
         return 0.5 * self._velocity / self.dynamics.max_speed_tps
 
 
