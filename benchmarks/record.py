@@ -60,7 +60,7 @@ def joints(i: int) -> np.ndarray:
 def run_ours(cameras: int, seconds: float, codec: str, root: pathlib.Path) -> dict:
     from lerobot_ros.dataset import VideoEncoding
     from lerobot_ros.recording import load_recording_config
-    from lerobot_ros.recording.session import RecordingSession, SessionSettings
+    from lerobot_ros.recording.recording_session import RecordingSession, SessionSettings
 
     features = [{"key": "observation.state", "topic": "joint_states", "type": "joint_state", "joints": JOINTS}]
     features += [{"key": key, "topic": f"{key}/image_raw", "type": "image", "height": HEIGHT, "width": WIDTH}

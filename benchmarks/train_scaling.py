@@ -3,7 +3,7 @@ the two loss curves compared.
 
 Both runs train the same global batch: N GPUs with ``--batch-size B`` each, and one GPU with
 ``--batch-size B --grad-accum N``. The training loop seeds every micro-batch from its global index
-(``lerobot_ros.training.sampler``), so both runs see the same samples with the same flow-matching
+(``lerobot_ros.training.step_sampler``), so both runs see the same samples with the same flow-matching
 noise and their loss curves must agree (up to bf16 and all-reduce rounding). Scaling efficiency is
 ``samples/s(N) / (N * samples/s(1))``: the one-GPU run processes micro-batches of the same size
 one after another, so it is the per-GPU throughput without communication.

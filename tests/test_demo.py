@@ -21,7 +21,7 @@ from lerobot_ros.policies.smolvla2 import SmolVLA2Policy
 pytestmark = [pytest.mark.slow, pytest.mark.ros]
 
 EPISODES = 2
-# Per episode (sim/demonstration.py): plan, 3 subtasks, 2 memories and the new plan of the interjection;
+# Per episode (scenarios/demonstration.py): plan, 3 subtasks, 2 memories and the new plan of the interjection;
 # events: the VQA question and answer, the interjection and the spoken reply.
 PERSISTENT_STYLES = Counter({"plan": 2, "subtask": 3, "memory": 2})
 EVENT_KINDS = Counter({"vqa": 2, "interjection": 1, "say": 1})

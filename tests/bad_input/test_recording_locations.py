@@ -20,7 +20,7 @@ from dataset_helpers import create, record_episode  # noqa: E402
 
 from lerobot_ros.dataset import DatasetReader, VideoEncoding  # noqa: E402
 from lerobot_ros.recording.config import load_recording_config  # noqa: E402
-from lerobot_ros.recording.session import RecordingSession, SessionError, SessionSettings  # noqa: E402
+from lerobot_ros.recording.recording_session import RecordingSession, SessionError, SessionSettings  # noqa: E402
 
 CONFIG = {"fps": 10, "features": [
     {"key": "observation.state", "topic": "/joint_states", "type": "joint_state", "joints": ["j1", "j2", "j3"]},

@@ -8,7 +8,7 @@ import numpy as np
 
 from lerobot_ros.recording.config import FeatureConfig
 from lerobot_ros.recording.replay import ActionStream, ArmReplay
-from lerobot_ros.teleop.session import TeleopConfig
+from lerobot_ros.teleop.teleop_session import TeleopConfig
 
 JOINTS = ("a", "b")
 

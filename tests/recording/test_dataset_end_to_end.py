@@ -6,7 +6,7 @@ import numpy as np
 
 from lerobot_ros.dataset import DatasetReader, DatasetWriter, VideoEncoding
 from lerobot_ros.recording import CausalSampler, load_recording_config
-from lerobot_ros.recording.sampler import grid
+from lerobot_ros.recording.causal_sampler import grid
 
 FPS = 10
 CONFIG = {

@@ -11,7 +11,7 @@ import pytest
 from lerobot_ros.dataset import DatasetReader, LanguageRow, VideoEncoding, say
 from lerobot_ros.recording import load_recording_config
 from lerobot_ros.recording.live_language import load_language_topics
-from lerobot_ros.recording.session import RecordingSession, SessionError, SessionSettings
+from lerobot_ros.recording.recording_session import RecordingSession, SessionError, SessionSettings
 
 FPS = 10
 CAMERA = "observation.images.front"

@@ -15,7 +15,7 @@ from lerobot_ros.training.batch import Collate, to_device
 from lerobot_ros.training.episodes import load_episodes
 from lerobot_ros.training.frames import FrameSource
 from lerobot_ros.training.quick import dataset_corpus
-from lerobot_ros.training.sampler import BatchLayout, StepSampler
+from lerobot_ros.training.step_sampler import BatchLayout, StepSampler
 from lerobot_ros.training.samples import PolicyDataset, SampleSpec
 from lerobot_ros.training.split import split_episodes
 from lerobot_ros.training.synthetic import (

@@ -19,7 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from lerobot_ros.cameras.frames import BackgroundCapture, CapturedCamera
+from .frames import BackgroundCapture, CapturedCamera
 
 ROTATIONS = {0: None, 90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, -90: cv2.ROTATE_90_COUNTERCLOCKWISE}
 COLOR_MODES = ("rgb", "bgr")

@@ -34,8 +34,8 @@ def caused_by_user(error: BaseException) -> bool:
         return False
     import yaml
 
-    from lerobot_ros.dataset.hub import HubError
-    from lerobot_ros.recording.session import SessionError
+    from ..dataset.hub import HubError
+    from ..recording.recording_session import SessionError
 
     return isinstance(error, (ValueError, OSError, yaml.YAMLError, SessionError, HubError))
 

@@ -61,7 +61,7 @@ def _terminal_keys(events: queue.Queue, stop: threading.Event) -> threading.Thre
     """Recording keys from this terminal into ``events``; None when stdin is not a terminal."""
     if not sys.stdin.isatty():
         return None
-    from lerobot_ros.teleop.keyboard import KeyMap, TerminalClosed, TerminalKeyReader
+    from ..teleop.keyboard import KeyMap, TerminalClosed, TerminalKeyReader
 
     reader, keymap = TerminalKeyReader(), KeyMap()
 
@@ -97,13 +97,13 @@ def run(args: argparse.Namespace) -> int:
     import rclpy
     from rclpy.parameter import Parameter
 
-    from lerobot_ros.dataset.hub import HubError, push
-    from lerobot_ros.nodes.recorder_node import RecorderNode
-    from lerobot_ros.nodes.spin_thread import spin_in_thread
-    from lerobot_ros.recording.config import RecordingConfigError, load_recording_config
-    from lerobot_ros.recording.driver import DriverResult, DriverSettings, SessionDriver
-    from lerobot_ros.recording.session import SessionError
-    from lerobot_ros.recording_events import STOP_RECORDING
+    from ..dataset.hub import HubError, push
+    from ..nodes.recorder_node import RecorderNode
+    from ..nodes.spin_thread import spin_in_thread
+    from ..recording.config import RecordingConfigError, load_recording_config
+    from ..recording.session_driver import DriverResult, DriverSettings, SessionDriver
+    from ..recording.recording_session import SessionError
+    from ..recording_events import STOP_RECORDING
 
     try:
         settings = DriverSettings(task=args.task, num_episodes=args.num_episodes,

@@ -70,8 +70,8 @@ def _optimizer_overrides(args) -> dict:
 
 def build_config(args):
     """The TrainConfig of a command line (for --resume: the saved one, with the options given)."""
-    from lerobot_ros.training import TrainConfig
-    from lerobot_ros.training.sources import check_dataset_name
+    from ..training import TrainConfig
+    from ..training.sources import check_dataset_name
 
     fields = {
         "dataset": args.dataset, "policy_path": args.policy_path, "vlm": args.vlm,
@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, FileNotFoundError) as error:
         print(f"lerobot-ros train: {error}", file=sys.stderr)
         return 2
-    from lerobot_ros.training import train
+    from ..training import train
 
     result = train(config)
     if os.environ.get("RANK", "0") == "0":  # under torchrun, one line, not one per process

@@ -7,13 +7,13 @@ every file. The format and the crash-safety design are described in docs/dataset
 docstrings of ``writer`` (write order and commit point) and ``repair``.
 """
 
-from lerobot_ros.dataset.check import CheckReport, Problem, check_dataset
-from lerobot_ros.dataset.info import DatasetDamagedError, DatasetInfo, DatasetNotFoundError
-from lerobot_ros.dataset.language import LanguageRow, say
-from lerobot_ros.dataset.reader import DatasetReader, EpisodeLanguage
-from lerobot_ros.dataset.repair import RepairNeedsConfirmation, RepairReport, repair
-from lerobot_ros.dataset.video import VideoEncoding
-from lerobot_ros.dataset.writer import (
+from .check import CheckReport, Problem, check_dataset
+from .info import DatasetDamagedError, DatasetInfo, DatasetNotFoundError
+from .language import LanguageRow, say
+from .reader import DatasetReader, EpisodeLanguage
+from .repair import RepairNeedsConfirmation, RepairReport, repair
+from .video import VideoEncoding
+from .writer import (
     DatasetWriter,
     EmptyEpisodeError,
     FileLimits,

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from lerobot_ros.dataset.layout import partial_path
+from .layout import partial_path
 
 T = TypeVar("T")
 

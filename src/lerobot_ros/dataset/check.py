@@ -31,10 +31,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from lerobot_ros.dataset.edit import numeric_stats
-from lerobot_ros.dataset.episodes import EpisodeRecord, episode_files
-from lerobot_ros.dataset.info import DatasetInfo
-from lerobot_ros.dataset.layout import (
+from .edit import numeric_stats
+from .episodes import EpisodeRecord, episode_files
+from .info import DatasetInfo
+from .layout import (
     INFO_PATH,
     STATS_PATH,
     TASKS_PATH,
@@ -43,7 +43,7 @@ from lerobot_ros.dataset.layout import (
     episodes_file,
     video_file,
 )
-from lerobot_ros.dataset.tasks import TaskTable
+from .tasks import TaskTable
 
 # LeRobot's tolerance when it matches a frame's timestamp (``tolerance_s``).
 _TIMESTAMP_TOLERANCE_S = 1e-4

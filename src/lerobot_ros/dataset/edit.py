@@ -25,18 +25,18 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from lerobot_ros.dataset import stats as stats_mod
-from lerobot_ros.dataset.atomic import (
+from . import stats as stats_mod
+from .atomic import (
     fsync_dir,
     fsync_file,
     move_atomically,
     write_atomically,
     write_json_atomically,
 )
-from lerobot_ros.dataset.episodes import EpisodeRecord, VideoSpan, episode_files
-from lerobot_ros.dataset.features import FeatureSet
-from lerobot_ros.dataset.info import DatasetInfo
-from lerobot_ros.dataset.layout import (
+from .episodes import EpisodeRecord, VideoSpan, episode_files
+from .features import FeatureSet
+from .info import DatasetInfo
+from .layout import (
     CONTRACT_PATH,
     STAGING_DIR,
     STATS_PATH,
@@ -47,9 +47,9 @@ from lerobot_ros.dataset.layout import (
     partial_path,
     video_file,
 )
-from lerobot_ros.dataset.reader import DatasetReader
-from lerobot_ros.dataset.tasks import TaskTable
-from lerobot_ros.dataset.video import concatenate
+from .reader import DatasetReader
+from .tasks import TaskTable
+from .video import concatenate
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from lerobot_ros.dataset.features import DEFAULT_FEATURES, Feature, FeatureSet
-from lerobot_ros.dataset.language import LanguageRow
-from lerobot_ros.dataset.stats import FeatureStats, ImageStatsAccumulator
-from lerobot_ros.dataset.video import SegmentEncoder, VideoEncoding
+from .features import DEFAULT_FEATURES, Feature, FeatureSet
+from .language import LanguageRow
+from .stats import FeatureStats, ImageStatsAccumulator
+from .video import SegmentEncoder, VideoEncoding
 
 
 @dataclass

@@ -14,8 +14,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from lerobot_ros.dataset import stats as stats_mod
-from lerobot_ros.dataset.layout import EPISODES_DIR, FileSlot
+from . import stats as stats_mod
+from .layout import EPISODES_DIR, FileSlot
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from lerobot_ros.dataset.language import LANGUAGE_COLUMNS, column_type
+from .language import LANGUAGE_COLUMNS, column_type
 
 DEFAULT_FEATURES: dict[str, dict] = {
     "timestamp": {"dtype": "float32", "shape": [1], "names": None},

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lerobot_ros.dataset.info import DatasetInfo
+from .info import DatasetInfo
 
 
 class HubError(RuntimeError):

@@ -11,9 +11,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from lerobot_ros.dataset.atomic import write_json_atomically
-from lerobot_ros.dataset.features import FeatureSet
-from lerobot_ros.dataset.layout import (
+from .atomic import write_json_atomically
+from .features import FeatureSet
+from .layout import (
     CODEBASE_VERSION,
     DATA_PATH_TEMPLATE,
     DEFAULT_CHUNK_SIZE,

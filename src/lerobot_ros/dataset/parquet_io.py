@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from lerobot_ros.dataset.atomic import write_atomically
+from .atomic import write_atomically
 
 
 def _write_row_groups(tmp: Path, schema: pa.Schema, tables: list[pa.Table]) -> None:

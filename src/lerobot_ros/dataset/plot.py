@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lerobot_ros.dataset.reader import DatasetReader
+from .reader import DatasetReader
 
 FRAMES_IN_STRIP = 8
 FIGURE_INCHES = (12.0, 8.0)

@@ -13,13 +13,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from lerobot_ros.dataset import stats as stats_mod
-from lerobot_ros.dataset.episodes import EpisodeRecord, load_records
-from lerobot_ros.dataset.info import DatasetInfo
-from lerobot_ros.dataset.language import LANGUAGE_EVENTS, LANGUAGE_PERSISTENT, LanguageRow
-from lerobot_ros.dataset.layout import STATS_PATH, data_file, video_file
-from lerobot_ros.dataset.tasks import TaskTable
-from lerobot_ros.dataset.video import decode_frames
+from . import stats as stats_mod
+from .episodes import EpisodeRecord, load_records
+from .info import DatasetInfo
+from .language import LANGUAGE_EVENTS, LANGUAGE_PERSISTENT, LanguageRow
+from .layout import STATS_PATH, data_file, video_file
+from .tasks import TaskTable
+from .video import decode_frames
 
 
 @dataclass(frozen=True)

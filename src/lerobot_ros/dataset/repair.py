@@ -29,13 +29,13 @@ from pathlib import Path
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from lerobot_ros.dataset import stats as stats_mod
-from lerobot_ros.dataset.atomic import fsync_dir, write_atomically, write_json_atomically
-from lerobot_ros.dataset.check import CheckReport, Problem, check_dataset, episode_ranges
-from lerobot_ros.dataset.edit import copy_episodes
-from lerobot_ros.dataset.episodes import EpisodeRecord
-from lerobot_ros.dataset.info import DatasetInfo
-from lerobot_ros.dataset.layout import (
+from . import stats as stats_mod
+from .atomic import fsync_dir, write_atomically, write_json_atomically
+from .check import CheckReport, Problem, check_dataset, episode_ranges
+from .edit import copy_episodes
+from .episodes import EpisodeRecord
+from .info import DatasetInfo
+from .layout import (
     DATA_DIR,
     PARTIAL_SUFFIX,
     STAGING_DIR,
@@ -45,10 +45,10 @@ from lerobot_ros.dataset.layout import (
     data_file,
     video_file,
 )
-from lerobot_ros.dataset.parquet_io import keep_rows_below
-from lerobot_ros.dataset.reader import DatasetReader
-from lerobot_ros.dataset.tasks import TaskTable
-from lerobot_ros.dataset.video import duration_s, stream_info, truncate
+from .parquet_io import keep_rows_below
+from .reader import DatasetReader
+from .tasks import TaskTable
+from .video import duration_s, stream_info, truncate
 
 # Half a frame at 1000 fps: well under any frame period, well over float rounding of timestamps.
 _TIME_SLACK_S = 5e-4

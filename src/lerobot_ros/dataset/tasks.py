@@ -14,8 +14,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from lerobot_ros.dataset.atomic import write_atomically
-from lerobot_ros.dataset.layout import TASKS_PATH
+from .atomic import write_atomically
+from .layout import TASKS_PATH
 
 _PANDAS_METADATA = {
     "index_columns": ["task"],

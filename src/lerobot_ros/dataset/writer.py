@@ -45,13 +45,13 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from lerobot_ros.dataset import stats as stats_mod
-from lerobot_ros.dataset.atomic import move_atomically, write_atomically, write_json_atomically
-from lerobot_ros.dataset.episode_buffer import EpisodeBuffer, FinishedEpisode
-from lerobot_ros.dataset.episodes import EpisodeRecord, VideoSpan, load_records
-from lerobot_ros.dataset.features import FeatureSet
-from lerobot_ros.dataset.info import DatasetInfo
-from lerobot_ros.dataset.language import (
+from . import stats as stats_mod
+from .atomic import move_atomically, write_atomically, write_json_atomically
+from .episode_buffer import EpisodeBuffer, FinishedEpisode
+from .episodes import EpisodeRecord, VideoSpan, load_records
+from .features import FeatureSet
+from .info import DatasetInfo
+from .language import (
     LANGUAGE_COLUMNS,
     LANGUAGE_EVENTS,
     LANGUAGE_FEATURE,
@@ -60,7 +60,7 @@ from lerobot_ros.dataset.language import (
     LanguageRow,
     column_array,
 )
-from lerobot_ros.dataset.layout import (
+from .layout import (
     DEFAULT_CHUNK_SIZE,
     DEFAULT_DATA_FILE_SIZE_MB,
     DEFAULT_VIDEO_FILE_SIZE_MB,
@@ -72,10 +72,10 @@ from lerobot_ros.dataset.layout import (
     mb,
     video_file,
 )
-from lerobot_ros.dataset.parquet_io import append_table
-from lerobot_ros.dataset.repair import RepairReport, repair
-from lerobot_ros.dataset.tasks import TaskTable
-from lerobot_ros.dataset.video import VideoEncoding, concatenate, stream_info
+from .parquet_io import append_table
+from .repair import RepairReport, repair
+from .tasks import TaskTable
+from .video import VideoEncoding, concatenate, stream_info
 
 
 @dataclass(frozen=True)

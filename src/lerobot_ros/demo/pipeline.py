@@ -34,7 +34,7 @@ from ..nodes.spin_thread import SpinThread
 from ..nodes.teleop_node import TeleopNode
 from ..scenarios.demonstration import TASK, Demonstration
 from ..scenarios.scripted_leader import ScriptedLeader
-from ..teleop.session import Phase
+from ..teleop.teleop_session import Phase
 from .people import Annotator, Operator
 from .settings import DemoSettings
 

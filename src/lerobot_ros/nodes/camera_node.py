@@ -29,10 +29,10 @@ from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image, JointState
 
-from lerobot_ros.cameras import Frame, OpenCVCamera, OpenCVCameraConfig, Pinhole
-from lerobot_ros.nodes.parameters import Param, declare
-from lerobot_ros.nodes.runner import run_node
-from lerobot_ros.sim.camera import SimCamera, SimCameraConfig
+from ..cameras import Frame, OpenCVCamera, OpenCVCameraConfig, Pinhole
+from .parameters import Param, declare
+from .runner import run_node
+from ..sim.camera import SimCamera, SimCameraConfig
 
 PARAMS = (
     Param("name", "camera", "Camera name: topics are `<name>/image_raw`, `<name>/image_raw/compressed`, "
@@ -61,8 +61,8 @@ def open_camera(p: dict) -> OpenCVCamera | SimCamera:
     """The camera the parameters describe, connected (it delivers frames when this returns)."""
     if p["source"] == "mujoco":
         # Imported here: mujoco is an optional dependency.
-        from lerobot_ros.sim.physics.camera import MujocoCamera
-        from lerobot_ros.sim.physics.coupling import running_world
+        from ..sim.physics.camera import MujocoCamera
+        from ..sim.physics.coupling import running_world
         camera = MujocoCamera(running_world(p["world"]), p["name"], p["width"], p["height"], p["fps"])
     elif p["source"] == "sim":
         camera = SimCamera(SimCameraConfig(width=p["width"], height=p["height"], fps=p["fps"]))

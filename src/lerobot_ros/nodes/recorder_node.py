@@ -1,6 +1,6 @@
 """recorder_node: records ROS topics into a LeRobotDataset v3.0 folder, episode by episode.
 
-A thin adapter over :class:`lerobot_ros.recording.session.RecordingSession` (docs/recording.md):
+A thin adapter over :class:`lerobot_ros.recording.recording_session.RecordingSession` (docs/recording.md):
 subscriptions from the recording YAML push converted messages into the session, whose ticker
 samples the fps grid and whose worker encodes in the background.
 
@@ -46,14 +46,14 @@ from std_msgs.msg import String
 from std_srvs.srv import Trigger
 from trajectory_msgs.msg import JointTrajectory
 
-from lerobot_ros.dataset import FileLimits, VideoEncoding
-from lerobot_ros.recording.config import FeatureConfig, RecordingConfigError, load_recording_config
-from lerobot_ros.recording.contract import FeatureContract
-from lerobot_ros.recording.message_values import MessageValueError, header_time_s
-from lerobot_ros.recording.session import FINALIZED, GAP_POLICIES, RecordingSession, SessionError, SessionSettings
-from lerobot_ros.robots.tables import robot_type
-from lerobot_ros.robots.ports import is_sim_port
-from lerobot_ros.recording_events import NEXT_EPISODE, RERECORD_EPISODE, STOP_RECORDING
+from ..dataset import FileLimits, VideoEncoding
+from ..recording.config import FeatureConfig, RecordingConfigError, load_recording_config
+from ..recording.contract import FeatureContract
+from ..recording.message_values import MessageValueError, header_time_s
+from ..recording.recording_session import FINALIZED, GAP_POLICIES, RecordingSession, SessionError, SessionSettings
+from ..robots.tables import robot_type
+from ..robots.ports import is_sim_port
+from ..recording_events import NEXT_EPISODE, RERECORD_EPISODE, STOP_RECORDING
 from lerobot_ros_interfaces.msg import RecorderStatus
 from lerobot_ros_interfaces.srv import StartEpisode
 

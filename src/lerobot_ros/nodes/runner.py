@@ -17,7 +17,7 @@ import rclpy
 from rclpy.executors import Executor, SingleThreadedExecutor
 from rclpy.node import Node
 
-from lerobot_ros.nodes.spin_thread import spin_in_thread
+from .spin_thread import spin_in_thread
 
 
 class RunnableNode(Protocol):

@@ -3,7 +3,7 @@
 Reads the leader (torque off; Koch/OMX grippers held as triggers) on a fixed-rate thread, publishes
 ``leader/joint_states`` (radians, leader names) and streams single-point trajectories to the
 follower's ``<controller>/joint_trajectory``, with units converted through both calibrations
-(:mod:`lerobot_ros.teleop.leader`) and the safety rules of :mod:`lerobot_ros.teleop.session`.
+(:mod:`lerobot_ros.teleop.leader`) and the safety rules of :mod:`lerobot_ros.teleop.teleop_session`.
 The follower's present pose comes from its ``joint_states``. /diagnostics reports the leader bus
 and the stream.
 """
@@ -29,7 +29,7 @@ from ..robots.setup import RobotSetup, RobotSetupError, resolve_calibration
 from ..robots.tables import ROBOT_TYPES, robot_type
 from ..robots.ports import is_sim_port
 from ..teleop.leader import LeaderFollowerMap, TeleopPairError
-from ..teleop.session import Command, Phase, TeleopConfig, TeleopSession
+from ..teleop.teleop_session import Command, Phase, TeleopConfig, TeleopSession
 from .log_bridge import bridge_core_logging
 from .loop_subscription import LoopSubscription
 from .parameters import Param, declare

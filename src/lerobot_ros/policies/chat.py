@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import torch
 
-from lerobot_ros.policies.recipes.render import RenderedSample
+from .recipes.render import RenderedSample
 
 IGNORE_INDEX = -100
 SAY_OPEN, SAY_CLOSE = "<say>", "</say>"

@@ -6,14 +6,14 @@ the fps grid causally (latest message at or before each tick, per-stream stalene
 ("Recording: causal sampling").
 """
 
-from lerobot_ros.recording.config import (
+from .config import (
     FeatureConfig,
     RecordingConfig,
     RecordingConfigError,
     load_recording_config,
 )
-from lerobot_ros.recording.quality import QualityReport, StreamQuality
-from lerobot_ros.recording.sampler import CausalSampler, SampledFrame, StreamSample, grid
+from .quality import QualityReport, StreamQuality
+from .causal_sampler import CausalSampler, SampledFrame, StreamSample, grid
 
 __all__ = [
     "CausalSampler",

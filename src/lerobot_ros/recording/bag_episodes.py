@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from lerobot_ros.recording.bags import BagError, BagSource, OpenBag
+from .bags import BagError, BagSource, OpenBag
 
 STRING_TYPE = "std_msgs/msg/String"
 

@@ -36,14 +36,14 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from lerobot_ros.dataset.atomic import write_json_atomically
-from lerobot_ros.dataset.episode_buffer import EpisodeBuffer, FinishedEpisode
-from lerobot_ros.dataset.features import FeatureSet
-from lerobot_ros.dataset.language import LanguageRow
-from lerobot_ros.dataset.layout import STAGING_DIR
-from lerobot_ros.dataset.video import VideoEncoding
-from lerobot_ros.dataset.writer import DatasetWriter
-from lerobot_ros.recording.bag_episodes import (
+from ..dataset.atomic import write_json_atomically
+from ..dataset.episode_buffer import EpisodeBuffer, FinishedEpisode
+from ..dataset.features import FeatureSet
+from ..dataset.language import LanguageRow
+from ..dataset.layout import STAGING_DIR
+from ..dataset.video import VideoEncoding
+from ..dataset.writer import DatasetWriter
+from .bag_episodes import (
     STRING_TYPE,
     EpisodeSpan,
     TimeRange,
@@ -51,19 +51,19 @@ from lerobot_ros.recording.bag_episodes import (
     task_topic_spans,
     whole_bag,
 )
-from lerobot_ros.recording.bags import DEFAULT_DISTRO, BagError, BagSource, OpenBag
-from lerobot_ros.motors.normalization import MotorCalibration
-from lerobot_ros.recording.config import FeatureConfig, RecordingConfig, load_recording_config, resolve_topic
-from lerobot_ros.recording.contract import FeatureContract
-from lerobot_ros.recording.live_language import LanguageTopic
-from lerobot_ros.recording.message_values import (
+from .bags import DEFAULT_DISTRO, BagError, BagSource, OpenBag
+from ..motors.normalization import MotorCalibration
+from .config import FeatureConfig, RecordingConfig, load_recording_config, resolve_topic
+from .contract import FeatureContract
+from .live_language import LanguageTopic
+from .message_values import (
     MessageValueError,
     check_message_type,
     header_time_s,
 )
-from lerobot_ros.recording.quality import QualityReport
-from lerobot_ros.recording.sampler import CausalSampler
-from lerobot_ros.robots.tables import robot_type
+from .quality import QualityReport
+from .causal_sampler import CausalSampler
+from ..robots.tables import robot_type
 
 
 class ConvertError(ValueError):

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 
-from lerobot_ros.dataset import DatasetWriter, LanguageRow
+from ..dataset import DatasetWriter, LanguageRow
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ std_msgs/String topics, configured in the recording YAML's ``language`` section:
         - {camera: observation.images.front, query: vqa/front/query, answer: vqa/front/answer}
 
 A topic set to ``null`` or ``""`` is not subscribed. How the rows are placed on frames is the
-session's job (``recording/session.py``); this module only maps a message to a row.
+session's job (``recording/recording_session.py``); this module only maps a message to a row.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from lerobot_ros.dataset.language import LanguageRow, say
-from lerobot_ros.recording.config import RecordingConfigError
+from ..dataset.language import LanguageRow, say
+from .config import RecordingConfigError
 
 PERSISTENT_KINDS = ("subtask", "plan", "memory")
 EVENT_KINDS = ("say", "user_input")

@@ -12,8 +12,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from lerobot_ros.recording.config import BASE_NAMES, FeatureConfig
-from lerobot_ros.robots.omni_base import BodyVelocity
+from .config import BASE_NAMES, FeatureConfig
+from ..robots.omni_base import BodyVelocity
 
 # Raw image encodings (sensor_msgs/Image) we turn into RGB, with their channel count.
 _RAW_CHANNELS = {"rgb8": 3, "bgr8": 3, "rgba8": 4, "bgra8": 4, "mono8": 1, "8UC1": 1, "8UC3": 3}

@@ -7,7 +7,7 @@ Two things come out of an episode:
   start, for publishing on live topics at the recorded pace (or ``rate`` times it);
 * its **action stream** in the follower's radians (the contract's ``action`` feature), which
   :class:`ArmReplay` turns into follower commands with teleoperation's safety rules
-  (:class:`~lerobot_ros.teleop.session.TeleopSession`): nothing moves before the follower's present
+  (:class:`~lerobot_ros.teleop.teleop_session.TeleopSession`): nothing moves before the follower's present
   pose is known, the first commands ramp from it, every step and the command rate are bounded, and
   without a fresh heartbeat the arm holds and the episode's clock stops until the heartbeat is back.
 """
@@ -23,7 +23,7 @@ import numpy as np
 from ..dataset import DatasetReader
 from ..robots.robot import joint_limits_rad
 from ..robots.tables import robot_type
-from ..teleop.session import Command, Phase, TeleopConfig, TeleopSession
+from ..teleop.teleop_session import Command, Phase, TeleopConfig, TeleopSession
 from .config import FeatureConfig
 from .contract import FeatureContract
 from .export import EPOCH_NS, TYPESTORE, ExportOptions, episode_messages

@@ -28,8 +28,8 @@ from typing import Mapping
 import cv2
 import numpy as np
 
-from lerobot_ros.cameras.frames import BackgroundCapture, CapturedCamera
-from lerobot_ros.cameras.intrinsics import Pinhole
+from ..cameras.frames import BackgroundCapture, CapturedCamera
+from ..cameras.intrinsics import Pinhole
 
 JOINTS = ("shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll", "gripper")
 

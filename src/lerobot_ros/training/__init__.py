@@ -9,8 +9,8 @@ tokenizer), ``batch`` (collate, device), ``sampler`` (who trains on what, per st
 ``loop``.
 """
 
-from lerobot_ros.training.config import OptimizerConfig, TrainConfig
-from lerobot_ros.training.loop import TrainResult, train
-from lerobot_ros.training.quick import tiny_train_config, train_tiny_checkpoint
+from .config import OptimizerConfig, TrainConfig
+from .loop import TrainResult, train
+from .quick import tiny_train_config, train_tiny_checkpoint
 
 __all__ = ["OptimizerConfig", "TrainConfig", "TrainResult", "tiny_train_config", "train", "train_tiny_checkpoint"]

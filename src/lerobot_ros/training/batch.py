@@ -23,7 +23,7 @@ class Collate:
         for key in ("observation.state", "action", "action_is_pad", *self.image_keys):
             batch[key] = torch.stack([s[key] for s in samples])
         if "action.fast_tokens" in samples[0]:
-            from lerobot_ros.policies.fast import collate_fast_tokens
+            from ..policies.fast import collate_fast_tokens
 
             batch["action.fast_tokens"] = collate_fast_tokens([s["action.fast_tokens"] for s in samples])
         return batch

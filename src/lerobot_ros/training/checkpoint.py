@@ -63,7 +63,7 @@ def _rng_tensors() -> dict[str, torch.Tensor]:
 def copy_contract(dataset_root: Path, pretrained_dir: Path, rename_map: dict | None = None) -> Path | None:
     """The dataset's feature contract into the checkpoint, its camera keys renamed as the policy's
     (``--rename-map``); None when the dataset has none (not recorded or converted by lerobot_ros)."""
-    from lerobot_ros.recording.contract import CONTRACT_FILE
+    from ..recording.contract import CONTRACT_FILE
 
     source = Path(dataset_root) / "meta" / CONTRACT_FILE
     if not source.is_file():

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lerobot_ros.dataset import check_dataset
-from lerobot_ros.dataset.info import DatasetDamagedError
+from ..dataset import check_dataset
+from ..dataset.info import DatasetDamagedError
 
 
 class NothingToTrainError(ValueError):

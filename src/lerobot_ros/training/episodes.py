@@ -16,9 +16,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from lerobot_ros.dataset import DatasetReader, LanguageRow
-from lerobot_ros.dataset.language import LANGUAGE_EVENTS, LANGUAGE_PERSISTENT
-from lerobot_ros.dataset.layout import data_file
+from ..dataset import DatasetReader, LanguageRow
+from ..dataset.language import LANGUAGE_EVENTS, LANGUAGE_PERSISTENT
+from ..dataset.layout import data_file
 
 STATE = "observation.state"
 ACTION = "action"

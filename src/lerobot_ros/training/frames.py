@@ -13,9 +13,9 @@ from collections import OrderedDict
 
 import numpy as np
 
-from lerobot_ros.dataset import DatasetReader
-from lerobot_ros.dataset.layout import video_file
-from lerobot_ros.dataset.video import decode_frames
+from ..dataset import DatasetReader
+from ..dataset.layout import video_file
+from ..dataset.video import decode_frames
 
 
 class FrameSource:

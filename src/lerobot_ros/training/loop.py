@@ -19,17 +19,17 @@ from pathlib import Path
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
-from lerobot_ros.dataset import DatasetReader
-from lerobot_ros.training import checkpoint as ckpt
-from lerobot_ros.training.batch import Collate, to_device
-from lerobot_ros.training.config import TrainConfig
-from lerobot_ros.training.dataset_check import check_trainable
-from lerobot_ros.training.distributed import Distributed, setup
-from lerobot_ros.training.metrics import RunLog
-from lerobot_ros.training.optim import make_optimizer, make_scheduler
-from lerobot_ros.training.policy_setup import build_policy, build_sample_pipeline
-from lerobot_ros.training.sampler import BatchLayout, StepSampler, micro_seed
-from lerobot_ros.training.sources import resolve_dataset
+from ..dataset import DatasetReader
+from . import checkpoint as ckpt
+from .batch import Collate, to_device
+from .config import TrainConfig
+from .dataset_check import check_trainable
+from .distributed import Distributed, setup
+from .metrics import RunLog
+from .optim import make_optimizer, make_scheduler
+from .policy_setup import build_policy, build_sample_pipeline
+from .step_sampler import BatchLayout, StepSampler, micro_seed
+from .sources import resolve_dataset
 
 VAL_SEED_OFFSET = 7_777_777  # validation batches and noise: fixed for the whole run
 

@@ -12,7 +12,7 @@ import math
 
 import torch
 
-from lerobot_ros.training.config import OptimizerConfig
+from .config import OptimizerConfig
 
 
 def make_optimizer(model: torch.nn.Module, config: OptimizerConfig) -> torch.optim.AdamW:

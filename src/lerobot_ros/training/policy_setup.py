@@ -14,13 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from lerobot_ros.dataset import DatasetReader
-from lerobot_ros.training.checkpoint import PRETRAINED
-from lerobot_ros.training.config import TrainConfig
-from lerobot_ros.training.episodes import ACTION, STATE, EpisodeData, action_chunk, load_episodes
-from lerobot_ros.training.frames import FrameSource
-from lerobot_ros.training.samples import PolicyDataset, SampleSpec
-from lerobot_ros.training.split import split_episodes
+from ..dataset import DatasetReader
+from .checkpoint import PRETRAINED
+from .config import TrainConfig
+from .episodes import ACTION, STATE, EpisodeData, action_chunk, load_episodes
+from .frames import FrameSource
+from .samples import PolicyDataset, SampleSpec
+from .split import split_episodes
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def dataset_stats(reader: DatasetReader, min_state_std: float = 0.0) -> dict[str
 
 
 def fresh_policy_config(config: TrainConfig, reader: DatasetReader):
-    from lerobot_ros.policies.smolvla2 import SmolVLA2Config
+    from ..policies.smolvla2 import SmolVLA2Config
 
     features = reader.info.features
     cameras = list(features.video_keys)
@@ -72,7 +72,7 @@ def fresh_policy_config(config: TrainConfig, reader: DatasetReader):
 
 
 def build_policy(config: TrainConfig, reader: DatasetReader, resume_from: Path | None):
-    from lerobot_ros.policies.smolvla2 import SmolVLA2Policy
+    from ..policies.smolvla2 import SmolVLA2Policy
 
     if resume_from is not None:
         return SmolVLA2Policy.from_pretrained(resume_from / PRETRAINED)
@@ -106,7 +106,7 @@ class SamplePipeline:
 def _fast_tokenizer(config: TrainConfig, policy, episodes: list[EpisodeData], mean, std, resume_from, env):
     """The FAST tokenizer: the checkpoint's when resuming or fine-tuning, otherwise fitted on the
     training episodes' normalized action chunks (by rank 0; the other ranks load its file)."""
-    from lerobot_ros.policies.fast import FastActionTokenizer
+    from ..policies.fast import FastActionTokenizer
 
     for folder in (resume_from and resume_from / PRETRAINED, config.policy_path):
         if folder is not None and (Path(folder) / FAST_FOLDER).is_dir():
@@ -123,8 +123,8 @@ def _fast_tokenizer(config: TrainConfig, policy, episodes: list[EpisodeData], me
 
 def build_sample_pipeline(config: TrainConfig, reader: DatasetReader, policy, resume_from: Path | None,
                           env) -> SamplePipeline:
-    from lerobot_ros.policies.chat import ChatTokenizer
-    from lerobot_ros.policies.recipes import load_recipe, shipped_recipe_path
+    from ..policies.chat import ChatTokenizer
+    from ..policies.recipes import load_recipe, shipped_recipe_path
 
     recipe = load_recipe(config.recipe or shipped_recipe_path())
     chat = ChatTokenizer(policy.tokenizer, policy.config.tokenizer_max_length)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from lerobot_ros.dataset import DatasetReader
-from lerobot_ros.training.checkpoint import PRETRAINED
-from lerobot_ros.training.config import OptimizerConfig, TrainConfig
-from lerobot_ros.training.episodes import load_episodes
+from ..dataset import DatasetReader
+from .checkpoint import PRETRAINED
+from .config import OptimizerConfig, TrainConfig
+from .episodes import load_episodes
 
 TINY_LR = 3e-3  # a tiny model trained for a few hundred steps needs a far larger step than SmolVLA2
 
@@ -33,8 +33,8 @@ def dataset_corpus(root: Path) -> list[str]:
 
 def tiny_policy_overrides(vlm_folder: Path, **overrides) -> dict:
     """The fields where ``tiny_config`` differs from a default SmolVLA2Config (features excluded)."""
-    from lerobot_ros.policies.smolvla2 import SmolVLA2Config, tiny_config
-    from lerobot_ros.policies.smolvla2.configuration import FEATURE_FIELDS
+    from ..policies.smolvla2 import SmolVLA2Config, tiny_config
+    from ..policies.smolvla2.configuration import FEATURE_FIELDS
 
     tiny = tiny_config(vlm_folder, state_dim=1, action_dim=1, cameras=[], **overrides)
     default = SmolVLA2Config()
@@ -46,7 +46,7 @@ def tiny_policy_overrides(vlm_folder: Path, **overrides) -> dict:
 def tiny_train_config(dataset: str | Path, output_dir: str | Path, *, steps: int = 300, batch_size: int = 8,
                       lr: float = TINY_LR, chunk_size: int = 10, **fields) -> TrainConfig:
     """A ``TrainConfig`` for a tiny model on ``dataset`` (its VLM written to ``output_dir/tiny_vlm``)."""
-    from lerobot_ros.policies.smolvla2 import write_tiny_vlm
+    from ..policies.smolvla2 import write_tiny_vlm
 
     output_dir = Path(output_dir)
     vlm = write_tiny_vlm(output_dir / "tiny_vlm", corpus=dataset_corpus(Path(dataset)))
@@ -70,7 +70,7 @@ def train_tiny_checkpoint(dataset: str | Path, output_dir: str | Path, **options
     ``options`` go to :func:`tiny_train_config` (``steps``, ``batch_size``, ``lr``, ``chunk_size``
     or any ``TrainConfig`` field).
     """
-    from lerobot_ros.training.loop import train
+    from .loop import train
 
     result = train(tiny_train_config(dataset, output_dir, **options))
     return result.checkpoint / PRETRAINED

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from lerobot_ros.policies.recipes import FrameLanguage
-from lerobot_ros.training.episodes import EpisodeData, action_chunk
-from lerobot_ros.training.frames import FrameSource
+from ..policies.recipes import FrameLanguage
+from .episodes import EpisodeData, action_chunk
+from .frames import FrameSource
 
 STRIDE = 7919  # a prime: the replacements of one sample walk through the whole dataset
 

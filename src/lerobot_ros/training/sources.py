@@ -7,8 +7,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from lerobot_ros.dataset import hub
-from lerobot_ros.dataset.layout import INFO_PATH
+from ..dataset import hub
+from ..dataset.layout import INFO_PATH
 
 
 def lerobot_home() -> Path:

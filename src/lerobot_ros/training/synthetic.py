@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lerobot_ros.dataset import DatasetWriter, LanguageRow, VideoEncoding, say
+from ..dataset import DatasetWriter, LanguageRow, VideoEncoding, say
 
 TASK = "put the cube in the bowl"
 PLAN = "reach the cube, grasp the cube, lift the cube"

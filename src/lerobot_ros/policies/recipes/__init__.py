@@ -4,18 +4,18 @@ See docs/recipes.md for the format. ``load_recipe(path).render(frame, sample_ind
 ``RenderedSample`` (or None); ``lerobot_ros.policies.chat.ChatTokenizer`` turns it into tokens.
 """
 
-from lerobot_ros.policies.recipes.frame import FrameLanguage
-from lerobot_ros.policies.recipes.loader import load_recipe, recipe_from_dict, shipped_recipe_path
-from lerobot_ros.policies.recipes.recipe import Recipe
-from lerobot_ros.policies.recipes.render import RenderedSample
-from lerobot_ros.policies.recipes.resolvers import (
+from .frame import FrameLanguage
+from .loader import load_recipe, recipe_from_dict, shipped_recipe_path
+from .recipe import Recipe
+from .render import RenderedSample
+from .resolvers import (
     DEFAULT_BINDINGS,
     EMITTED_AT_TOLERANCE_S,
     AmbiguousBindingError,
     Binding,
     parse_binding,
 )
-from lerobot_ros.policies.recipes.schema import MessageTurn, RecipeComponent, RecipeError
+from .schema import MessageTurn, RecipeComponent, RecipeError
 
 __all__ = [
     "DEFAULT_BINDINGS",

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from lerobot_ros.dataset.language import LanguageRow
+from ...dataset.language import LanguageRow
 
 if TYPE_CHECKING:  # the reader pulls in video decoding; recipes only read its rows
-    from lerobot_ros.dataset.reader import EpisodeLanguage
+    from ...dataset.reader import EpisodeLanguage
 
 
 @dataclass

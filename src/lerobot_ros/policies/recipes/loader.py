@@ -10,10 +10,10 @@ from pathlib import Path
 
 import yaml
 
-from lerobot_ros.package_files import config_path
-from lerobot_ros.policies.recipes.recipe import Recipe
-from lerobot_ros.policies.recipes.resolvers import DEFAULT_BINDINGS, Binding, BindingError, parse_binding
-from lerobot_ros.policies.recipes.schema import (
+from ...package_files import config_path
+from .recipe import Recipe
+from .resolvers import DEFAULT_BINDINGS, Binding, BindingError, parse_binding
+from .schema import (
     ROLES,
     ROUTES,
     STREAMS,

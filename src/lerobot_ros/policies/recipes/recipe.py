@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lerobot_ros.policies.recipes.frame import FrameLanguage
-from lerobot_ros.policies.recipes.render import RenderedSample, blend_draw, render_component
-from lerobot_ros.policies.recipes.schema import RecipeComponent
+from .frame import FrameLanguage
+from .render import RenderedSample, blend_draw, render_component
+from .schema import RecipeComponent
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from lerobot_ros.dataset.language import LanguageRow
-from lerobot_ros.policies.recipes.frame import FrameLanguage
-from lerobot_ros.policies.recipes.resolvers import DEFAULT_BINDINGS, resolve
-from lerobot_ros.policies.recipes.schema import (
+from ...dataset.language import LanguageRow
+from .frame import FrameLanguage
+from .resolvers import DEFAULT_BINDINGS, resolve
+from .schema import (
     PLACEHOLDER,
     TASK_PLACEHOLDER,
     ImageBlock,

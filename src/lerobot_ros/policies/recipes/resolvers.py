@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from lerobot_ros.dataset.language import PERSISTENT_STYLES, LanguageRow
+from ...dataset.language import PERSISTENT_STYLES, LanguageRow
 
 EMITTED_AT_TOLERANCE_S = 0.1
 # Timestamps are stored as float32 and callers often pass frame_index / fps (float64): a row that

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from lerobot_ros.policies.recipes.resolvers import Binding
+from .resolvers import Binding
 
 ROLES = ("user", "assistant", "system", "tool")
 STREAMS = ("high_level", "low_level")

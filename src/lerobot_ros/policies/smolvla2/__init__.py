@@ -4,15 +4,15 @@
 model code (and its transformers model classes) to be imported.
 """
 
-from lerobot_ros.policies.smolvla2.configuration import SmolVLA2Config
-from lerobot_ros.policies.smolvla2.tiny import tiny_config, write_tiny_vlm
+from .configuration import SmolVLA2Config
+from .tiny import tiny_config, write_tiny_vlm
 
 __all__ = ["SmolVLA2Config", "SmolVLA2Policy", "tiny_config", "write_tiny_vlm"]
 
 
 def __getattr__(name: str):
     if name == "SmolVLA2Policy":
-        from lerobot_ros.policies.smolvla2.modeling import SmolVLA2Policy
+        from .modeling import SmolVLA2Policy
 
         return SmolVLA2Policy
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

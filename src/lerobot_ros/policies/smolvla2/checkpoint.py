@@ -18,8 +18,8 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import Tensor
 
-from lerobot_ros.policies.smolvla2.configuration import ACTION_KEY, STATE_KEY, SmolVLA2Config
-from lerobot_ros.policies.smolvla2.normalization import DEFAULT_EPS, Stats, as_stats
+from .configuration import ACTION_KEY, STATE_KEY, SmolVLA2Config
+from .normalization import DEFAULT_EPS, Stats, as_stats
 
 MODEL_FILE = "model.safetensors"
 PREPROCESSOR_FILE = "policy_preprocessor.json"

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from lerobot_ros.policies.smolvla2.attention import Rope, additive_bias, make_att_2d_masks
-from lerobot_ros.policies.smolvla2.core import FlowMatchingVLA, Prefix
+from .attention import Rope, additive_bias, make_att_2d_masks
+from .core import FlowMatchingVLA, Prefix
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import Tensor
 
-from lerobot_ros.policies.smolvla2.configuration import IMAGE_PREFIX, STATE_KEY, SmolVLA2Config
+from .configuration import IMAGE_PREFIX, STATE_KEY, SmolVLA2Config
 
 
 def resize_with_pad(images: Tensor, width: int, height: int, pad_value: float = 0.0) -> Tensor:

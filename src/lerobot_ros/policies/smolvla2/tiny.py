@@ -16,7 +16,7 @@ from pathlib import Path
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import LlamaConfig, PreTrainedTokenizerFast, SmolVLMConfig, SmolVLMVisionConfig
 
-from lerobot_ros.policies.smolvla2.configuration import SmolVLA2Config
+from .configuration import SmolVLA2Config
 
 BOS_TOKEN = "<|im_start|>"
 END_OF_UTTERANCE = "<end_of_utterance>"

@@ -20,8 +20,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from lerobot_ros.recording.session import RecordingSession
-from lerobot_ros.recording_events import NEXT_EPISODE, RECORDING_EVENTS, RERECORD_EPISODE, STOP_RECORDING
+from .recording_session import RecordingSession
+from ..recording_events import NEXT_EPISODE, RECORDING_EVENTS, RERECORD_EPISODE, STOP_RECORDING
 
 
 @dataclass(frozen=True)

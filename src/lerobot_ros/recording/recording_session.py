@@ -52,13 +52,13 @@ from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from lerobot_ros.dataset import DatasetWriter, FileLimits, LanguageRow, SaveResult, VideoEncoding
-from lerobot_ros.dataset.atomic import write_json_atomically
-from lerobot_ros.recording.config import RecordingConfig
-from lerobot_ros.recording.encoding_worker import EncodingWorker
-from lerobot_ros.recording.live_language import LanguageTopic
-from lerobot_ros.recording.quality import QualityReport
-from lerobot_ros.recording.sampler import CausalSampler
+from ..dataset import DatasetWriter, FileLimits, LanguageRow, SaveResult, VideoEncoding
+from ..dataset.atomic import write_json_atomically
+from .config import RecordingConfig
+from .encoding_worker import EncodingWorker
+from .live_language import LanguageTopic
+from .quality import QualityReport
+from .causal_sampler import CausalSampler
 
 IDLE, RECORDING, SAVING, FINALIZED = "idle", "recording", "saving", "finalized"
 SPLIT, TRUNCATE = "split", "truncate"
@@ -214,7 +214,7 @@ class RecordingSession:
         A location that cannot be written or has too little space, and a resume with another codec,
         are refused here, before the first frame (recording/preflight.py). An existing empty folder
         (a mount point) is recorded into as it is."""
-        from lerobot_ros.recording.preflight import check_location, check_resume_codec  # it imports SessionError
+        from .preflight import check_location, check_resume_codec  # it imports SessionError
 
         root = Path(settings.root)
         features = config.dataset_features()

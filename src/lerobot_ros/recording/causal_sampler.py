@@ -31,8 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lerobot_ros.recording.config import FeatureConfig, RecordingConfig
-from lerobot_ros.recording.quality import FRESH, MISSING, STALE, ZEROED, QualityReport
+from .config import FeatureConfig, RecordingConfig
+from .quality import FRESH, MISSING, STALE, ZEROED, QualityReport
 
 
 def grid(start_s: float, stop_s: float, fps: int) -> Iterator[float]:

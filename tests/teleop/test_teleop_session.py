@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lerobot_ros.teleop.session import Phase, TeleopConfig, TeleopSession
+from lerobot_ros.teleop.teleop_session import Phase, TeleopConfig, TeleopSession
 
 NAMES = ["a", "b", "c"]
 LIMITS = np.array([[-2.0, 2.0], [-2.0, 2.0], [-0.5, 0.5]])

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from lerobot_ros.recording import CausalSampler, load_recording_config
-from lerobot_ros.recording.sampler import grid
+from lerobot_ros.recording.causal_sampler import grid
 
 FPS = 4  # period 0.25 s: tick times and ages below are exact in binary
 
