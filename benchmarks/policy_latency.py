@@ -127,6 +127,8 @@ def main() -> None:
     parser.add_argument("--new-tokens", type=int, default=32)
     parser.add_argument("--tiny", action="store_true", help="the tiny test VLM instead of the full size")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--profile", action="store_true", help="break the graphed chunk down into its parts")
+    parser.add_argument("--no-generation", action="store_true", help="time the action chunk only")
     args = parser.parse_args()
     device = torch.device(args.device)
     torch.manual_seed(0)
@@ -186,9 +188,25 @@ def main() -> None:
         noise = torch.randn(1, config.chunk_size, config.max_action_dim, device=device)
         eager = ours.predict_action_chunk(batch, noise=noise)
         results["graph_vs_eager_max_abs"] = float((graphed(batch, noise=noise) - eager).abs().max())
+        if args.profile:
+            from chunk_profile import profile_chunk
 
+            results["chunk_profile"] = profile_chunk(ours, batch)
+
+    if not args.no_generation:
+        results.update(time_generation(ours, batch, args.new_tokens, device))
+    if "lerobot_fp32" in results and "ours_bf16_cuda_graph" in results:
+        results["chunk_speedup_vs_lerobot_fp32"] = round(
+            results["lerobot_fp32"]["p50_ms"] / results["ours_bf16_cuda_graph"]["p50_ms"], 1)
+    text = json.dumps(results, indent=2)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n")
+
+
+def time_generation(ours: SmolVLA2Policy, batch: dict[str, torch.Tensor], new: int, device: torch.device) -> dict:
+    """Subtask generation speed with the KV cache (graphed and eager step) and without a cache."""
     prompt = dict(batch)
-    new = args.new_tokens
     options = {"max_new_tokens": new, "min_new_tokens": new}
     generation = {}
     ours.use_cuda_graphs = device.type == "cuda"
@@ -199,16 +217,9 @@ def main() -> None:
         ours.use_cuda_graphs = False
         stats = timed(lambda: ours.generate_tokens(prompt, **options), 5, 1, device)
         generation["kv_cache_eager"] = {**stats, "tokens_per_s": round(new / stats["p50_ms"] * 1000, 1)}
-    results["generation"] = generation
     cached = next(v for k, v in generation.items() if k.startswith("kv_cache") and "eager" not in k)
-    results["generation_speedup_kv_cache"] = round(cached["tokens_per_s"] / generation["no_cache"]["tokens_per_s"], 2)
-    if "lerobot_fp32" in results and "ours_bf16_cuda_graph" in results:
-        results["chunk_speedup_vs_lerobot_fp32"] = round(
-            results["lerobot_fp32"]["p50_ms"] / results["ours_bf16_cuda_graph"]["p50_ms"], 1)
-    text = json.dumps(results, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    speedup = round(cached["tokens_per_s"] / generation["no_cache"]["tokens_per_s"], 2)
+    return {"generation": generation, "generation_speedup_kv_cache": speedup}
 
 
 if __name__ == "__main__":

@@ -268,3 +268,33 @@ def test_from_pretrained_by_hub_id_through_the_hub_cache(policy, tmp_path, monke
     assert loaded.tokenizer.convert_tokens_to_ids("<say>") == policy.tokenizer.convert_tokens_to_ids("<say>")
     with pytest.raises(FileNotFoundError, match="not a checkpoint folder"):
         SmolVLA2Policy.from_pretrained(tmp_path / "no" / "such" / "folder")
+
+
+def test_fused_projections_give_the_same_chunk_and_text_and_leave_training_alone(tmp_path):
+    """fuse_projections (one GEMM for q/k/v and one for gate/up) changes no output; training ignores the copies."""
+    folder = write_tiny_vlm(tmp_path / "vlm", corpus=["fold the towel", "grasp the corner"])
+    config = tiny_config(folder, state_dim=6, action_dim=6, cameras=["front", "wrist"], chunk_size=10, n_action_steps=10)
+    torch.manual_seed(0)
+    policy = SmolVLA2Policy(config, STATS).eval()
+    batch = make_batch(policy, 2, target="grasp the corner")
+    noise = torch.randn(2, policy.config.chunk_size, 32, generator=torch.Generator().manual_seed(1))
+    prompt = {key: value[:1] for key, value in batch.items() if key != "text_labels"}
+    with torch.no_grad():
+        plain_actions = policy.predict_action_chunk(batch, noise=noise)
+    plain_tokens = policy.generate_tokens(prompt, max_new_tokens=6, min_new_tokens=6)
+    state_keys = set(policy.state_dict())
+
+    policy.model.vlm_with_expert.fuse_projections()
+    with torch.no_grad():
+        fused_actions = policy.predict_action_chunk(batch, noise=noise)
+    assert (fused_actions - plain_actions).abs().max() < 1e-5
+    assert policy.generate_tokens(prompt, max_new_tokens=6, min_new_tokens=6) == plain_tokens
+    assert set(policy.state_dict()) == state_keys  # checkpoints keep LeRobot's keys
+
+    # A training step after fusing updates the real parameters (the stacked copies are inference-only).
+    layer = policy.model.vlm_with_expert.lm_expert.layers[0]
+    policy.train()
+    loss, _ = policy.forward(batch)
+    loss.backward()
+    assert layer.self_attn.q_proj.weight.grad is not None and layer.self_attn.q_proj.weight.grad.abs().sum() > 0
+    assert layer.mlp.gate_proj.weight.grad is not None and layer.mlp.gate_proj.weight.grad.abs().sum() > 0

@@ -44,6 +44,8 @@ class TextGeneration:
 class SmolVLA2LanguagePolicy:
     """A loaded SmolVLA2Policy, asked questions and actions through chat prompts."""
 
+    talks = True
+
     def __init__(self, policy, text: TextGeneration = TextGeneration(), chunk_fps: float | None = None):
         self.policy = policy.eval()
         self.text = text
@@ -65,7 +67,10 @@ class SmolVLA2LanguagePolicy:
         """A checkpoint folder or Hub id (through huggingface_hub's cache)."""
         from ..policies.smolvla2 import SmolVLA2Policy
 
-        return cls(SmolVLA2Policy.from_pretrained(name_or_path, device=device), text, chunk_fps)
+        policy = SmolVLA2Policy.from_pretrained(name_or_path, device=device)
+        # On a GPU the chunk and the text step replay from CUDA graphs (captured on first use).
+        policy.use_cuda_graphs = policy.device.type == "cuda"
+        return cls(policy, text, chunk_fps)
 
     @property
     def chunk_fps(self) -> float:

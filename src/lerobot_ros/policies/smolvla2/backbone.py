@@ -19,6 +19,7 @@ import copy
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F  # noqa: N812
 from torch import Tensor, nn
 from transformers import AutoConfig, AutoModel, AutoModelForImageTextToText, SmolVLMForConditionalGeneration
 
@@ -58,18 +59,47 @@ def _project_qkv(layer: nn.Module, hidden: Tensor, rope: Rope | None) -> tuple[T
     normed = layer.input_layernorm(hidden)
     shape = (*normed.shape[:-1], -1, layer.self_attn.head_dim)
     attn = layer.self_attn
-    query = attn.q_proj(normed).view(shape)
-    key = attn.k_proj(normed).view(shape)
-    value = attn.v_proj(normed).view(shape)
+    fused = _fused(attn, "qkv_weight")
+    if fused is not None:
+        query, key, value = F.linear(normed, fused, attn.qkv_bias).split(attn.qkv_split, dim=-1)
+        query, key, value = query.view(shape), key.view(shape), value.view(shape)
+    else:
+        query = attn.q_proj(normed).view(shape)
+        key = attn.k_proj(normed).view(shape)
+        value = attn.v_proj(normed).view(shape)
     if rope is not None:
         query, key = rope.apply(query), rope.apply(key)
     return query, key, value
 
 
+def _mlp(mlp: nn.Module, hidden: Tensor) -> Tensor:
+    """Llama's gated MLP, down(act(gate(x)) * up(x)), with gate and up as one GEMM once fused."""
+    fused = _fused(mlp, "gate_up_weight")
+    if fused is None:
+        return mlp(hidden)
+    gate, up = F.linear(hidden, fused, mlp.gate_up_bias).chunk(2, dim=-1)
+    return mlp.down_proj(mlp.act_fn(gate) * up)
+
+
+def _fused(module: nn.Module, name: str) -> Tensor | None:
+    """The fused inference weight, only where no gradient is wanted (training always runs the parameters)."""
+    return None if torch.is_grad_enabled() else getattr(module, name, None)
+
+
+def _fuse_linears(module: nn.Module, name: str, linears: list[nn.Linear]) -> None:
+    """Store ``linears`` stacked as one non-persistent weight (and bias) on ``module``: a copy, so the
+    parameters, their state-dict keys and any training stay exactly as they were."""
+    with torch.no_grad():
+        module.register_buffer(name, torch.cat([linear.weight for linear in linears]), persistent=False)
+        biases = [linear.bias for linear in linears]
+        bias = torch.cat(biases) if all(b is not None for b in biases) else None
+        module.register_buffer(name.replace("weight", "bias"), bias, persistent=False)
+
+
 def _finish_layer(layer: nn.Module, hidden: Tensor, attended: Tensor) -> Tensor:
     """Output projection, residual, post-attention norm, MLP, residual."""
     out = layer.self_attn.o_proj(attended.to(hidden.dtype)) + hidden
-    return out + layer.mlp(layer.post_attention_layernorm(out))
+    return out + _mlp(layer.mlp, layer.post_attention_layernorm(out))
 
 
 class VLMWithExpert(nn.Module):
@@ -133,6 +163,23 @@ class VLMWithExpert(nn.Module):
         if vlm_index % self.stride:
             return None
         return self.lm_expert.layers[vlm_index // self.stride]
+
+    def fuse_projections(self) -> None:
+        """One GEMM for each layer's q/k/v and one for gate/up, at inference (no autograd).
+
+        A batch-1 chunk is launch-bound (about 16 x 11 small kernels per denoising step), so
+        three projections of the same input as one matrix product, and two as another, cut the
+        launches per layer by three. The stacked weights are copies taken now: call this after the
+        checkpoint is loaded, and again if the weights change. Cross-attention expert layers project
+        the prefix's keys and values instead, so only their MLP is fused.
+        """
+        expert_self = [layer for index, layer in enumerate(self.lm_expert.layers) if self.is_self_attention(index)]
+        for layer in [*self.text_model.layers, *expert_self]:
+            attn = layer.self_attn
+            _fuse_linears(attn, "qkv_weight", [attn.q_proj, attn.k_proj, attn.v_proj])
+            attn.qkv_split = (attn.q_proj.out_features, attn.k_proj.out_features, attn.v_proj.out_features)
+        for layer in [*self.text_model.layers, *self.lm_expert.layers]:
+            _fuse_linears(layer.mlp, "gate_up_weight", [layer.mlp.gate_proj, layer.mlp.up_proj])
 
     # --- embeddings -------------------------------------------------------------------------------
 

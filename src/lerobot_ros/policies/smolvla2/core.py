@@ -27,7 +27,7 @@ import torch.nn.functional as F  # noqa: N812
 from torch import Tensor, nn
 
 from .attention import Rope, additive_bias, make_att_2d_masks
-from .backbone import VLMWithExpert
+from .backbone import FlowCache, VLMWithExpert
 from .configuration import SmolVLA2Config
 from .flow import euler_integrate, interpolate, time_embedding
 
@@ -41,6 +41,17 @@ class Prefix:
     att: Tensor  # (B, P) bool: True opens a new causal block
     lang_start: int
     lang_end: int
+
+
+@dataclass
+class DenoisingContext:
+    """The prefix cache, attention biases and rotary tables every denoising step of one chunk reuses."""
+
+    cache: FlowCache
+    rope_self: Rope
+    rope_cross: Rope
+    bias_self: Tensor
+    bias_cross: Tensor
 
 
 class FlowMatchingVLA(nn.Module):
@@ -186,10 +197,15 @@ class FlowMatchingVLA(nn.Module):
 
     def sample_actions(self, prefix: Prefix, noise: Tensor) -> Tensor:
         """Normalized, padded actions (B, chunk, max_action_dim) from 10 Euler steps over one prefix cache."""
+        context = self.prepare_denoising(prefix, noise.shape[1])
+        return euler_integrate(lambda x, time: self.denoise_step(context, x, time), noise, self.config.num_steps)
+
+    def prepare_denoising(self, prefix: Prefix, steps: int) -> DenoisingContext:
+        """Everything the denoising steps of one chunk share: the prefix pass (once), masks and rotary tables."""
         backbone = self.vlm_with_expert
         head_dim = backbone.head_dim
-        batch, steps = noise.shape[:2]
-        device = noise.device
+        batch = prefix.pad.shape[0]
+        device = prefix.pad.device
         prefix_positions = torch.cumsum(prefix.pad.long(), dim=1) - 1
         prefix_bias = additive_bias(make_att_2d_masks(prefix.pad, prefix.att), self.dtype)
         cache = backbone.build_flow_cache(prefix.embeddings, prefix_bias, Rope(prefix_positions, head_dim), steps)
@@ -197,15 +213,19 @@ class FlowMatchingVLA(nn.Module):
         prefix_len = prefix.pad.shape[1]
         causal = torch.ones(steps, steps, dtype=torch.bool, device=device).tril()
         seen_prefix = prefix.pad[:, None, :].expand(batch, steps, prefix_len)
-        bias_self = additive_bias(torch.cat([seen_prefix, causal.expand(batch, -1, -1)], 2), self.dtype)
-        bias_cross = additive_bias(seen_prefix, self.dtype)
         offsets = torch.arange(steps, device=device)[None]
-        rope_self = Rope(prefix.pad.sum(1, keepdim=True) + offsets, head_dim)
-        rope_cross = Rope(offsets.expand(batch, -1), head_dim)
+        return DenoisingContext(
+            cache=cache,
+            rope_self=Rope(prefix.pad.sum(1, keepdim=True) + offsets, head_dim),
+            rope_cross=Rope(offsets.expand(batch, -1), head_dim),
+            bias_self=additive_bias(torch.cat([seen_prefix, causal.expand(batch, -1, -1)], 2), self.dtype),
+            bias_cross=additive_bias(seen_prefix, self.dtype),
+        )
 
-        def velocity(x: Tensor, time: Tensor) -> Tensor:
-            suffix = self.embed_suffix(x, time)
-            out = backbone.expert_step(suffix, cache, rope_self, rope_cross, bias_self, bias_cross)
-            return self.velocity(out)
-
-        return euler_integrate(velocity, noise, self.config.num_steps)
+    def denoise_step(self, context: DenoisingContext, x: Tensor, time: Tensor) -> Tensor:
+        """The velocity (B, chunk, max_action_dim) at noisy actions ``x`` and flow time ``time`` (B,)."""
+        suffix = self.embed_suffix(x, time)
+        out = self.vlm_with_expert.expert_step(
+            suffix, context.cache, context.rope_self, context.rope_cross, context.bias_self, context.bias_cross
+        )
+        return self.velocity(out)

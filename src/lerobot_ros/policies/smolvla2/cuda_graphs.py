@@ -16,17 +16,25 @@ import torch
 from torch import Tensor
 
 
-def compile_inference(policy) -> None:
-    """torch.compile (fixed shapes) the per-chunk inference pieces of this policy instance.
+def compile_inference(policy, *, fuse: bool = True, mode: str | None = None) -> None:
+    """Prepare this policy instance's per-chunk inference for graph capture: fused projections, torch.compile.
 
-    Fusing the norms, rotary embeddings and MLP activations cuts the kernels per layer about
-    threefold, which is what a graph replay pays for. Only the inference-only entry points are
-    replaced (vision tower, prefix cache, expert step), on this instance: training and the
+    ``fuse`` stacks each layer's q/k/v and gate/up weights (``VLMWithExpert.fuse_projections``);
+    torch.compile (fixed shapes, ``mode`` as torch.compile takes it) then fuses the norms, rotary
+    embeddings and activations around them, which cuts the kernels per layer about threefold: what
+    a graph replay pays for. Compiled are the vision tower, the prefix pass and the whole denoising
+    step (time embedding, expert layers, velocity head), on this instance only: training and the
     uncached text reference keep running eagerly with their changing shapes.
     """
+    if getattr(policy, "_compiled_for_inference", False):
+        raise RuntimeError("this policy instance is already compiled for inference")
     backbone = policy.model.vlm_with_expert
-    for name in ("embed_images", "build_flow_cache", "expert_step"):
-        setattr(backbone, name, torch.compile(getattr(backbone, name), dynamic=False))
+    if fuse:
+        backbone.fuse_projections()
+    for name in ("embed_images", "build_flow_cache"):
+        setattr(backbone, name, torch.compile(getattr(backbone, name), dynamic=False, mode=mode))
+    policy.model.denoise_step = torch.compile(policy.model.denoise_step, dynamic=False, mode=mode)
+    policy._compiled_for_inference = True
 
 
 class GraphedActionChunk:
@@ -34,14 +42,24 @@ class GraphedActionChunk:
 
     ``example`` fixes the keys and shapes (images, state, language tokens, mask, optional causal
     flags; a different prompt length needs another instance). Noise is drawn outside the graph.
+    The policy instance is compiled for inference once (see compile_inference); later instances for
+    other shapes reuse it.
     """
 
-    def __init__(self, policy, example: Mapping[str, Tensor], warmup: int = 3, compile: bool = True):
+    def __init__(
+        self,
+        policy,
+        example: Mapping[str, Tensor],
+        warmup: int = 3,
+        compile: bool = True,
+        fuse: bool = True,
+        compile_mode: str | None = None,
+    ):
         if policy.device.type != "cuda":
             raise ValueError(f"CUDA graphs need the policy on a CUDA device, not {policy.device}")
         self.policy = policy
-        if compile:
-            compile_inference(policy)
+        if compile and not getattr(policy, "_compiled_for_inference", False):
+            compile_inference(policy, fuse=fuse, mode=compile_mode)
         self.inputs = {key: value.to(policy.device).clone() for key, value in example.items()}
         batch = next(iter(self.inputs.values())).shape[0]
         shape = (batch, policy.config.chunk_size, policy.config.max_action_dim)
@@ -50,11 +68,11 @@ class GraphedActionChunk:
         stream.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(stream):
             for _ in range(warmup):
-                policy.predict_action_chunk(self.inputs, noise=self.noise)
+                policy.unnormalized_chunk(self.inputs, noise=self.noise)
         torch.cuda.current_stream().wait_stream(stream)
         self.graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(self.graph):
-            self.output = policy.predict_action_chunk(self.inputs, noise=self.noise)
+            self.output = policy.unnormalized_chunk(self.inputs, noise=self.noise)
 
     def __call__(self, batch: Mapping[str, Tensor], *, noise: Tensor | None = None) -> Tensor:
         """(B, chunk, action_dim) raw-unit actions, as policy.predict_action_chunk returns them."""

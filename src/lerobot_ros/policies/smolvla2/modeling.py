@@ -19,6 +19,7 @@ from transformers import AutoTokenizer, PreTrainedTokenizerBase
 from . import checkpoint
 from .configuration import ACTION_KEY, STATE_KEY, SmolVLA2Config
 from .core import FlowMatchingVLA, Prefix
+from .cuda_graphs import GraphedActionChunk
 from .flow import sample_time
 from .generation import (
     SamplingOptions,
@@ -65,9 +66,11 @@ class SmolVLA2Policy(nn.Module):
         self.model = FlowMatchingVLA(config, image_ids)
         self.normalizer = Normalizer(as_stats(dataset_stats), config.normalization_mapping, eps)
         self.set_requires_grad()
-        # CUDA-graphed text decoders, one per capacity, kept across messages (see use_cuda_graphs).
+        # On a CUDA device: action chunks replayed from one CUDA graph per input-shape set, and text
+        # decoders with a graphed step, one per capacity; both captured on first use and kept.
         self.use_cuda_graphs = False
         self._decoders: dict[int, TextDecoder] = {}
+        self._chunk_graphs: dict[tuple, GraphedActionChunk] = {}
 
     # --- parameters ----------------------------------------------------------------------------------
 
@@ -221,7 +224,23 @@ class SmolVLA2Policy(nn.Module):
 
     @torch.no_grad()
     def predict_action_chunk(self, batch: Mapping[str, Tensor], *, noise: Tensor | None = None) -> Tensor:
-        """(B, chunk, action_dim) actions in raw units."""
+        """(B, chunk, action_dim) actions in raw units.
+
+        With ``use_cuda_graphs`` on a CUDA device the chunk is replayed from a CUDA graph (compiled and
+        captured on the first call for these input shapes, which takes seconds; then about 25x faster
+        than eager at full size, see docs/benchmarks.md).
+        """
+        if self.use_cuda_graphs and self.device.type == "cuda":
+            inputs = {key: value for key, value in batch.items() if isinstance(value, Tensor)}
+            signature = tuple(sorted((key, tuple(value.shape)) for key, value in inputs.items()))
+            graphed = self._chunk_graphs.get(signature)
+            if graphed is None:
+                graphed = self._chunk_graphs[signature] = GraphedActionChunk(self, inputs)
+            return graphed(inputs, noise=noise)
+        return self.unnormalized_chunk(batch, noise=noise)
+
+    def unnormalized_chunk(self, batch: Mapping[str, Tensor], *, noise: Tensor | None = None) -> Tensor:
+        """predict_action_chunk computed eagerly (what a CUDA graph of it captures)."""
         return self.normalizer.unnormalize(ACTION_KEY, self.predict_action_chunk_normalized(batch, noise=noise))
 
     @torch.no_grad()
