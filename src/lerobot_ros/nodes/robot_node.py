@@ -30,6 +30,7 @@ from ..robots.robot import UnsafeCommandError
 from ..robots.setup import RobotSetup, RobotSetupError
 from ..robots.tables import ROBOT_TYPES
 from ..robots.trajectory import NO_CHECK, Tolerances, TrajectoryRejected
+from ..sim.worlds import attach_physics_world
 from .log_bridge import bridge_core_logging
 from .loop_subscription import LoopSubscription
 from .parameters import Param, declare
@@ -79,7 +80,7 @@ class RobotNode(Node):
         super().__init__("robot_node", **kwargs)
         bridge_core_logging(self)
         self.p = declare(self, PARAMS)
-        self.setup = RobotSetup.from_parameters(self.p)
+        self.setup = RobotSetup.from_parameters(self.p, attach_world=attach_physics_world)
         self.driver = Driver(self.setup.robot, DriverConfig(command_timeout_s=self.p["command_timeout_s"]))
         prefix = self.p["joint_prefix"]
         self.joint_names = [prefix + n for n in self.setup.robot.joint_names]

@@ -9,6 +9,7 @@ of the built-in first-order model (:mod:`lerobot_ros.sim.physics`, needs ``mujoc
 
 from __future__ import annotations
 
+from typing import Callable
 from urllib.parse import parse_qs, urlsplit
 
 from ..motors.bus import BusMotor, MotorsBus
@@ -20,6 +21,10 @@ from .tables import robot_type as lookup_robot_type
 __all__ = ["is_sim_port", "motors_of", "open_sim_port", "robot_bus", "simulated_bus"]
 
 _OPTIONS = ("timing", "seed", "drop", "world")
+
+# Attaches a named world to a simulated bus: (bus, robot type, world name). The simulated world sits a
+# layer above robots/ (lerobot_ros.sim.worlds.attach_physics_world), so callers that run one hand it in.
+WorldAttacher = Callable[[SimulatedBus, str, str], object]
 
 
 def motors_of(robot: RobotType) -> dict[str, BusMotor]:
@@ -43,8 +48,8 @@ def is_sim_port(port: str) -> bool:
     return port == "sim" or port.startswith(("sim://", "sim?"))
 
 
-def open_sim_port(port: str, robot_type: str | None = None) -> SimulatedBus:
-    """A started :class:`SimulatedBus` for a ``sim`` port value."""
+def open_sim_port(port: str, robot_type: str | None = None, attach_world: WorldAttacher | None = None) -> SimulatedBus:
+    """A started :class:`SimulatedBus` for a ``sim`` port value; a ``world=`` option goes to ``attach_world``."""
     if not is_sim_port(port):
         raise ValueError(f"{port!r} is not a simulated port (use 'sim' or 'sim://<robot_type>')")
     parts = urlsplit(port if "://" in port else port.replace("sim", "sim://", 1))
@@ -71,11 +76,11 @@ def open_sim_port(port: str, robot_type: str | None = None) -> SimulatedBus:
     except ValueError as exc:
         raise ValueError(f"bad option in sim port {port!r}: {exc}") from None
     if value.get("world"):
-        # Imported here, and only here a layer up (the simulated world, sim/): mujoco is an optional
-        # dependency, and plain sim ports must work without it.
-        from ..sim.physics.coupling import couple
+        if attach_world is None:
+            raise ValueError(f"port {port!r} asks for a physics world, which this program does not run "
+                             "(robot_node does)")
         try:
-            couple(bus, name, value["world"])
+            attach_world(bus, name, value["world"])
         except ValueError as exc:
             raise ValueError(f"bad world in sim port {port!r}: {exc}") from None
     bus.start()

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 from ..motors.calibration import (Calibration, calibration_path, check_calibration_covers, factory_calibration,
                                   load_calibration)
 from ..servo_sim.bus import SimulatedBus
-from .ports import is_sim_port, open_sim_port, robot_bus
+from .ports import WorldAttacher, is_sim_port, open_sim_port, robot_bus
 from .sim_calibration import default_sim_calibration
 from .robot import Robot
 from .tables import RobotType, robot_type
@@ -54,7 +54,9 @@ class RobotSetup:
     calibration_source: str
 
     @classmethod
-    def from_parameters(cls, p: Mapping[str, Any]) -> RobotSetup:
+    def from_parameters(cls, p: Mapping[str, Any], attach_world: WorldAttacher | None = None) -> RobotSetup:
+        """``attach_world`` runs a ``sim://...?world=`` port's world (robot_node passes
+        :func:`lerobot_ros.sim.worlds.attach_physics_world`)."""
         try:
             rtype = robot_type(p["robot_type"])
         except ValueError as err:
@@ -65,7 +67,7 @@ class RobotSetup:
         sim = None
         if simulated:
             try:
-                sim = open_sim_port(p["port"], rtype.name)
+                sim = open_sim_port(p["port"], rtype.name, attach_world)
             except ValueError as err:
                 raise RobotSetupError(str(err)) from None
         port = sim.port if sim is not None else p["port"]

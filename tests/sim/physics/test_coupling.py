@@ -15,6 +15,7 @@ import pytest
 from lerobot_ros.sim.physics.coupling import running_world
 from lerobot_ros.sim.physics.camera import MujocoCamera
 from lerobot_ros.robots.setup import RobotSetup, RobotSetupError
+from lerobot_ros.sim.worlds import attach_physics_world
 
 PARAMS = dict(robot_type="so101_follower", port="sim://so101_follower?world=pick_place", calibration_file="",
               calibration_id="", calibration_dir="", torque="", max_relative_target=0.0, baudrate=1_000_000)
@@ -22,7 +23,7 @@ PARAMS = dict(robot_type="so101_follower", port="sim://so101_follower?world=pick
 
 @pytest.fixture
 def setup():
-    s = RobotSetup.from_parameters(PARAMS)
+    s = RobotSetup.from_parameters(PARAMS, attach_world=attach_physics_world)
     s.robot.connect()
     yield s
     s.close()
@@ -79,6 +80,6 @@ def test_the_cameras_render_the_world(setup):
 
 def test_an_unknown_world_is_named():
     with pytest.raises(RobotSetupError, match="unknown physics world 'kitchen'.*pick_place"):
-        RobotSetup.from_parameters({**PARAMS, "port": "sim://so101_follower?world=kitchen"})
+        RobotSetup.from_parameters({**PARAMS, "port": "sim://so101_follower?world=kitchen"}, attach_world=attach_physics_world)
     with pytest.raises(RuntimeError, match="no physics world 'nowhere' runs in this process"):
         running_world("nowhere")
