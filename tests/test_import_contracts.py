@@ -1,0 +1,38 @@
+"""The package's layers (docs/architecture.md, "Layers") and its ROS-free core, as import-linter
+contracts (.importlinter): checked here, so `make test` and `make test-fast` fail on an upward import,
+an import cycle between layers, or rclpy / a ROS message package imported below the nodes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
+
+
+def lint_imports(src: Path) -> subprocess.CompletedProcess:
+    assert LINT_IMPORTS.exists(), "import-linter is missing: pip install -r requirements/dev.txt"
+    env = {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    return subprocess.run([str(LINT_IMPORTS), "--no-cache", "--config", str(REPO / ".importlinter")],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_the_import_contracts_hold():
+    result = lint_imports(REPO / "src")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_an_upward_import_breaks_the_layers(tmp_path):
+    """The contracts are not vacuous: motors/ importing the nodes fails the check, naming the import."""
+    shutil.copytree(REPO / "src" / "lerobot_ros", tmp_path / "lerobot_ros",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    model = tmp_path / "lerobot_ros" / "motors" / "model.py"
+    model.write_text(model.read_text() + "\nfrom ..nodes import runner  # noqa\n")
+    result = lint_imports(tmp_path)
+    assert result.returncode != 0
+    assert "lerobot_ros.motors is not allowed to import lerobot_ros.nodes" in result.stdout
+    assert "lerobot_ros.motors.model -> lerobot_ros.nodes.runner" in result.stdout
