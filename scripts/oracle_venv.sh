@@ -18,8 +18,18 @@ ensure_motor_sdks() {
   fi
 }
 
+# LeRobot's pi extra (transformers 5.4-5.5, scipy): the pi0.5 equivalence test runs LeRobot's own
+# PI05Policy (tests/policies/test_pi052_equivalence.py). Added to a venv built before it was needed.
+ensure_pi_extra() {
+  if ! "$ORACLE_VENV/bin/python" -c "import transformers, scipy" 2>/dev/null; then
+    "$ORACLE_VENV/bin/pip" install -q "lerobot[dataset,feetech,dynamixel,pi]==$LEROBOT_VERSION" \
+      2> >(grep -v "is ignored: it is neither" >&2)
+  fi
+}
+
 if [ -f "$MARKER" ]; then
   ensure_motor_sdks
+  ensure_pi_extra
   exit 0
 fi
 
@@ -38,11 +48,11 @@ if [ -z "$PY312" ]; then
   exit 1
 fi
 
-echo "oracle_venv: creating $ORACLE_VENV with lerobot[dataset,feetech,dynamixel]==$LEROBOT_VERSION (about 3 min, 5.4 GB)"
+echo "oracle_venv: creating $ORACLE_VENV with lerobot[dataset,feetech,dynamixel,pi]==$LEROBOT_VERSION (about 3 min, 5.4 GB)"
 rm -rf "$ORACLE_VENV"
 "$PY312" -m venv "$ORACLE_VENV"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
-if ! "$ORACLE_VENV/bin/pip" install -q "lerobot[dataset,feetech,dynamixel]==$LEROBOT_VERSION" \
+if ! "$ORACLE_VENV/bin/pip" install -q "lerobot[dataset,feetech,dynamixel,pi]==$LEROBOT_VERSION" \
     2> >(grep -v "is ignored: it is neither" >&2); then
   echo "oracle_venv: pip could not install lerobot[dataset]==$LEROBOT_VERSION; check access to the" \
        "PyPI registry, then rerun scripts/oracle_venv.sh (or make oracle)" >&2
@@ -50,6 +60,6 @@ if ! "$ORACLE_VENV/bin/pip" install -q "lerobot[dataset,feetech,dynamixel]==$LER
   exit 1
 fi
 HF_HUB_OFFLINE=1 "$ORACLE_VENV/bin/python" -c \
-  "from lerobot.datasets.lerobot_dataset import LeRobotDataset; import av, scservo_sdk, dynamixel_sdk"
+  "from lerobot.datasets.lerobot_dataset import LeRobotDataset; import av, scservo_sdk, dynamixel_sdk, transformers"
 touch "$MARKER"
 echo "oracle_venv: $ORACLE_VENV ready"

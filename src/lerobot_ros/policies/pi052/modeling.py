@@ -1,0 +1,280 @@
+"""PI052Policy: pi0.5 actions from the flow-matching expert, text from PaliGemma's LM head.
+
+Batches (as SmolVLA2Policy's): raw-unit state and actions (normalized here with the dataset
+statistics), images in [0, 1] (pad-resized and scaled here), language tokens with their padding
+mask and, for PI052, ``causal`` flags and ``text_labels`` from the chat tokenizer.
+
+* Type "pi05" (a LeRobot pi05 checkpoint): the language tokens are pi0.5's whole prompt,
+  ``"Task: ..., State: <bins>;\\nAction: "`` (``pi05_language`` builds them as LeRobot's
+  preprocessor does).
+* Type "pi052": the language tokens are a chat; the policy appends ``"State: <bins>;\\nAction: "``
+  for actions (prompt.py). ``select_message`` sees the chat only, as SmolVLA2's does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F  # noqa: N812
+from torch import Tensor, nn
+from transformers import AutoTokenizer, PreTrainedTokenizerBase
+
+from lerobot_ros.policies.pi052 import checkpoint
+from lerobot_ros.policies.pi052.configuration import ACTION_KEY, STATE_KEY, PI052Config
+from lerobot_ros.policies.pi052.core import PI05Model, Prefix, model_configs
+from lerobot_ros.policies.pi052.flow import sample_time
+from lerobot_ros.policies.pi052.generation import SamplingOptions, decode_with_cache, decode_without_cache
+from lerobot_ros.policies.pi052.normalization import DEFAULT_EPS, Normalizer, Stats, as_stats
+from lerobot_ros.policies.pi052.prompt import pi05_language, state_suffix
+from lerobot_ros.policies.smolvla2.images import observation_to_batch
+
+TOKENS_KEY = "observation.language.tokens"
+MASK_KEY = "observation.language.attention_mask"
+CAUSAL_KEY = "observation.language.causal"
+IGNORE_INDEX = -100
+
+
+def resize_with_pad(images: Tensor, size: int) -> Tensor:
+    """(B, C, H, W) in [0, 1] -> (B, C, size, size): aspect-preserving bilinear resize, centered zero
+    padding, clamped to [0, 1] (openpi's ``resize_with_pad_torch``)."""
+    height, width = images.shape[2:]
+    ratio = max(width / size, height / size)
+    new_h, new_w = int(height / ratio), int(width / ratio)
+    resized = F.interpolate(images, size=(new_h, new_w), mode="bilinear", align_corners=False).clamp(0.0, 1.0)
+    top, left = (size - new_h) // 2, (size - new_w) // 2
+    return F.pad(resized, (left, size - new_w - left, top, size - new_h - top), value=0.0)
+
+
+class PI052Policy(nn.Module):
+    """pi0.5 with a language head; loads and saves LeRobot pi05 checkpoints."""
+
+    def __init__(
+        self,
+        config: PI052Config,
+        dataset_stats: Mapping[str, Mapping[str, object]] | None = None,
+        *,
+        tokenizer: PreTrainedTokenizerBase | None = None,
+        vlm_folder: str | Path | None = None,
+        eps: float = DEFAULT_EPS,
+    ):
+        super().__init__()
+        self.config = config
+        self.tokenizer = tokenizer if tokenizer is not None else AutoTokenizer.from_pretrained(config.vlm_model_name)
+        self.model = PI05Model(config, *model_configs(config, vlm_folder or config.vlm_model_name))
+        self.normalizer = Normalizer(as_stats(dataset_stats), config.normalization_mapping, eps)
+        self.set_requires_grad()
+
+    @property
+    def device(self) -> torch.device:
+        return self.model.action_in_proj.weight.device
+
+    def set_requires_grad(self) -> None:
+        """LeRobot's freezing (vision tower, or everything but the expert); the expert's LM head is never used."""
+        backbone = self.model.paligemma_with_expert
+        for param in backbone.paligemma.parameters():
+            param.requires_grad = not (self.config.train_expert_only and not self.config.trains_text)
+        if self.config.freeze_vision_encoder:
+            for param in backbone.paligemma.model.vision_tower.parameters():
+                param.requires_grad = False
+        backbone.gemma_expert.lm_head.weight.requires_grad = False
+
+    def set_stats(self, dataset_stats: Mapping[str, Mapping[str, object]]) -> None:
+        self.normalizer.set_stats(as_stats(dataset_stats))
+
+    def stats(self) -> Stats:
+        return self.normalizer.stats()
+
+    # --- inputs --------------------------------------------------------------------------------------
+
+    def prepare_observation(self, images: Mapping[str, np.ndarray], state: np.ndarray) -> dict[str, Tensor]:
+        """Camera frames (HxWx3 uint8) and a raw state vector -> a batch of one on the policy's device."""
+        return observation_to_batch(images, state, self.config, self.device)
+
+    def pi05_language(self, tasks: Sequence[str], state: Tensor) -> dict[str, Tensor]:
+        """pi0.5's prompt tokens for tasks and raw states, as LeRobot's preprocessor builds them."""
+        normalized = self.normalizer.normalize(STATE_KEY, state.to(self.device))
+        out = pi05_language(self.tokenizer, tasks, normalized, self.config.tokenizer_max_length)
+        return {key: value.to(self.device) for key, value in out.items()}
+
+    def _images(self, batch: Mapping[str, Tensor]) -> tuple[list[Tensor], list[Tensor]]:
+        """The cameras at the model's resolution in [-1, 1]; configured cameras missing from the batch
+        become all -1 images with mask 0 (LeRobot's PI05Policy)."""
+        present = [key for key in self.config.image_features if key in batch]
+        if not present:
+            raise ValueError(f"none of the policy's cameras {self.config.image_features} is in the batch "
+                             f"(keys: {sorted(batch)})")
+        size = self.config.image_resolution[0]
+        images, masks = [], []
+        for key in present:
+            image = batch[key]
+            image = image[:, -1] if image.ndim == 5 else image
+            if image.dtype == torch.uint8:
+                raise ValueError(f"{key}: images must be float in [0, 1], got uint8")
+            image = image.to(self.device, torch.float32)
+            if tuple(image.shape[2:]) != (size, size):
+                image = resize_with_pad(image, size)
+            images.append(image * 2.0 - 1.0)
+            masks.append(torch.ones(image.shape[0], dtype=torch.bool, device=self.device))
+        for _ in range(len(self.config.image_features) - len(present)):
+            images.append(torch.full_like(images[-1], -1.0))
+            masks.append(torch.zeros_like(masks[-1]))
+        return images, masks
+
+    def _prefix(self, batch: Mapping[str, Tensor], *, with_state: bool = True) -> Prefix:
+        for key in (TOKENS_KEY, MASK_KEY):
+            if key not in batch:
+                raise ValueError(f"batch has no {key!r} (keys: {sorted(batch)})")
+        tokens, mask = batch[TOKENS_KEY].long().to(self.device), batch[MASK_KEY].bool().to(self.device)
+        causal = batch.get(CAUSAL_KEY)
+        causal = causal.bool().to(self.device) if causal is not None else torch.zeros_like(mask)
+        if self.config.chat_prompt and with_state:
+            if STATE_KEY not in batch:
+                raise ValueError(f"batch has no {STATE_KEY!r} (keys: {sorted(batch)})")
+            raw = batch[STATE_KEY]
+            raw = raw[:, -1] if raw.ndim > 2 else raw
+            state_ids, state_mask = state_suffix(
+                self.tokenizer, self.normalizer.normalize(STATE_KEY, raw.to(self.device)), self.device
+            )
+            opens = torch.zeros_like(state_mask)
+            opens[:, 0] = True  # the state text is a block of its own after the chat
+            tokens, mask = torch.cat([tokens, state_ids], 1), torch.cat([mask, state_mask], 1)
+            causal = torch.cat([causal, opens], 1)
+        images, image_masks = self._images(batch)
+        return self.model.embed_prefix(images, image_masks, tokens, mask, causal)
+
+    # --- training ------------------------------------------------------------------------------------
+
+    def forward(self, batch: Mapping[str, Tensor], *, noise: Tensor | None = None, time: Tensor | None = None
+                ) -> tuple[Tensor, dict[str, float]]:
+        """Weighted flow-matching (+ PI052 text) loss, and each part as a float.
+
+        ``noise``/``time`` fix the flow sample (tests); by default they are drawn as LeRobot does.
+        """
+        config = self.config
+        prefix = self._prefix(batch)
+        batch_size = prefix.pad.shape[0]
+        predict = batch.get("predict_actions")
+        predict = torch.ones(batch_size, dtype=torch.bool, device=self.device) if predict is None else predict.bool()
+        actions = None
+        if ACTION_KEY in batch and bool(predict.any()):
+            normalized = self.normalizer.normalize(ACTION_KEY, batch[ACTION_KEY].to(self.device))
+            actions = F.pad(normalized, (0, config.max_action_dim - normalized.shape[-1]))
+            noise = torch.randn_like(actions) if noise is None else noise.to(actions)
+            time = sample_time(batch_size, config, self.device) if time is None else time.to(actions)
+        prefix_out, velocity, target = self.model.training_pass(prefix, actions, noise, time)
+        parts: dict[str, Tensor] = {}
+        total = prefix_out.new_zeros((), dtype=torch.float32)
+        if velocity is not None:
+            losses = F.mse_loss(target, velocity, reduction="none")[:, :, : config.action_dim]
+            if config.chat_prompt and "action_is_pad" in batch:
+                losses = losses * (~batch["action_is_pad"].bool().to(self.device))[..., None]
+            parts["flow_loss"] = losses[predict].mean()
+            weight = config.flow_loss_weight if config.chat_prompt else 1.0
+            total = total + weight * parts["flow_loss"]
+        if config.trains_text and "text_labels" in batch:
+            length = batch[TOKENS_KEY].shape[1]
+            chat = prefix_out[:, prefix.lang_start : prefix.lang_start + length]
+            parts["text_loss"] = self._next_token_loss(chat, batch["text_labels"].long().to(self.device))
+            total = total + config.text_loss_weight * parts["text_loss"]
+        return total, {"loss": float(total.detach()), **{k: float(v.detach()) for k, v in parts.items()}}
+
+    def _next_token_loss(self, hidden: Tensor, labels: Tensor) -> Tensor:
+        """Shifted cross-entropy: position i predicts label i+1; the LM head runs on supervised rows only."""
+        targets = labels[:, 1:]
+        selected = targets != IGNORE_INDEX
+        if not bool(selected.any()):
+            return hidden.sum() * 0.0
+        logits = self.model.paligemma_with_expert.lm_logits(hidden[:, :-1][selected])
+        return F.cross_entropy(logits.float(), targets[selected])
+
+    # --- inference -----------------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def predict_action_chunk_normalized(self, batch: Mapping[str, Tensor], *, noise: Tensor | None = None) -> Tensor:
+        """(B, chunk, action_dim) actions before unnormalization (what LeRobot's policy returns)."""
+        prefix = self._prefix(batch)
+        shape = (prefix.pad.shape[0], self.config.chunk_size, self.config.max_action_dim)
+        if noise is None:
+            noise = torch.randn(shape, dtype=torch.float32, device=self.device)
+        elif tuple(noise.shape) != shape:
+            raise ValueError(f"noise must have shape {shape}, got {tuple(noise.shape)}")
+        actions = self.model.sample_actions(prefix, noise.to(self.device, torch.float32))
+        return actions[:, :, : self.config.action_dim]
+
+    @torch.no_grad()
+    def predict_action_chunk(self, batch: Mapping[str, Tensor], *, noise: Tensor | None = None) -> Tensor:
+        """(B, chunk, action_dim) actions in raw units."""
+        return self.normalizer.unnormalize(ACTION_KEY, self.predict_action_chunk_normalized(batch, noise=noise))
+
+    @torch.no_grad()
+    def generate_tokens(self, batch: Mapping[str, Tensor], *, max_new_tokens: int = 64, min_new_tokens: int = 0,
+                        temperature: float = 0.0, top_p: float = 1.0, generator: torch.Generator | None = None,
+                        use_cache: bool = True) -> list[int]:
+        """Token ids generated after the prompt (stop token excluded); see select_message."""
+        options = SamplingOptions(max_new_tokens, min_new_tokens, temperature, top_p)
+        tokens = batch[TOKENS_KEY]
+        if tokens.shape[0] != 1:
+            raise ValueError(f"select_message takes a batch of one, got {tokens.shape[0]}")
+        keep = batch[MASK_KEY][0].bool()
+        prompt = {key: value for key, value in batch.items() if key not in (TOKENS_KEY, MASK_KEY, CAUSAL_KEY)}
+        prompt[TOKENS_KEY] = tokens[:, keep]
+        prompt[MASK_KEY] = torch.ones_like(prompt[TOKENS_KEY], dtype=torch.bool)
+        if CAUSAL_KEY in batch:
+            prompt[CAUSAL_KEY] = batch[CAUSAL_KEY][:, keep]
+        prefix = self._prefix(prompt, with_state=False)
+        tokenizer = self.tokenizer
+        choice = {
+            "special_ids": torch.tensor(sorted(set(tokenizer.all_special_ids)), device=self.device),
+            "stop_ids": {tokenizer.eos_token_id} - {None},
+            "generator": generator,
+        }
+        decode = decode_with_cache if use_cache else decode_without_cache
+        return decode(self.model, prefix, options, len(tokenizer), **choice)
+
+    def select_message(self, batch: Mapping[str, Tensor], **options) -> str:
+        """Text generated after the prompt (a chat ending with ``Assistant:``), with a KV cache.
+
+        Greedy at temperature 0, else nucleus sampling; stops at ``<eos>``. Batch size 1.
+        """
+        return self.tokenizer.decode(self.generate_tokens(batch, **options), skip_special_tokens=True).strip()
+
+    # --- checkpoints ---------------------------------------------------------------------------------
+
+    @classmethod
+    def from_pretrained(cls, name_or_path: str | Path, *, device: torch.device | str | None = None,
+                        torch_dtype: torch.dtype | None = None, vlm: str | Path | None = None) -> PI052Policy:
+        """Load a LeRobot pi05 / our pi052 checkpoint (local folder or Hub id) with strict keys.
+
+        The PaliGemma config and tokenizer come from ``vlm`` if given, else the folder's ``vlm/``, else
+        the tokenizer the preprocessor names (LeRobot's full-size pi0.5 otherwise).
+        """
+        folder = checkpoint.resolve_folder(name_or_path)
+        config = PI052Config.load(folder)
+        if vlm is None and (folder / checkpoint.VLM_FOLDER).is_dir():
+            vlm = folder / checkpoint.VLM_FOLDER
+        config.vlm_model_name = str(vlm) if vlm is not None else (checkpoint.tokenizer_name(folder)
+                                                                  or config.vlm_model_name)
+        weights = checkpoint.map_keys(checkpoint.read_weights(folder))
+        stats, eps = checkpoint.read_stats(folder)
+        policy = cls(config, stats, eps=eps)
+        checkpoint.load_strict(policy, weights, folder)
+        policy.eval()
+        return policy.to(device=device, dtype=torch_dtype)
+
+    def save_pretrained(self, folder: str | Path) -> Path:
+        """config.json, model.safetensors, LeRobot's processor files, and vlm/ (configs + tokenizer)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        vlm_folder = folder / checkpoint.VLM_FOLDER
+        vlm_folder.mkdir(exist_ok=True)
+        backbone = self.model.paligemma_with_expert
+        backbone.paligemma.config.save_pretrained(vlm_folder)
+        backbone.gemma_expert.model.config.to_json_file(vlm_folder / "expert_config.json")
+        self.tokenizer.save_pretrained(vlm_folder)
+        self.config.save(folder)
+        checkpoint.write_weights(folder, self.state_dict())
+        checkpoint.write_processors(folder, self.config, self.stats(), self.normalizer.eps, str(vlm_folder))
+        return folder
