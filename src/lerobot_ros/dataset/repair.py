@@ -138,13 +138,15 @@ class RepairNeedsConfirmation(ValueError):
         )
 
 
-def repair(root: str | Path, *, force: bool = False, dry_run: bool = False, decode: bool = True) -> RepairReport:
+def repair(root: str | Path, *, force: bool = False, dry_run: bool = False, decode: bool = True,
+           keep_staging: bool = False) -> RepairReport:
     """Repair the dataset at ``root`` (see the module docstring) and return what was done.
 
     ``dry_run`` changes nothing and returns what would be done. Without ``force``, a repair that
     would set committed episodes aside raises ``RepairNeedsConfirmation`` before changing anything.
     ``decode`` makes the check decode every video frame (else every packet is read, not decoded).
-    Raises ``DatasetDamagedError`` when ``meta/info.json`` itself cannot be read.
+    Raises ``DatasetDamagedError`` when ``meta/info.json`` itself cannot be read. ``keep_staging``
+    leaves ``.staging`` (a writer's episode in progress) in place.
     """
     root = Path(root)
     found = check_dataset(root, decode=decode)
@@ -159,7 +161,7 @@ def repair(root: str | Path, *, force: bool = False, dry_run: bool = False, deco
             raise RepairNeedsConfirmation(report)
         _set_aside(found, report)
         return report
-    _repair_in_place(found, report, apply=not dry_run)
+    _repair_in_place(found, report, apply=not dry_run, keep_staging=keep_staging)
     return report
 
 
@@ -202,20 +204,20 @@ def _set_aside(found: CheckReport, report: RepairReport) -> None:
 # -- only uncommitted leftovers: cut them in place -------------------------------------------------
 
 
-def _repair_in_place(found: CheckReport, report: RepairReport, apply: bool) -> None:
+def _repair_in_place(found: CheckReport, report: RepairReport, apply: bool, keep_staging: bool = False) -> None:
     root, kept = found.root, found.records
     report.episodes = len(kept)
     report.frames = kept[-1].dataset_to_index if kept else 0
-    _remove_temporaries(root, report, apply)
+    _remove_temporaries(root, report, apply, keep_staging)
     _trim_data(root, kept, report, apply)
     _trim_videos(root, kept, report, apply)
     tasks = _trim_tasks(root, found, report, apply)
     _rewrite_info_and_stats(root, found.info, kept, tasks, report, apply)
 
 
-def _remove_temporaries(root: Path, report: RepairReport, apply: bool) -> None:
+def _remove_temporaries(root: Path, report: RepairReport, apply: bool, keep_staging: bool) -> None:
     staging = root / STAGING_DIR
-    if staging.exists():
+    if staging.exists() and not keep_staging:
         if any(staging.iterdir()):
             report.removed.append(STAGING_DIR)
         if apply:

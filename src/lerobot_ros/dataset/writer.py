@@ -15,6 +15,13 @@ only adds data that the previous state does not point at, and one rename commits
 5. **commit**: the episode's metadata row is appended to the episodes parquet shard;
 6. ``info.json`` and ``stats.json`` are rewritten from the in-memory state.
 
+With ``one_episode_per_file`` (the live recorder's choice) steps 3-5 write new files instead of
+growing the current ones: each episode's mp4 segment, data rows and metadata row go to the next
+file slots (``file-NNN`` in a chunk, the next chunk after ``chunks_size`` files), which LeRobot
+v3.0 loads the same way (every episode row names its files and its span in them). Growing a shard
+rewrites it, a cost that grows with the shard (1.6 s for a 73 MB data shard); a new file costs the
+same at any dataset size. The commit is still the one rename of step 5, in the same order.
+
 Killed before 5, the folder holds the previous episodes plus unreferenced tails (extra rows in the
 data shard, extra seconds in mp4 shards, temp files, staging); killed between 5 and 6, counters and
 stats lag one episode. ``repair`` (run by ``DatasetWriter.resume``) cuts the tails and recomputes
@@ -27,7 +34,9 @@ Threads
 -------
 ``add_frame`` may be called from a recording thread while another thread runs ``save_episode``:
 saving first detaches the episode in progress (a pointer swap under a lock), so frames added
-meanwhile start the next episode. Frames are never held twice: camera frames are encoded as they
+meanwhile start the next episode. ``take_episode`` does only that detaching, so that the episode's
+encoder flush and commit (``save_episode(episode=...)``) can run on another thread while the next
+episode records; commits run one at a time, in the order they are called. Frames are never held twice: camera frames are encoded as they
 arrive and only numeric values are buffered. ``SaveResult.timings`` says how long the call blocked,
 step by step.
 """
@@ -144,10 +153,11 @@ class _State:
 class DatasetWriter:
     """Writes episodes; create a dataset with ``create`` or continue one with ``resume``."""
 
-    def __init__(self, root: Path, state: _State, encoding: VideoEncoding):
+    def __init__(self, root: Path, state: _State, encoding: VideoEncoding, one_episode_per_file: bool = False):
         self.root = root
         self._state = state
         self._encoding = encoding
+        self.one_episode_per_file = one_episode_per_file
         self._episode: EpisodeBuffer | None = None
         self._frame_lock = threading.Lock()
         self._save_lock = threading.Lock()
@@ -167,13 +177,15 @@ class DatasetWriter:
         video: VideoEncoding | None = None,
         language: bool = False,
         limits: FileLimits = FileLimits(),
+        one_episode_per_file: bool = False,
     ) -> DatasetWriter:
         """Start a new dataset at ``root``, which must not exist yet (as in LeRobot) or be an empty
         folder: a mount point cannot be removed and made again, so it is written into as it is.
 
         ``features`` maps keys to ``{"dtype", "shape", "names"}``: numeric scalars/vectors and
         ``"video"`` cameras of shape ``[H, W, 3]``. ``language=True`` declares the two language
-        columns and the ``say`` tool.
+        columns and the ``say`` tool. ``one_episode_per_file``: every episode in new files (module
+        docstring), so that a commit costs the same however many episodes the dataset holds.
         """
         root = Path(root)
         if root.exists() and (not root.is_dir() or any(root.iterdir())):
@@ -204,10 +216,11 @@ class DatasetWriter:
         info.write(root)
         state = _State(info=info, tasks=TaskTable(), episode_stats=[])
         state.first_video_slots = {key: FileSlot() for key in info.features.video_keys}
-        return cls(root, state, encoding)
+        return cls(root, state, encoding, one_episode_per_file)
 
     @classmethod
-    def resume(cls, root: str | Path, *, video: VideoEncoding | None = None, decode: bool = False) -> DatasetWriter:
+    def resume(cls, root: str | Path, *, video: VideoEncoding | None = None, decode: bool = False,
+               one_episode_per_file: bool = False, keep_staging: bool = False) -> DatasetWriter:
         """Continue an existing dataset: repair it to its last complete episode, then append.
 
         The repair only cuts what no committed episode uses (a crash's leftovers); if a committed
@@ -222,9 +235,11 @@ class DatasetWriter:
 
         New episodes go to new shard files, as in LeRobot's resume. ``video`` defaults to the
         encoding recorded in info.json; another codec is refused, since info.json describes one.
+        ``keep_staging`` leaves ``.staging`` alone (a writer recovering from a failed save while its
+        next episode records there).
         """
         root = Path(root)
-        report = repair(root, decode=decode)
+        report = repair(root, decode=decode, keep_staging=keep_staging)
         info = DatasetInfo.load(root)
         recorded = [info.features[key].info for key in info.features.video_keys if info.features[key].info]
         if recorded:
@@ -245,7 +260,7 @@ class DatasetWriter:
             state.first_video_slots = {key: span.slot.next(size) for key, span in last.videos.items()}
         else:
             state.first_video_slots = {key: FileSlot() for key in info.features.video_keys}
-        writer = cls(root, state, video or VideoEncoding())
+        writer = cls(root, state, video or VideoEncoding(), one_episode_per_file)
         writer.repair_report = report
         return writer
 
@@ -288,17 +303,26 @@ class DatasetWriter:
         if episode is not None:
             episode.discard()
 
-    def save_episode(self, language_persistent: Sequence[LanguageRow] = ()) -> SaveResult:
-        """Commit the episode in progress; returns where it went and how long this call blocked.
+    def take_episode(self) -> EpisodeBuffer:
+        """Detach the episode in progress, to be saved with ``save_episode(episode=...)``, maybe on
+        another thread; frames added from now on start the next episode."""
+        with self._frame_lock:
+            episode, self._episode = self._episode, None
+        if episode is None or episode.length == 0:
+            raise EmptyEpisodeError("save_episode: no frames were added since the last save")
+        return episode
+
+    def save_episode(self, language_persistent: Sequence[LanguageRow] = (),
+                     episode: EpisodeBuffer | None = None) -> SaveResult:
+        """Commit the episode in progress, or ``episode`` taken earlier with ``take_episode``; returns
+        where it went and how long this call blocked.
 
         ``language_persistent`` rows (subtask, plan, memory, ...) are stored on every frame.
         """
         start = time.perf_counter()
         self._check_persistent(language_persistent)
-        with self._frame_lock:
-            episode, self._episode = self._episode, None
-        if episode is None or episode.length == 0:
-            raise EmptyEpisodeError("save_episode: no frames were added since the last save")
+        if episode is None:
+            episode = self.take_episode()
         with self._save_lock:
             return self._commit(episode.finish(), language_persistent, start)
 
@@ -459,9 +483,12 @@ class DatasetWriter:
 
     def _rollover(self, shard: _Shard | None, first_slot: FileSlot, items: int, path_of,
                   limit_mb: float) -> _Shard:
-        """The shard the next ``items`` go to: the current one, or the next when it would pass the limit."""
+        """The shard the next ``items`` go to: the current one, or the next when it would pass the limit
+        (or always the next, one episode per file)."""
         if shard is None:
             return _Shard(first_slot)
+        if self.one_episode_per_file:
+            return _Shard(shard.slot.next(self._state.info.chunks_size))
         size = mb(path_of(self.root, shard.slot))
         if size + size / shard.items * items >= limit_mb:
             return _Shard(shard.slot.next(self._state.info.chunks_size))
@@ -470,7 +497,7 @@ class DatasetWriter:
     def _append_video(self, key: str, segment: Path, length: int) -> tuple[VideoSpan, _Shard]:
         info = self._state.info
         shard = self._state.videos.get(key)
-        if shard is not None:
+        if shard is not None and not self.one_episode_per_file:
             target = video_file(self.root, key, shard.slot)
             if mb(target) + mb(segment) < info.video_files_size_in_mb:
                 appended = write_atomically(target, lambda tmp: concatenate(target, segment, tmp, shard.end_s))
@@ -484,6 +511,6 @@ class DatasetWriter:
     def _recover(self) -> None:
         """After a failed save: repair the folder and reload the state from it."""
         # Frames are not decoded: only this session's uncommitted tail needs cutting.
-        fresh = DatasetWriter.resume(self.root, video=self._encoding)
+        fresh = DatasetWriter.resume(self.root, video=self._encoding, keep_staging=True)
         self._state = fresh._state
 

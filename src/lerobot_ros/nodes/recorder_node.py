@@ -16,8 +16,13 @@ samples the fps grid and whose worker encodes in the background.
 * Services: ``~/start_episode`` (lerobot_ros_interfaces/StartEpisode: the task), ``~/stop_episode``,
   ``~/discard_episode``, ``~/finalize`` (std_srvs/Trigger). ``~/status``
   (lerobot_ros_interfaces/RecorderStatus, transient local) on every change and once a second.
+* ``~/stop_episode`` answers at once (the next episode may start right away): the episode's encoder
+  flush and commit run in the background, and ``~/status`` says when it is saved: its ``episodes``
+  counts committed episodes only (those survive a kill), its ``message`` names the saved ones and
+  ``last_save_s`` is how long the last commit took. See "Saving in the background" in
+  lerobot_ros.recording.recording_session.
 
-On SIGINT/SIGTERM an episode in progress is saved, then the dataset is closed.
+On SIGINT/SIGTERM an episode in progress is saved, every stopped one committed, then the dataset is closed.
 
 Executor. The node runs on rclpy's SingleThreadedExecutor, never its MultiThreadedExecutor: in
 rclpy up to Jazzy (ros2/rclpy#1452, fixed upstream after 7.1.x) the multi-threaded one re-submits a
@@ -25,13 +30,14 @@ callback that waits in its thread pool on every spin, so its spin thread loops a
 with copies; under a 100 Hz JointState stream a callback then waited 0.1-1.7 s for a worker, and every
 such stall truncated the episode. Messages are filed at the time the middleware received them
 (``received_timestamp``), not when their callback ran, so a late callback no longer ages them.
-A service call (``~/stop_episode`` waits for the save) blocks the callbacks meanwhile, which loses
-nothing: the episode's ticks end at the stop, and messages queued meanwhile keep their receive time.
+A service call (``~/finalize`` waits for the saves) blocks the callbacks meanwhile, which loses
+nothing: no episode records then, and messages queued meanwhile keep their receive time.
 """
 
 from __future__ import annotations
 
 import threading
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Callable
 
@@ -218,10 +224,24 @@ class RecorderNode(Node):
         return True, f"recording episode {index}: {task}", index
 
     def stop_episode(self) -> tuple[bool, str]:
+        """End the take at once; it is saved in the background while the next one may record.
+        ~/status says when: its ``episodes`` counts committed episodes, its message names them."""
         try:
-            outcome = self.session.stop_episode()
+            committed = self.session.end_episode()
         except SessionError as err:
             return False, str(err)
+        committed.add_done_callback(self._on_committed)
+        self.publish_status()
+        return True, self.session.message
+
+    def _on_committed(self, committed: Future) -> None:
+        """On the session's commit thread, once every part of a stopped take is committed."""
+        try:
+            outcome = committed.result()
+        except Exception as err:  # noqa: BLE001 - the session logged it; say it here too
+            self.get_logger().error(f"saving the stopped episode failed: {err}")
+            self.publish_status()
+            return
         text = f"{outcome.message}\n{outcome.quality.summary()}"
         # Two call sites: rclpy refuses one call site logging at two severities ("Logger severity
         # cannot be changed between calls"), which a truncated episode after a clean one hit.
@@ -230,7 +250,6 @@ class RecorderNode(Node):
         else:
             self.get_logger().warning(text)
         self.publish_status()
-        return outcome.saved, outcome.message
 
     def discard_episode(self) -> tuple[bool, str]:
         try:

@@ -4,8 +4,19 @@ A ``RecordingSession`` owns a ``DatasetWriter`` (created, or resumed after ``rep
 ``CausalSampler`` and an ``EncodingWorker``. Adapters (recorder_node, ``lerobot-ros record``) push
 converted messages in; a ticker thread samples the grid; services call the episode methods.
 
-Episode states: ``idle`` -> ``start_episode(task)`` -> ``recording`` -> ``stop_episode()`` ->
-``saving`` -> ``idle`` (or ``discard_episode()`` -> ``idle``); ``finalize()`` -> ``finalized``.
+Episode states: ``idle`` -> ``start_episode(task)`` -> ``recording`` -> ``end_episode()`` (or the
+blocking ``stop_episode()``) -> ``idle`` (or ``discard_episode()`` -> ``idle``); ``finalize()`` ->
+``finalized``.
+
+Saving in the background. ``end_episode`` returns at once, and the next take may start right away.
+The stopped take's last ticks are still sampled once their messages can have arrived
+(``sample_delay_s``), then each part of it is detached from the encoding worker (``take_episode``)
+and handed to a commit thread, which flushes its encoders and commits it (``DatasetWriter``'s write
+order, one commit at a time, in order) while the worker encodes the next take's frames. The returned
+future resolves to the take's ``EpisodeOutcome`` once every part is committed; ``status().episodes``
+counts committed episodes only, so an episode is saved, and survives a kill, once it is counted
+there. The writer puts each episode in new files (``one_episode_per_file``), so a commit costs the
+same at any dataset size.
 
 Time. Ticks are ``origin + i / fps`` on the session clock (wall time, the clock ROS stamps with);
 a tick ``t`` is sampled once ``clock() >= t + sample_delay_s`` (the delay lets messages stamped
@@ -48,7 +59,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -60,7 +71,7 @@ from .live_language import LanguageTopic
 from .quality import QualityReport
 from .causal_sampler import CausalSampler
 
-IDLE, RECORDING, SAVING, FINALIZED = "idle", "recording", "saving", "finalized"
+IDLE, RECORDING, FINALIZED = "idle", "recording", "finalized"
 SPLIT, TRUNCATE = "split", "truncate"
 GAP_POLICIES = (SPLIT, TRUNCATE)
 _log = logging.getLogger(__name__)
@@ -134,7 +145,8 @@ class EpisodeOutcome:
     quality: QualityReport
     results: tuple[SaveResult, ...] = ()
     report_paths: tuple[Path, ...] = ()
-    blocked_s: float = 0.0  # how long stop_episode blocked
+    blocked_s: float = 0.0  # how long the stop call blocked its caller (stop_episode: until committed)
+    committed_after_s: float = 0.0  # from the stop call to the last part committed
 
     @property
     def saved(self) -> bool:
@@ -174,8 +186,12 @@ class _Episode:
     persistent: list[LanguageRow] = field(default_factory=list)  # the part in progress's rows
     active: dict[str, LanguageRow] = field(default_factory=dict)  # latest persistent row per kind
     pending: list[tuple[float, LanguageTopic, str]] = field(default_factory=list)  # not yet on a frame
-    saves: list[Future] = field(default_factory=list)  # one per part handed to the worker, in order
+    # One per part handed to the worker, in order: each resolves to the commit thread's future of its SaveResult.
+    saves: list[Future] = field(default_factory=list)
     quality: QualityReport | None = None  # set when its last tick is sampled
+    outcome: Future = field(default_factory=Future)  # the EpisodeOutcome, once every part is committed
+    stopped_at: float = 0.0  # perf_counter() at the stop call
+    stop_call_s: float = 0.0  # how long the stop call took
 
 
 class RecordingSession:
@@ -201,6 +217,10 @@ class RecordingSession:
         self.message = "idle"
         self._stop_ticker = threading.Event()
         self._ticker: threading.Thread | None = None
+        self._closing: list[_Episode] = []  # stopped takes whose last ticks are not sampled yet, in order
+        self._takes: list[Future] = []  # outcomes of stopped takes, until committed (finalize waits)
+        self._committing = 0  # parts handed over for saving and not committed yet
+        self._committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recorder-commit")
 
     # -- opening ----------------------------------------------------------------------------------
 
@@ -221,14 +241,14 @@ class RecordingSession:
         check_location(root, settings.reports)
         if (root / "meta" / "info.json").exists():
             check_resume_codec(root, settings.video)
-            writer = DatasetWriter.resume(root, video=settings.video)
+            writer = DatasetWriter.resume(root, video=settings.video, one_episode_per_file=True)
             _check_compatible(writer, config, features, language is not None)
         else:
             if root.exists() and (not root.is_dir() or any(root.iterdir())):
                 raise SessionError(f"{root} exists and is not a dataset (no meta/info.json); pick a new folder")
             writer = DatasetWriter.create(root, config.fps, features, robot_type=settings.robot_type,
                                           video=settings.video, language=language is not None,
-                                          limits=settings.limits)
+                                          limits=settings.limits, one_episode_per_file=True)
         return cls(config, writer, settings, language, clock)
 
     # -- input ------------------------------------------------------------------------------------
@@ -292,7 +312,9 @@ class RecordingSession:
     def _sample_until(self, until_s: float) -> None:
         while (tick := self.tick_time(self._next_tick)) <= until_s:
             self._next_tick += 1
-            episode = self._episode
+            while self._closing and tick > self._closing[0].stop_s:
+                self._close(self._closing.pop(0))
+            episode = self._closing[0] if self._closing else self._episode
             if episode is not None and episode.stop_s is not None and tick > episode.stop_s:
                 self._end_sampling(episode)
                 episode = None
@@ -352,7 +374,15 @@ class RecordingSession:
     def _save_part(self, episode: _Episode) -> None:
         """Hand the part in progress to the worker, to be saved after its frames."""
         rows, episode.persistent, episode.part_frames = episode.persistent, [], 0
-        episode.saves.append(self.worker.call(lambda writer: self._save(writer, rows)))
+        self._committing += 1
+        episode.saves.append(self.worker.call(lambda writer: self._hand_over_part(writer, rows)))
+
+    def _close(self, episode: _Episode) -> None:
+        """A stopped take's last tick is sampled: save its last part, then report the take."""
+        self._end_sampling(episode)
+        if episode.part_frames:
+            self._save_part(episode)
+        self.worker.call(lambda _: self._committer.submit(self._report, episode))  # after its parts
 
     def _end_sampling(self, episode: _Episode) -> None:
         """The take's last tick is sampled: close its quality report; no later tick joins it."""
@@ -369,13 +399,44 @@ class RecordingSession:
         self.worker.error = None
         writer.clear_episode()
 
-    def _save(self, writer: DatasetWriter, persistent: list[LanguageRow]) -> SaveResult:
-        """On the worker thread, after the part's frames."""
+    def _hand_over_part(self, writer: DatasetWriter, persistent: list[LanguageRow]) -> Future:
+        """On the worker thread, after the part's frames: detach them for the commit thread."""
         error, self.worker.error = self.worker.error, None
-        if error is not None:
-            writer.clear_episode()
-            raise error
-        return writer.save_episode(language_persistent=persistent)
+        try:
+            if error is not None:
+                writer.clear_episode()
+                raise error
+            part = writer.take_episode()
+        except Exception:
+            with self._lock:
+                self._committing -= 1
+            raise
+        return self._committer.submit(self._commit_part, writer, part, persistent)
+
+    def _commit_part(self, writer: DatasetWriter, part, persistent: list[LanguageRow]) -> SaveResult:
+        """On the commit thread: flush the part's encoders and commit it."""
+        try:
+            result = writer.save_episode(language_persistent=persistent, episode=part)
+        finally:
+            with self._lock:
+                self._committing -= 1
+        with self._lock:
+            self.last_save_s = result.timings.total_s
+        return result
+
+    def _report(self, episode: _Episode) -> None:
+        """On the commit thread, after the take's parts: its reports, message and outcome."""
+        try:
+            results, errors = [], []
+            for save in episode.saves:
+                try:
+                    results.append(save.result().result())
+                except Exception as err:  # noqa: BLE001 - that part is lost; the session goes on
+                    errors.append(str(err))
+            episode.outcome.set_result(self._finish(episode, results, errors))
+        except Exception as err:  # noqa: BLE001 - handed to whoever waits for the take
+            _log.exception("reporting a saved take failed")
+            episode.outcome.set_exception(err)
 
     # -- episodes ---------------------------------------------------------------------------------
 
@@ -399,32 +460,54 @@ class RecordingSession:
             self._idle_persistent = {}
             self._episode = self._last = episode
             self.state = RECORDING
-            self.message = f"recording episode {self.writer.num_episodes}: {task}"
-            return self.writer.num_episodes
+            index = self._next_index()
+            self.message = f"recording episode {index}: {task}"
+            return index
 
-    def stop_episode(self) -> EpisodeOutcome:
-        """End the take now and save it (every part of it); blocks until it is on disk (``blocked_s``)."""
+    def _next_index(self) -> int:
+        """The index the next saved episode gets: the committed ones and the parts still to commit."""
+        return self.writer.num_episodes + self._committing + sum(1 for e in self._closing if e.part_frames)
+
+    def end_episode(self) -> Future:
+        """End the take now and return at once (see "Saving in the background" above); the future
+        resolves to its ``EpisodeOutcome`` once every part of it is committed."""
         started = time.perf_counter()
         with self._lock:
             episode = self._require_recording("stop")
             episode.stop_s = min(self.clock(), episode.stop_s or float("inf"))
-            self.state = SAVING
-        # Ticks up to the stop are sampled once their messages can have arrived.
-        time.sleep(max(0.0, episode.stop_s + self.settings.sample_delay_s - self.clock()))
-        with self._lock:
-            self._sample_until(episode.stop_s)
-            self._end_sampling(episode)
-            if episode.part_frames:
-                self._save_part(episode)
-        results, errors = [], []
-        for save in episode.saves:
-            try:
-                results.append(save.result())
-            except Exception as err:  # noqa: BLE001 - that part is lost; the session goes on
-                errors.append(str(err))
-        if results:
-            self.last_save_s = results[-1].timings.total_s
-        return self._finish(episode, results, errors, started)
+            episode.stopped_at = started
+            self.state = IDLE
+            if episode.quality is not None:  # a timed take whose last tick is sampled already
+                self._close(episode)
+            else:
+                if self._episode is episode:
+                    self._episode = None
+                self._closing.append(episode)
+            self._takes = [take for take in self._takes if not take.done()] + [episode.outcome]
+            self.message = f"episode stopped ({episode.task}); saving it in the background"
+            episode.stop_call_s = time.perf_counter() - started
+        return episode.outcome
+
+    def stop_episode(self) -> EpisodeOutcome:
+        """End the take now and wait until every part of it is committed (``blocked_s``)."""
+        started = time.perf_counter()
+        outcome = self.end_episode()
+        self._close_stopped()
+        return replace(outcome.result(), blocked_s=time.perf_counter() - started)
+
+    def _close_stopped(self) -> None:
+        """Close the stopped takes as soon as their last ticks are due (what the ticker does, if one
+        runs; a caller driving ``advance`` itself has none)."""
+        while True:
+            with self._lock:
+                if not self._closing:
+                    return
+                stop_s = self._closing[0].stop_s
+            time.sleep(max(0.0, stop_s + self.settings.sample_delay_s - self.clock()))
+            with self._lock:
+                self._sample_until(stop_s)
+                if self._closing and self._closing[0].stop_s == stop_s:
+                    self._close(self._closing.pop(0))
 
     def discard_episode(self) -> None:
         """Drop the take's part in progress; nothing of it is written. Parts that a gap already
@@ -435,7 +518,12 @@ class RecordingSession:
             self._end_sampling(episode)
             cleared = self.worker.call(self._clear)
             self.state = IDLE
-        kept = [save.result().episode_index for save in episode.saves if save.exception() is None]
+        kept = []
+        for save in episode.saves:
+            try:
+                kept.append(save.result().result().episode_index)
+            except Exception:  # noqa: BLE001 - a part that failed to save is not kept
+                pass
         cleared.result()
         with self._lock:
             self.message = "episode discarded" + (
@@ -443,12 +531,20 @@ class RecordingSession:
                 "(lerobot-ros dataset delete-episodes removes them)" if kept else "")
 
     def finalize(self) -> EpisodeOutcome | None:
-        """Save an episode in progress, stop the ticker and the worker, close the writer."""
+        """Save an episode in progress, wait for every stopped take's commit, stop the ticker, the
+        worker and the commit thread, close the writer."""
         outcome = self.stop_episode() if self.state == RECORDING else None
+        self._close_stopped()
+        for take in list(self._takes):
+            try:
+                take.result()
+            except Exception:  # noqa: BLE001 - logged by _report; the others still count
+                pass
         self._stop_ticker.set()
         if self._ticker is not None:
             self._ticker.join(timeout=5.0)
         self.worker.close()
+        self._committer.shutdown(wait=True)
         self.writer.close()
         self.state = FINALIZED
         self.message = f"finalized: {self.writer.num_episodes} episodes in {self.settings.root}"
@@ -470,9 +566,8 @@ class RecordingSession:
             raise SessionError(f"cannot {verb} an episode while {self.state}; start one first")
         return self._last  # the ticker may have closed a timed episode already
 
-    def _finish(self, episode: _Episode, results: list[SaveResult], errors: list[str],
-                started: float) -> EpisodeOutcome:
-        blocked = time.perf_counter() - started
+    def _finish(self, episode: _Episode, results: list[SaveResult], errors: list[str]) -> EpisodeOutcome:
+        committed_after = time.perf_counter() - episode.stopped_at
         account = episode.account
         paths = []
         for part, result in enumerate(results):
@@ -482,17 +577,17 @@ class RecordingSession:
                 "episode_index": result.episode_index, "task": episode.task, "length": result.length,
                 "part": part, "parts": len(results), "account": asdict(account),
                 "quality": episode.quality.to_dict(), "save_timings_s": asdict(result.timings),
-                "stop_blocked_s": blocked,
+                "stop_blocked_s": episode.stop_call_s, "committed_after_s": committed_after,
             })
             paths.append(path)
         message = _outcome_message(account, results, errors)
         if results:
-            message += f" (stop_episode blocked {blocked:.2f} s)"
+            message += f" (committed {committed_after:.2f} s after the stop)"
         with self._lock:
-            self.state = IDLE
             self.message = message
         return EpisodeOutcome(message=message, account=account, quality=episode.quality, results=tuple(results),
-                              report_paths=tuple(paths), blocked_s=blocked)
+                              report_paths=tuple(paths), blocked_s=episode.stop_call_s,
+                              committed_after_s=committed_after)
 
 
 def _outcome_message(account: EpisodeAccount, results: list[SaveResult], errors: list[str]) -> str:
