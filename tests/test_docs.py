@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from lerobot_ros.nodes import robot_node
-from lerobot_ros.nodes.parameters import markdown_table
+from lerobot_ros.node_params import robot_node
+from lerobot_ros.node_params.param import markdown_table
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 

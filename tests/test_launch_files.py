@@ -26,14 +26,14 @@ LAUNCH_FILES = sorted((REPO / "launch").glob("*.launch.py"))
 CONSOLE_SCRIPTS = dict(re.findall(r'"([\w-]+) = (lerobot_ros[\w.]+):main"', (REPO / "setup.py").read_text()))
 # parameter file -> the module whose PARAMS declare that node's parameters
 PARAM_FILES = {
-    "robot_node.yaml": "lerobot_ros.nodes.robot_node",
-    "camera_node.yaml": "lerobot_ros.nodes.camera_node",
-    "gamepad_node.yaml": "lerobot_ros.nodes.gamepad_node",
-    "keyboard_node.yaml": "lerobot_ros.nodes.keyboard_node",
-    "teleop_node.yaml": "lerobot_ros.nodes.teleop_node",
+    "robot_node.yaml": "lerobot_ros.node_params.robot_node",
+    "camera_node.yaml": "lerobot_ros.node_params.camera_node",
+    "gamepad_node.yaml": "lerobot_ros.node_params.gamepad_node",
+    "keyboard_node.yaml": "lerobot_ros.node_params.keyboard_node",
+    "teleop_node.yaml": "lerobot_ros.node_params.teleop_node",
     "policy_node.yaml": "lerobot_ros.nodes.policy_node",
-    "say_node.yaml": "lerobot_ros.nodes.say_node",
-    "recorder_node.yaml": "lerobot_ros.nodes.recorder_node",
+    "say_node.yaml": "lerobot_ros.node_params.say_node",
+    "recorder_node.yaml": "lerobot_ros.node_params.recorder_node",
 }
 
 
@@ -244,10 +244,10 @@ def test_parameter_file_names_real_parameters_with_valid_values(file_name):
 @pytest.mark.slow
 @pytest.mark.ros
 @pytest.mark.parametrize("module, node_name, params_file, overrides, ready", [
-    ("lerobot_ros.nodes.robot_node", "robot_node", "robot_node.yaml", [], "joints at"),
-    ("lerobot_ros.nodes.camera_node", "front_camera", "camera_node.yaml",
+    ("lerobot_ros.node_params.robot_node", "robot_node", "robot_node.yaml", [], "joints at"),
+    ("lerobot_ros.node_params.camera_node", "front_camera", "camera_node.yaml",
      ["-p", "source:=sim", "-p", "name:=front"], "front"),
-    ("lerobot_ros.nodes.teleop_node", "teleop_node", "teleop_node.yaml", [], "leader so101_leader"),
+    ("lerobot_ros.node_params.teleop_node", "teleop_node", "teleop_node.yaml", [], "leader so101_leader"),
 ])
 def test_node_starts_from_its_parameter_file(module, node_name, params_file, overrides, ready, tmp_path):
     node = NodeProcess(module, node_name, REPO / "config" / params_file, tmp_path, extra_args=overrides)

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from lerobot_ros.nodes.camera_node import PARAMS
-from lerobot_ros.nodes.parameters import markdown_table
+from lerobot_ros.node_params.camera_node import PARAMS
+from lerobot_ros.node_params.param import markdown_table
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "cameras.md"
 

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from lerobot_ros.nodes.parameters import markdown_table
-from lerobot_ros.nodes.recorder_node import PARAMS
+from lerobot_ros.node_params.param import markdown_table
+from lerobot_ros.node_params.recorder_node import PARAMS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "recording.md"
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from lerobot_ros.nodes import gamepad_node, keyboard_node
-from lerobot_ros.nodes.parameters import markdown_table
+from lerobot_ros.node_params import gamepad_node, keyboard_node
+from lerobot_ros.node_params.param import markdown_table
 from lerobot_ros.recording_events import RECORDING_EVENTS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "teleop_devices.md"

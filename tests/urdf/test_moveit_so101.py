@@ -15,7 +15,7 @@ import pytest
 import yaml
 import yourdfpy
 
-from lerobot_ros.nodes.robot_node import PARAMS as ROBOT_NODE_PARAMS
+from lerobot_ros.node_params.robot_node import PARAMS as ROBOT_NODE_PARAMS
 from lerobot_ros.robots.robot import joint_limits_rad
 from lerobot_ros.robots.tables import robot_type
 from lerobot_ros.robots.sim_calibration import default_sim_calibration

@@ -16,16 +16,10 @@ from rclpy.node import Node
 from .fixed_rate_loop import FixedRateLoop
 from ..teleop.keyboard import KeyboardTeleop, KeyMap, TerminalClosed, TerminalKeyReader
 from .log_bridge import bridge_core_logging
-from .parameters import Param, declare
+from .parameters import declare
 from .runner import run_node
-from .teleop_io import ROBOT_PARAMS, TeleopIO
-
-PARAMS = [
-    *ROBOT_PARAMS,
-    Param("tty", "", "Terminal to read keys from; empty = the node's stdin (start it with `ros2 run` or `ssh -t`)"),
-    Param("key_timeout_s", 0.25,
-          "A key counts as held until this long after its latest (auto-repeat) arrival", min=0.05, max=2.0),
-]
+from .teleop_io import TeleopIO
+from ..node_params.keyboard_node import PARAMS
 
 
 class KeyboardNode(Node):

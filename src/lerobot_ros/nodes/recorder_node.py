@@ -56,7 +56,7 @@ from ..dataset import FileLimits, VideoEncoding
 from ..recording.config import FeatureConfig, RecordingConfigError, load_recording_config
 from ..recording.contract import FeatureContract
 from ..recording.message_values import MessageValueError, header_time_s
-from ..recording.recording_session import FINALIZED, GAP_POLICIES, RecordingSession, SessionError, SessionSettings
+from ..recording.recording_session import FINALIZED, RecordingSession, SessionError, SessionSettings
 from ..robots.tables import robot_type
 from ..robots.ports import is_sim_port
 from ..recording_events import NEXT_EPISODE, RERECORD_EPISODE, STOP_RECORDING
@@ -64,36 +64,10 @@ from lerobot_ros_interfaces.msg import RecorderStatus
 from lerobot_ros_interfaces.srv import StartEpisode
 
 from .log_bridge import bridge_core_logging
-from .parameters import Param, declare
+from .parameters import declare
 from .runner import run_node
+from ..node_params.recorder_node import PARAMS
 
-PARAMS = (
-    Param("config", "", "Recording YAML: fps, features (topic -> dataset feature) and language topics "
-          "(docs/recording.md)"),
-    Param("root", "", "Dataset folder: created when missing, resumed (repaired first) when it holds a dataset"),
-    Param("robot_type", "", "robot_type written to info.json (e.g. so_follower); empty: LeRobot's name of the "
-          "config's robot, else null"),
-    Param("calibration_id", "", "LeRobot calibration id of the config's robot (as robot_node takes it): converts "
-          "joint positions into the config's units; not needed for radians"),
-    Param("calibration_file", "", "Explicit calibration JSON of the config's robot (overrides calibration_id)"),
-    Param("calibration_dir", "", "Calibration root; empty = $HF_LEROBOT_CALIBRATION or LeRobot's default"),
-    Param("port", "", "The robot_node's port; only tells a simulated arm (`sim`...), whose calibration is the "
-          "simulator's unless one is given"),
-    Param("codec", "libsvtav1", "Video codec (LeRobot's default libsvtav1; libx264 encodes several times faster)",
-          choices=("libsvtav1", "libx264", "h264", "libx265")),
-    Param("crf", 30, "Video quality (constant rate factor; lower is better and larger)", min=0, max=63),
-    Param("max_queued_frames", 60, "Frames that may wait for the encoder; when full, a frame is dropped, "
-          "counted, and ends the episode's contiguous part", min=1),
-    Param("on_gap", "split", "A tick lost between written frames (a stream stalled, the encoder queue was full): "
-          "split saves the part before it as an episode and goes on in a new one; truncate ends the take there",
-          choices=GAP_POLICIES),
-    Param("sample_delay_s", 0.05, "A tick is sampled this long after its time, so messages stamped "
-          "before it can arrive", min=0.0, max=2.0),
-    Param("data_files_size_in_mb", 100.0, "Data parquet shard size before a new file (LeRobot's default)", min=0.001),
-    Param("video_files_size_in_mb", 200.0, "mp4 shard size before a new file (LeRobot's default)", min=0.001),
-    Param("status_period_s", 1.0, "Period of ~/status besides the updates on every change", min=0.05),
-    Param("events_topic", "recording/events", "std_msgs/String recording events (keyboard_node); empty: none"),
-)
 
 SENSOR_QOS = qos_profile_sensor_data  # best effort: matches camera_node and reliable publishers alike
 JOINT_QOS = QoSProfile(depth=50, reliability=ReliabilityPolicy.BEST_EFFORT)

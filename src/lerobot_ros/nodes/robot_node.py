@@ -28,51 +28,19 @@ from ..robots.driver import Driver, DriverConfig
 from .fixed_rate_loop import FixedRateLoop
 from ..robots.robot import UnsafeCommandError
 from ..robots.setup import RobotSetup, RobotSetupError
-from ..robots.tables import ROBOT_TYPES
 from ..robots.trajectory import NO_CHECK, Tolerances, TrajectoryRejected
 from ..sim.worlds import attach_physics_world
 from .log_bridge import bridge_core_logging
 from .loop_subscription import LoopSubscription
-from .parameters import Param, declare
+from .parameters import declare
 from .runner import run_node
 from .trajectory_conversion import trajectory_from_msg
+from ..node_params.robot_node import PARAMS
 
 try:  # control_msgs is a ROS install's package (or built by scripts/build_control_msgs.sh)
     from .follow_joint_trajectory import FollowJointTrajectoryServer
 except ImportError:  # pragma: no cover - depends on the installation
     FollowJointTrajectoryServer = None
-
-PARAMS = [
-    Param("robot_type", "so101_follower", "Robot type (a table in lerobot_ros.robots.tables)",
-          choices=tuple(sorted(ROBOT_TYPES))),
-    Param("port", "sim", "Serial port (/dev/ttyACM0), or `sim` / `sim://<robot_type>` for a simulated bus"),
-    Param("baudrate", 1_000_000, "Bus baud rate", min=9_600, max=4_000_000),
-    Param("calibration_id", "", "LeRobot calibration id: <calibration dir>/{robots|teleoperators}/<name>/<id>.json"),
-    Param("calibration_file", "", "Explicit calibration JSON (overrides calibration_id)"),
-    Param("calibration_dir", "", "Calibration root; empty = $HF_LEROBOT_CALIBRATION or LeRobot's default"),
-    Param("publish_rate_hz", 100.0, "Control loop and joint_states rate", min=1.0, max=1000.0),
-    Param("max_relative_target", 0.0,
-          "Largest change of any joint per command, in radians (0 = no cap); LeRobot's equivalent is in degrees",
-          min=0.0),
-    Param("command_timeout_s", 0.5,
-          "Hold the present pose when the last trajectory ended longer ago than this (0 = never)", min=0.0),
-    Param("torque_off_on_shutdown", True, "Disable torque when the node stops (SIGINT/SIGTERM)"),
-    Param("torque", "auto", "Torque on the joints: auto = on for robots, off for leader arms (teleoperators)",
-          choices=("auto", "on", "off")),
-    Param("controller_name", "arm_controller", "Namespace of the trajectory topic and action"),
-    Param("joint_prefix", "", "Prefix added to joint names (e.g. `left_` for two arms on one robot)"),
-    Param("goal_position_tolerance_rad", 0.05,
-          "follow_joint_trajectory: default goal tolerance per joint (0 = not checked)", min=0.0),
-    Param("path_position_tolerance_rad", 0.0,
-          "follow_joint_trajectory: default path tolerance per joint (0 = not checked)", min=0.0),
-    Param("goal_time_tolerance_s", 1.0,
-          "follow_joint_trajectory: how long after the last point the goal tolerance may be reached (0 = forever)",
-          min=0.0),
-    Param("diagnostics_rate_hz", 1.0, "Rate of /diagnostics (reads temperatures and voltages)", min=0.1, max=10.0),
-    Param("cmd_vel_type", "twist", "LeKiwi: message type on cmd_vel", choices=("twist", "twist_stamped")),
-    Param("odom_frame", "odom", "LeKiwi: odometry frame"),
-    Param("base_frame", "base_link", "LeKiwi: base frame"),
-]
 
 
 class RobotNode(Node):

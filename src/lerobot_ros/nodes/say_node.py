@@ -16,22 +16,10 @@ from std_msgs.msg import String
 from std_srvs.srv import Trigger
 
 from ..speech.audio_device import NoAudioDeviceError
-from ..speech.espeak import OUTPUTS, Speaker, SpeechConfig, SpeechError, Utterance
-from .parameters import Param, declare
+from ..speech.espeak import Speaker, SpeechConfig, SpeechError, Utterance
+from .parameters import declare
 from .runner import run_node
-
-PARAMS = [
-    Param("output", "audio", "Where speech goes: the audio device, WAV files only (no device needed), both, "
-          "or auto (the audio device if there is one, else WAV files)",
-          choices=OUTPUTS),
-    Param("wav_dir", "", "Folder for WAV files (output wav, both or auto); empty: <temp dir>/lerobot_ros_speech"),
-    Param("voice", "en", "espeak-ng voice (espeak-ng --voices lists them)"),
-    Param("words_per_minute", 175, "Speaking rate", min=80, max=500),
-    Param("amplitude", 100, "Volume", min=0, max=200),
-    Param("interrupt_on_new", True, "A newer text interrupts the one being spoken (else texts wait their turn)"),
-    Param("topic", "say", "The text topic (std_msgs/String)"),
-    Param("diagnostics_rate_hz", 1.0, "Rate of /diagnostics", min=0.1, max=10.0),
-]
+from ..node_params.say_node import PARAMS
 
 
 class SayNode(Node):

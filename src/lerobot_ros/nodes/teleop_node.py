@@ -26,49 +26,16 @@ from ..recording.message_values import MissingJoints, pick_joints
 from ..robots.driver import Driver, DriverConfig
 from .fixed_rate_loop import FixedRateLoop
 from ..robots.setup import RobotSetup, RobotSetupError, resolve_calibration
-from ..robots.tables import ROBOT_TYPES, robot_type
+from ..robots.tables import robot_type
 from ..robots.ports import is_sim_port
 from ..teleop.leader import LeaderFollowerMap, TeleopPairError
 from ..teleop.teleop_session import Command, Phase, TeleopConfig, TeleopSession
 from .log_bridge import bridge_core_logging
 from .loop_subscription import LoopSubscription
-from .parameters import Param, declare
+from .parameters import declare
 from .runner import run_node
+from ..node_params.teleop_node import PARAMS
 
-LEADERS = tuple(sorted(n for n, t in ROBOT_TYPES.items() if t.role == "teleoperator"))
-FOLLOWERS = tuple(sorted(n for n, t in ROBOT_TYPES.items() if t.role == "robot"))
-
-PARAMS = [
-    Param("leader_type", "so101_leader", "Leader arm type", choices=LEADERS),
-    Param("leader_port", "sim",
-          "Leader's serial port (/dev/ttyACM1), or `sim` / `sim://<leader_type>` for a simulated leader in this node"),
-    Param("leader_calibration_id", "", "LeRobot calibration id of the leader (teleoperators/<name>/<id>.json)"),
-    Param("leader_calibration_file", "", "Explicit leader calibration JSON (overrides leader_calibration_id)"),
-    Param("follower_type", "so101_follower", "Follower robot type (its robot_node's robot_type)", choices=FOLLOWERS),
-    Param("follower_port", "",
-          "The follower robot_node's port; only tells a simulated follower (`sim`...), whose calibration is the "
-          "simulator's unless one is given. Empty: a real follower, whose calibration must be given"),
-    Param("follower_calibration_id", "", "LeRobot calibration id of the follower (robots/<name>/<id>.json)"),
-    Param("follower_calibration_file", "", "Explicit follower calibration JSON (overrides follower_calibration_id)"),
-    Param("calibration_dir", "", "Calibration root; empty = $HF_LEROBOT_CALIBRATION or LeRobot's default"),
-    Param("baudrate", 1_000_000, "Leader bus baud rate", min=9_600, max=4_000_000),
-    Param("follower_joint_states_topic", "joint_states", "The follower's joint_states topic"),
-    Param("controller_name", "arm_controller",
-          "The follower's controller: commands go to <controller>/joint_trajectory"),
-    Param("follower_joint_prefix", "", "The follower robot_node's joint_prefix"),
-    Param("rate_hz", 100.0, "Leader read and command rate", min=10.0, max=1000.0),
-    Param("ramp_time_s", 2.0, "Blend from the follower's present pose to the leader's over this time (start, "
-          "and after the leader comes back)", min=0.0),
-    Param("max_step_rad", 0.1, "Largest change of any joint between two commands, in radians", min=0.001),
-    Param("leader_timeout_s", 0.1, "Stop the follower (hold) when the leader has not answered for this long",
-          min=0.01),
-    Param("follower_timeout_s", 0.5, "Pause commanding when the follower's joint_states are older than this",
-          min=0.05),
-    Param("time_from_start_s", 0.01,
-          "time_from_start of each streamed point: robot_node interpolates to it from its present command; one "
-          "command period arrives as the next point does (longer rides out late messages but lags more)", min=0.0),
-    Param("diagnostics_rate_hz", 1.0, "Rate of /diagnostics", min=0.1, max=10.0),
-]
 
 LATENCY_WINDOW = 1000  # read-to-publish samples kept for the /diagnostics percentiles
 
