@@ -21,6 +21,8 @@ import time
 import numpy as np
 from builtin_interfaces.msg import Duration
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from geometry_msgs.msg import Twist, TwistStamped
+from nav_msgs.msg import Odometry
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, qos_profile_sensor_data
@@ -98,7 +100,8 @@ PARAMS = [
 LATCHED = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 STALE_ERROR_S = 1.0  # an input stale for longer than this raises /diagnostics from WARN to ERROR
 STALE_LOG_PERIOD_S = 5.0  # while an input stays stale, it is logged again this often
-MESSAGE_TYPES = {"joint_state": JointState, "image": Image, "compressed_image": CompressedImage}
+MESSAGE_TYPES = {"joint_state": JointState, "image": Image, "compressed_image": CompressedImage,
+                 "odometry": Odometry, "twist": Twist, "twist_stamped": TwistStamped}
 
 
 def duration(seconds: float) -> Duration:
@@ -134,6 +137,8 @@ class PolicyNode(Node):
         self.say_pub = self.create_publisher(String, "say", 10)
         self.vqa_pub = self.create_publisher(String, "vqa/answer", 10)
         self.trajectory_pub = self.create_publisher(JointTrajectory, self.features.action.topic, 10)
+        base = self.features.action.base  # LeKiwi: the action's base velocity goes to cmd_vel
+        self.cmd_vel_pub = self.create_publisher(MESSAGE_TYPES[base.type], base.topic, 10) if base else None
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
 
         limits = self._joint_limits(contract)
@@ -142,13 +147,14 @@ class PolicyNode(Node):
             blend_s=p["blend_s"], horizon_s=p["horizon_s"], heartbeat_timeout_s=p["heartbeat_timeout_s"],
             max_step_rad=p["max_relative_target"] or math.inf, memory=p["memory"], start_on_task=p["start_on_task"],
             vqa_cameras=tuple(f"observation.images.{name}" for name in vqa),
-            joint_limits_rad=tuple(map(tuple, limits)) if limits is not None else ())
+            joint_limits_rad=tuple(map(tuple, limits)) if limits is not None else (),
+            base_columns=self.features.base_columns)
         self.runtime = HierarchicalRuntime(self.policy, config, self._observe, self)
 
         inputs = MutuallyExclusiveCallbackGroup()
         self.topics: dict[str, str] = {}  # feature key -> its resolved topic (namespace, remapping)
         for feature in self.features.inputs:
-            qos = 10 if feature.type == "joint_state" else qos_profile_sensor_data
+            qos = qos_profile_sensor_data if feature.is_image else 10
             sub = self.create_subscription(MESSAGE_TYPES[feature.type], feature.topic,
                                            lambda msg, f=feature: self._on_input(f, msg), qos, callback_group=inputs)
             self.topics[feature.key] = sub.topic_name
@@ -169,7 +175,8 @@ class PolicyNode(Node):
         wiring = "; ".join(f"{f.key} <- {self.topics[f.key]}" for f in self.features.inputs)
         self.get_logger().info(
             f"policy {p['checkpoint']} on {p['device']}, feature contract: {source}; {wiring}; actions "
-            f"({self.features.action.units} -> radians) -> {self.trajectory_pub.topic_name}; chunks at "
+            f"({self.features.action.units} -> radians) -> {self.trajectory_pub.topic_name}"
+            f"{f', base velocity -> {self.cmd_vel_pub.topic_name}' if self.cmd_vel_pub else ''}; chunks at "
             f"{self.policy.chunk_fps:g} fps dispatched at {p['control_rate_hz']:g} Hz; heartbeat "
             f"{'off' if p['heartbeat_timeout_s'] == 0 else str(p['heartbeat_timeout_s']) + ' s'}; ready")
 
@@ -263,7 +270,7 @@ class PolicyNode(Node):
                 self.get_logger().warning(f"{self._describe(item)}: the arm holds until it is fresh")
 
     def _describe(self, item: StaleInput) -> str:
-        limit = self.features.contract.config.feature(item.key).max_age_s
+        limit = self.features.contract.config.stream(item.key).max_age_s
         seen = "nothing received yet" if item.age_s is None else f"last message {item.age_s:.2f} s ago"
         return f"{item.key} from {self.topics[item.key]} is stale ({seen}, max_age_s {limit:g})"
 
@@ -314,21 +321,39 @@ class PolicyNode(Node):
         self.vqa_pub.publish(String(data=json.dumps({"camera": camera, "question": question, "answer": answer})))
 
     def trajectory(self, window: ActionSchedule, now_s: float) -> None:
+        """The window's joint positions as one trajectory; a base's velocity of the window's first
+        (next due) step as a cmd_vel, which robot_node follows for its base_command_timeout_s."""
+        joints, base = self.features.split_command(window.positions)
         msg = JointTrajectory(joint_names=self.joint_names)
         msg.header.stamp = self.get_clock().now().to_msg()
         sent_s = time.monotonic()  # the stamp's moment on the monotonic clock of the schedule
-        for t, positions in zip(window.times_s, window.positions):
+        for t, positions in zip(window.times_s, joints):
             if t > sent_s:
                 msg.points.append(JointTrajectoryPoint(positions=positions.tolist(),
                                                        time_from_start=duration(t - sent_s)))
         if msg.points:
             self.trajectory_pub.publish(msg)
+        if base is not None:
+            self._send_base(*base)
 
     def hold(self) -> None:
-        """An empty trajectory: robot_node (and joint_trajectory_controller) hold the present command."""
+        """An empty trajectory: robot_node (and joint_trajectory_controller) hold the present command;
+        a base is told to stand (a zero cmd_vel)."""
         msg = JointTrajectory(joint_names=self.joint_names)
         msg.header.stamp = self.get_clock().now().to_msg()
         self.trajectory_pub.publish(msg)
+        if self.cmd_vel_pub is not None:
+            self._send_base(0.0, 0.0, 0.0)
+
+    def _send_base(self, x_m_s: float, y_m_s: float, theta_rad_s: float) -> None:
+        twist = Twist()
+        twist.linear.x, twist.linear.y, twist.angular.z = x_m_s, y_m_s, theta_rad_s
+        if self.features.action.base.type == "twist_stamped":
+            stamped = TwistStamped(twist=twist)
+            stamped.header.stamp = self.get_clock().now().to_msg()
+            self.cmd_vel_pub.publish(stamped)
+        else:
+            self.cmd_vel_pub.publish(twist)
 
     # -- diagnostics and shutdown ---------------------------------------------------------------------
 

@@ -21,7 +21,8 @@ class Observation:
     ``observation.state``, as its dataset recorded it (the checkpoint's feature contract: joints in
     their units, e.g. LeRobot's degrees); ``stamp_s``: monotonic time of the joint state, which
     anchors the action chunk in time; ``present_rad``: the action's joints where they are now, in
-    radians (where the runtime's per-step limit starts), None when ``state`` is exactly that.
+    radians (where the runtime's per-step limit starts), then an action's base velocity (REP-103,
+    LeKiwi), None when ``state`` is exactly that.
     """
 
     images: Mapping[str, np.ndarray]

@@ -10,6 +10,12 @@ filled each feature, which joints, in which units). policy_node feeds the policy
 * the policy's actions are in the ``action`` feature's units and go back to radians of its joints
   (:class:`RadianActions`) before the runtime clamps them into the follower's joint limits.
 
+A LeKiwi's state and action end with the base's velocity (the contract's ``base`` part: LeRobot's
+``x.vel``, ``y.vel`` in m/s, ``theta.vel`` in deg/s). The state's comes from its own topic (odom),
+an input that goes stale by itself; the action's columns go to the runtime in REP-103 units (m/s,
+rad/s) after the joints', and :meth:`PolicyFeatures.split_command` splits a dispatched row into the
+arm's joint positions and the Twist for cmd_vel.
+
 A checkpoint trained elsewhere has no contract: :func:`default_contract` builds the one LeRobot
 would have recorded (its units for the robot type, policy_node's historical topics).
 """
@@ -22,9 +28,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..recording.config import IMAGE_TYPES, FeatureConfig, RecordingConfigError, load_recording_config
+from ..recording.config import COMMAND_TYPES, IMAGE_TYPES, FeatureConfig, RecordingConfigError, load_recording_config
 from ..recording.contract import FeatureContract
-from ..recording.message_values import MessageValueError, MissingJoints, pick_joints
+from ..recording.message_values import MessageValueError, MissingJoints, body_velocity, pick_joints
+from ..robots.omni_base import BodyVelocity
 from ..robots.tables import robot_type
 from ..robots.units import lerobot_default_units
 from .policy import LanguagePolicy, Observation
@@ -37,11 +44,15 @@ def default_contract(rtype: str, joint_prefix: str, units: str, image_shapes: Ma
                      controller_name: str, max_age_s: float, fps: float, calibration=None) -> FeatureContract:
     """The contract of a checkpoint without one: the robot's joints on ``joint_states`` in ``units``
     (``lerobot``: as LeRobot 0.6 records the robot type), each camera ``observation.images.<name>`` on
-    ``<name>/image_raw`` at the checkpoint's image size, actions to ``<controller_name>/joint_trajectory``."""
+    ``<name>/image_raw`` at the checkpoint's image size, actions to ``<controller_name>/joint_trajectory``;
+    a robot with a base (LeKiwi) adds its velocity as LeRobot does, from ``odom`` and to ``cmd_vel``."""
     units = lerobot_default_units(robot_type(rtype)) if units == LEROBOT_UNITS else units
     joints = {"units": units, "max_age_s": max_age_s}
     features = [{"key": STATE, "topic": "joint_states", "type": "joint_state", **joints},
                 {"key": ACTION, "topic": f"{controller_name}/joint_trajectory", "type": "joint_trajectory", **joints}]
+    if robot_type(rtype).base is not None:
+        features[0]["base"] = {"topic": "odom", "type": "odometry", "max_age_s": max_age_s}
+        features[1]["base"] = {"topic": "cmd_vel", "type": "twist"}
     for key, (_, height, width) in image_shapes.items():
         camera = key.removeprefix("observation.images.")
         features.append({"key": key, "topic": f"{camera}/image_raw", "type": "image", "height": height,
@@ -69,7 +80,11 @@ class PolicyFeatures:
         for image in self.images:
             if image.type not in IMAGE_TYPES:
                 raise RecordingConfigError(f"feature {image.key!r} is a {image.type}, not an image type")
-        self.inputs = (self.state, *self.images)
+        if self.action.base is not None and self.action.base.type not in COMMAND_TYPES:
+            raise RecordingConfigError(f"the action's base part comes from {self.action.base.type} "
+                                       f"({self.action.base.topic}); policy_node commands the base with a cmd_vel: "
+                                       f"give it type {' or '.join(COMMAND_TYPES)}")
+        self.inputs = (*self.state.streams, *self.images)  # the state's base (odom) is an input of its own
         self._action_units = contract.joint_units(self.action)
 
     def _feature(self, key: str, types: tuple[str, ...]) -> FeatureConfig:
@@ -87,11 +102,31 @@ class PolicyFeatures:
         return self.action.joints
 
     def actions_to_radians(self, chunk: np.ndarray) -> np.ndarray:
-        """A (steps, joints) chunk in the action feature's units -> radians of its joints."""
+        """A (steps, columns) chunk in the action feature's units -> radians of its joints, followed
+        (an action with a base) by the base's velocity in REP-103 units: x, y in m/s, theta in rad/s."""
         chunk = np.asarray(chunk, dtype=np.float64)
-        if self._action_units is None:
+        if chunk.ndim != 2 or not len(chunk):
             return chunk
-        return np.stack([self._action_units.to_radians(step) for step in chunk]) if len(chunk) else chunk
+        joints, base = self.action.split(chunk)
+        if self._action_units is not None:
+            joints = np.stack([self._action_units.to_radians(step) for step in joints])
+        if base is None:
+            return joints
+        return np.concatenate((joints, np.array([tuple(body_velocity(step)) for step in base])), axis=1)
+
+    @property
+    def base_columns(self) -> int:
+        """Trailing action columns that are the base's velocity (0 without a base)."""
+        return self.action.shape[0] - len(self.action.joints)
+
+    def split_command(self, rows: np.ndarray) -> tuple[np.ndarray, BodyVelocity | None]:
+        """Rows of the runtime's schedule (radians, then the base's velocity in REP-103 units) as the
+        arm's joint positions per row and the base's velocity of the first row (None: no base)."""
+        rows = np.asarray(rows, dtype=np.float64)
+        joints = len(self.action.joints)
+        if self.action.base is None or not len(rows):
+            return rows[:, :joints], None
+        return rows[:, :joints], BodyVelocity(*(float(v) for v in rows[0, joints:]))
 
 
 @dataclass(frozen=True)
@@ -112,12 +147,17 @@ class LatestInputs:
         self._lock = threading.Lock()
         self._values: dict[str, tuple[float, np.ndarray]] = {}
         self._present_rad: np.ndarray | None = None
+        self._present_base = np.zeros(features.base_columns)  # the base's velocity (REP-103), from the state's
 
     def put(self, feature: FeatureConfig, msg: object, now_s: float) -> None:
         """Convert ``msg`` as the recorder does and keep it; raises MessageValueError when it cannot
         fill ``feature`` (the text names the feature, the topic and the fix)."""
         value = self.features.contract.value(feature, msg)
         present = None
+        if feature is self.features.state.base and self.features.base_columns:
+            present_base = np.array(tuple(body_velocity(value)))
+            with self._lock:
+                self._present_base = present_base
         if feature is self.features.state:  # where the action's joints are now, for the per-step limit
             try:
                 present = pick_joints(self.features.action_joints, msg.name, msg.position)
@@ -134,11 +174,16 @@ class LatestInputs:
         with self._lock:
             values = dict(self._values)
             present = self._present_rad
+            present_base = self._present_base
         for feature in self.features.inputs:
             stamped = values.get(feature.key)
             if stamped is None or now_s - stamped[0] > feature.max_age_s:
                 return None
         stamp_s, state = values[STATE]
+        if self.features.state.base is not None:  # LeKiwi: the joints, then the base's velocity (odom)
+            state = np.concatenate((state, values[self.features.state.base.key][1]))
+        if present is not None and len(present_base):
+            present = np.concatenate((present, present_base))
         images = {f.key: values[f.key][1] for f in self.features.images}
         return Observation(images, state, stamp_s, present)
 

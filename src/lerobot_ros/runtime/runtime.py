@@ -62,6 +62,9 @@ class RuntimeConfig:
     max_step_rad: float = math.inf  # largest change of any joint per action step
     # The follower's (lower, upper) per joint, in state order; empty: unknown (nothing clamped).
     joint_limits_rad: tuple[tuple[float, float], ...] = ()
+    # Trailing action columns that are a mobile base's velocity (LeKiwi: x, y in m/s, theta in rad/s),
+    # not joint positions: neither joint limits nor max_step_rad apply (robot_node caps wheel speeds).
+    base_columns: int = 0
     memory: bool = True  # update the memory when a subtask ends
     start_on_task: bool = True  # a new task starts the session
     # Empty: a question is answered once, seeing every camera (as the shipped recipe trains VQA: the
@@ -79,6 +82,8 @@ class RuntimeConfig:
                 raise ValueError(f"runtime {name} must be >= 0, got {getattr(self, name)}")
         if not self.max_step_rad > 0.0:
             raise ValueError(f"runtime max_step_rad must be positive (inf = no cap), got {self.max_step_rad}")
+        if self.base_columns < 0:
+            raise ValueError(f"runtime base_columns must be >= 0, got {self.base_columns}")
         bad = [i for i, (lower, upper) in enumerate(self.joint_limits_rad) if not lower < upper]
         if bad:
             raise ValueError(f"runtime joint_limits_rad: lower must be below upper, not so for joints {bad}")
@@ -87,6 +92,16 @@ class RuntimeConfig:
     def limits_array(self) -> np.ndarray | None:
         """``joint_limits_rad`` as a (joints, 2) array; None when no limits are known."""
         return np.asarray(self.joint_limits_rad, dtype=float) if self.joint_limits_rad else None
+
+    def column_bounds(self, columns: int) -> tuple[np.ndarray | None, np.ndarray]:
+        """(limits, per-step caps) for each of ``columns`` action columns: the joints', then none
+        for the base's velocity columns."""
+        joints = columns - self.base_columns
+        caps = np.concatenate((np.full(joints, self.max_step_rad), np.full(self.base_columns, np.inf)))
+        limits = self.limits_array
+        if limits is not None and self.base_columns:
+            limits = np.vstack((limits, np.tile([-np.inf, np.inf], (self.base_columns, 1))))
+        return limits, caps
 
 
 class RuntimeOutputs(Protocol):
@@ -456,8 +471,9 @@ class HierarchicalRuntime:
                 self.diagnostics.chunks_discarded += 1
                 return
             start = old.at(now_s) if old is not None else observation.start_rad
-            merged, limited = clamp_to_limits(merged, self.config.limits_array)
-            merged, clamped = limit_steps(merged, start, self.config.max_step_rad)
+            limits, caps = self.config.column_bounds(merged.positions.shape[1])
+            merged, limited = clamp_to_limits(merged, limits)
+            merged, clamped = limit_steps(merged, start, caps)
             self.diagnostics.limited_values += limited
             self._schedule = merged
             self.diagnostics.chunks += 1
