@@ -4,7 +4,8 @@ One goal is active at a time: a new goal or a ``joint_trajectory`` message preem
 with the reason in ``error_string``). Invalid goals are aborted at once with the matching
 ``error_code`` and a reason naming the joint. While executing, feedback carries desired, actual
 and error; path tolerances abort (and the arm holds), goal tolerances decide success after the
-last point, within ``goal_time_tolerance``.
+last point, within ``goal_time_tolerance``. Those outcomes are decided in robots/goal_monitor.py; this
+file turns them into rclpy goal handle calls, feedback and results.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from rclpy.node import Node
 from trajectory_msgs.msg import JointTrajectoryPoint
 
 from ..motors.errors import BusError
-from ..robots.driver import Driver
-from ..robots.trajectory import (ErrorCode, GoalOutcome, JointSample, JointTolerance, Tolerances,
-                                 TrajectoryRejected, check_goal_tolerance, check_path_tolerance)
+from ..robots.driver import Driver, Tracking
+from ..robots.goal_monitor import GoalMonitor, GoalVerdict, interrupted, rejected
+from ..robots.trajectory import ErrorCode, JointSample, JointTolerance, Tolerances, TrajectoryRejected
 from .trajectory_conversion import trajectory_from_msg
 
 Result = FollowJointTrajectory.Result
@@ -48,7 +49,7 @@ class FollowJointTrajectoryServer:
         self._driver = driver
         self._joint_names = list(joint_names)
         self._now = now
-        self._defaults = tolerances
+        self.defaults = tolerances  # robot_node's tolerance parameters; a new value applies from the next goal
         self._prefix = joint_prefix
         self._period_s = 1.0 / feedback_rate_hz
         self._lock = threading.Lock()
@@ -71,21 +72,31 @@ class FollowJointTrajectoryServer:
     def _tolerances(self, goal) -> Tolerances:
         def convert(tolerances):
             return [JointTolerance(self._strip(t.name), t.position, t.velocity) for t in tolerances]
-        return self._defaults.for_goal(convert(goal.path_tolerance), convert(goal.goal_tolerance),
+        return self.defaults.for_goal(convert(goal.path_tolerance), convert(goal.goal_tolerance),
                                        _seconds(goal.goal_time_tolerance))
 
-    def _finish(self, goal_handle, outcome: str, code: int, reason: str = "") -> Result:
-        getattr(goal_handle, outcome)()
+    def _finish(self, goal_handle, verdict: GoalVerdict) -> Result:
+        if verdict.hold:
+            self._driver.hold_present()
+        getattr(goal_handle, verdict.finish.value)()
         with self._lock:
             if self._active is goal_handle:
                 self._active = None
             self._preempted.pop(id(goal_handle), None)
         # rclpy pins one severity per call site, hence two calls.
-        if code == ErrorCode.SUCCESSFUL:
-            self._node.get_logger().info(f"follow_joint_trajectory: {reason}")
+        if verdict.error_code == ErrorCode.SUCCESSFUL:
+            self._node.get_logger().info(f"follow_joint_trajectory: {verdict.reason}")
         else:
-            self._node.get_logger().warning(f"follow_joint_trajectory: {reason}")
-        return Result(error_code=int(code), error_string=reason)
+            self._node.get_logger().warning(f"follow_joint_trajectory: {verdict.reason}")
+        return Result(error_code=int(verdict.error_code), error_string=verdict.reason)
+
+    def _publish_feedback(self, goal_handle, tracking: Tracking) -> None:
+        feedback = FollowJointTrajectory.Feedback()
+        feedback.header.stamp = self._node.get_clock().now().to_msg()
+        feedback.joint_names = self._joint_names
+        feedback.desired, feedback.actual = _point(tracking.desired), _point(tracking.actual)
+        feedback.error = _point(JointSample(tracking.desired.positions - tracking.actual.positions, None))
+        goal_handle.publish_feedback(feedback)
 
     def _execute(self, goal_handle) -> Result:
         goal = goal_handle.request
@@ -93,62 +104,26 @@ class FollowJointTrajectoryServer:
         try:
             trajectory = trajectory_from_msg(goal.trajectory, self._node.get_clock().now().nanoseconds * 1e-9,
                                              now, self._prefix)
-            tolerances = self._tolerances(goal)
+            monitor = GoalMonitor(self._tolerances(goal))
             self.preempt("preempted by a new goal")
             self._driver.set_trajectory(trajectory, now)
-        except TrajectoryRejected as err:
-            return self._finish(goal_handle, "abort", err.error_code, f"goal rejected: {err}")
-        except BusError as err:
-            return self._finish(goal_handle, "abort", ErrorCode.INVALID_GOAL, f"goal rejected: {err}")
+        except (TrajectoryRejected, BusError) as err:
+            return self._finish(goal_handle, rejected(err))
         with self._lock:
             self._active = goal_handle
 
-        known_end_s = None
         while True:
             time.sleep(self._period_s)
             with self._lock:
                 preempted = self._preempted.get(id(goal_handle))
-            if preempted:
-                return self._finish(goal_handle, "abort", ErrorCode.SUCCESSFUL, preempted)
-            if goal_handle.is_cancel_requested:
-                self._driver.hold_present()
-                return self._finish(goal_handle, "canceled", ErrorCode.SUCCESSFUL, "goal canceled; holding")
+            verdict = interrupted(preempted, goal_handle.is_cancel_requested)
+            if verdict is not None:
+                return self._finish(goal_handle, verdict)
             tracking = self._driver.tracking()
             if tracking is None:
                 continue
-            if tracking.faulted:
-                return self._finish(goal_handle, "abort", ErrorCode.INVALID_GOAL,
-                                    f"the servo bus stopped answering: {self._driver.status.last_error}")
-            feedback = FollowJointTrajectory.Feedback()
-            feedback.header.stamp = self._node.get_clock().now().to_msg()
-            feedback.joint_names = self._joint_names
-            feedback.desired, feedback.actual = _point(tracking.desired), _point(tracking.actual)
-            feedback.error = _point(JointSample(tracking.desired.positions - tracking.actual.positions, None))
-            goal_handle.publish_feedback(feedback)
-
-            now = self._now()
-            end_s = tracking.trajectory_end_s
-            if end_s is None:
-                if known_end_s is None or now < known_end_s:
-                    return self._finish(goal_handle, "abort", ErrorCode.INVALID_GOAL,
-                                        "the trajectory was dropped by the driver")
-                # Past the end, the driver held the pose on a stale command: judge the goal as it is now.
-                final = check_goal_tolerance(tracking.actual, tracking.desired, tolerances, float("inf"))
-                if final.outcome is GoalOutcome.REACHED:
-                    return self._finish(goal_handle, "succeed", ErrorCode.SUCCESSFUL, "goal reached")
-                return self._finish(goal_handle, "abort", ErrorCode.GOAL_TOLERANCE_VIOLATED,
-                                    f"goal tolerance violated: {final.violation.describe()}")
-            known_end_s = end_s
-            if now < end_s:
-                violation = check_path_tolerance(tracking.actual, tracking.desired, tolerances)
-                if violation is not None:
-                    self._driver.hold_present()
-                    return self._finish(goal_handle, "abort", ErrorCode.PATH_TOLERANCE_VIOLATED,
-                                        f"path tolerance violated: {violation.describe()}")
-                continue
-            check = check_goal_tolerance(tracking.actual, tracking.desired, tolerances, now - end_s)
-            if check.outcome is GoalOutcome.REACHED:
-                return self._finish(goal_handle, "succeed", ErrorCode.SUCCESSFUL, "goal reached")
-            if check.outcome is GoalOutcome.VIOLATED:
-                return self._finish(goal_handle, "abort", ErrorCode.GOAL_TOLERANCE_VIOLATED,
-                                    f"goal tolerance violated: {check.violation.describe()}")
+            if not tracking.faulted:
+                self._publish_feedback(goal_handle, tracking)
+            verdict = monitor.step(tracking, self._now(), self._driver.status.last_error)
+            if verdict is not None:
+                return self._finish(goal_handle, verdict)
