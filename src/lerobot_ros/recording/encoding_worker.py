@@ -7,7 +7,9 @@ caller counts it as dropped (exactly: a frame is either queued, then written, or
 
 Control items (save, clear) do not count against the bound and are never refused: they run in
 order after the frames queued before them, so a save writes exactly the frames offered before it.
-Every writer call happens on this one thread, so the writer is never used concurrently.
+Frames are added on this one thread only; a session's save detaches the episode here
+(``take_episode``) and commits it on its own commit thread (the writer allows that), so a commit
+never holds the next episode's frames up.
 """
 
 from __future__ import annotations
