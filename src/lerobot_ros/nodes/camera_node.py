@@ -75,8 +75,8 @@ def camera_info_msg(pinhole: Pinhole, frame_id: str) -> CameraInfo:
 
 
 class CameraNode(Node):
-    def __init__(self) -> None:
-        super().__init__("camera_node")
+    def __init__(self, **kwargs) -> None:
+        super().__init__("camera_node", **kwargs)
         p = declare(self, PARAMS)
         name = p["name"]
         self.frame_id = p["frame_id"] or f"{name}_optical_frame"

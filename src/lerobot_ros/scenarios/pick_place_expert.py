@@ -13,9 +13,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import mujoco
 import numpy as np
 
+from ..sim.physics import mujoco
 from ..sim.physics.world import PhysicsWorld
 
 GRIPPER_OPEN_RAD = 0.75
@@ -38,18 +38,18 @@ class Waypoint:
 
 
 @dataclass(frozen=True)
-class Phase:
+class TaskPhase:
     subtask: str
     memory_after: str
 
 
 PHASES = (
-    Phase("reach above the red cube", "The gripper is above the cube."),
-    Phase("lower the gripper and grasp the cube", "The cube is in the gripper."),
-    Phase("lift the cube", "The cube is lifted."),
-    Phase("carry the cube over the green square", "The cube is above the green square."),
-    Phase("put the cube down and let go", "The cube is on the green square."),
-    Phase("move the arm back", "The task is done."),
+    TaskPhase("reach above the red cube", "The gripper is above the cube."),
+    TaskPhase("lower the gripper and grasp the cube", "The cube is in the gripper."),
+    TaskPhase("lift the cube", "The cube is lifted."),
+    TaskPhase("carry the cube over the green square", "The cube is above the green square."),
+    TaskPhase("put the cube down and let go", "The cube is on the green square."),
+    TaskPhase("move the arm back", "The task is done."),
 )
 
 

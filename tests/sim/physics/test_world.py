@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 
-import mujoco
 import numpy as np
 import pytest
 
@@ -16,6 +15,7 @@ from lerobot_ros.scenarios.pick_place_expert import PickPlaceExpert, Trajectory
 from lerobot_ros.sim.physics.mjcf import servo_gains
 from lerobot_ros.sim.physics.world import PhysicsWorld
 from lerobot_ros.robots.tables import robot_type
+from lerobot_ros.sim.physics import mujoco
 
 
 @pytest.fixture(scope="module")

@@ -2,12 +2,14 @@
 
 Behind the same reading interface as the OpenCV and drawn cameras, so camera_node publishes it
 unchanged. The renderer lives on the capture thread (an OpenGL context belongs to the thread that
-made it current) and draws a snapshot of the world's state taken under the world's lock, so the
+made it current; it is let go after each frame, so :meth:`disconnect` can free it from another
+thread) and draws a snapshot of the world's state taken under the world's lock, so the
 physics never waits for a frame.
 """
 
 from __future__ import annotations
 
+import os
 import time
 
 import mujoco
@@ -41,6 +43,9 @@ class MujocoCamera(CapturedCamera):
         if self._capture is not None:
             self._capture.stop()
             self._capture = None
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
 
     def render(self) -> np.ndarray:
         """One frame of the world as it is now (on the calling thread)."""
@@ -53,8 +58,19 @@ class MujocoCamera(CapturedCamera):
         mujoco.mj_kinematics(self.world.model, self._data)
         mujoco.mj_camlight(self.world.model, self._data)
         self._renderer.update_scene(self._data, camera=self.camera_name)
-        return self._renderer.render()
+        try:
+            return self._renderer.render()
+        finally:
+            _release_gl_context()
 
     def _grab(self) -> tuple[np.ndarray, float]:
         stamp_s = time.time()
         return self.render(), stamp_s
+
+
+def _release_gl_context() -> None:
+    """Leave no OpenGL context current on this thread (EGL): the renderer makes its own current before
+    each frame, and a context still current on a finished thread could not be freed elsewhere."""
+    if os.environ.get("MUJOCO_GL") == "egl":
+        from OpenGL import EGL
+        EGL.eglReleaseThread()
