@@ -144,11 +144,11 @@ def test_a_lekiwi_bag_converts_to_lerobots_values(lerobot_lekiwi, tmp_path):
     assert state.shape[1] == action.shape[1] == 9 and len(state) == round(3.0 * FPS)
     for k, case in enumerate(lerobot_lekiwi["observed"]):  # odom's twist as LeRobot reads the same wheels
         lerobot = [case["lerobot"][name] for name in ("x.vel", "y.vel", "theta.vel")]
-        np.testing.assert_allclose(state[phase_frames(k), 6:], np.tile(lerobot, (len(state[phase_frames(k)]), 1)),
-                                   rtol=1e-5, atol=1e-5)
+        frames = state[phase_frames(k), 6:]
+        np.testing.assert_allclose(frames, np.tile(lerobot, (len(frames), 1)), rtol=1e-5, atol=1e-5)
     for k, case in enumerate(lerobot_lekiwi["commanded"]):  # cmd_vel back in LeRobot's m/s and deg/s
-        np.testing.assert_allclose(action[phase_frames(k), 6:], np.tile(case["action"], (len(action[phase_frames(k)]), 1)),
-                                   rtol=1e-6, atol=1e-6)
+        frames = action[phase_frames(k), 6:]
+        np.testing.assert_allclose(frames, np.tile(case["action"], (len(frames), 1)), rtol=1e-6, atol=1e-6)
     silent = action[round((len(lerobot_lekiwi["commanded"]) * PHASE_S + 0.55) * FPS):, 6:]
     assert len(silent) >= 10 and not silent.any()  # cmd_vel silent past 0.5 s: the base stands, zero recorded
     # The arm in LeRobot's degrees (robot_node's radians through the calibration) beside the base.
@@ -188,7 +188,8 @@ def test_export_gives_odom_and_cmd_vel_back_and_drives_the_wheels_as_lerobot(ler
         yaw += w / FPS
     last = odom[-1].pose.pose
     assert (last.position.x, last.position.y) == pytest.approx((x, y), abs=0.01)
-    assert 2 * math.atan2(last.orientation.z, last.orientation.w) == pytest.approx(math.remainder(yaw, math.tau), abs=1e-3)
+    yaw_recorded = 2 * math.atan2(last.orientation.z, last.orientation.w)
+    assert yaw_recorded == pytest.approx(math.remainder(yaw, math.tau), abs=1e-3)
     # And back: bag -> dataset -> bag -> dataset keeps every value.
     second = convert_lekiwi(bags[0], tmp_path / "ds2")
     for key in ("observation.state", "action"):

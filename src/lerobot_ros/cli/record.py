@@ -147,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         silent = _wait_for_topics(node, args.wait_for_topics_s)
         if silent:
-            topics = ", ".join(f"{node.session.config.feature(key).topic} ({key})" for key in silent)
+            topics = ", ".join(f"{node.session.config.stream(key).topic} ({key})" for key in silent)
             result = DriverResult(saved=[], error=f"no message within {args.wait_for_topics_s:g} s on {topics}; "
                                                   "start the robot and cameras first, or fix the topics in the config")
         else:

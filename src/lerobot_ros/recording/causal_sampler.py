@@ -94,8 +94,9 @@ class CausalSampler:
     """Holds the latest messages of every configured feature and samples them at grid ticks.
 
     ``push`` takes values already converted by the adapter, by stream key (a vector in the config's
-    joint order, a base velocity, or an HxWx3 uint8 RGB image). ``finish_episode`` hands back the episode's report and starts a new
-    one; buffered messages carry over, so the next episode can start at once.
+    joint order, a base velocity, or an HxWx3 uint8 RGB image). ``finish_episode`` hands back the
+    episode's report and starts a new one; buffered messages carry over, so the next episode can
+    start at once.
     """
 
     def __init__(self, config: RecordingConfig):

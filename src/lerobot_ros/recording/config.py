@@ -419,7 +419,8 @@ def _base(value: object, where: str, joint: Mapping) -> FeatureConfig | None:
                                    f"observed velocity, twist or twist_stamped for cmd_vel), got {kind!r}")
     time_source = value.get("time_source", joint["time_source"])
     if time_source not in TIME_SOURCES:
-        raise RecordingConfigError(f"{where}: base time_source must be one of {list(TIME_SOURCES)}, got {time_source!r}")
+        raise RecordingConfigError(
+            f"{where}: base time_source must be one of {list(TIME_SOURCES)}, got {time_source!r}")
     max_age_s = value.get("max_age_s", CMD_VEL_TIMEOUT_S if kind in COMMAND_TYPES else joint["max_age_s"])
     if (isinstance(max_age_s, bool) or not isinstance(max_age_s, (int, float)) or max_age_s <= 0
             or _infinite(max_age_s)):

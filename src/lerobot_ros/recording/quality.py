@@ -2,9 +2,9 @@
 
 LeRobot's recorder stamps data at the nominal fps even when its loop ran slower, and drops frames
 with at most a log line. Here every tick of the episode's grid is accounted for: per stream fresh,
-stale (late), missing, zeroed (a command stream silent: zero velocity recorded), and reused (the same message as the previous tick, i.e. the stream is slower
-than the grid); frames emitted versus ticks; and, when the caller passes processing times, the real
-loop rate. ``to_dict`` goes to a JSON file next to the dataset, ``summary`` to the log.
+stale (late), missing, zeroed (a command stream silent: zero velocity recorded), and reused (the
+same message as the previous tick, i.e. the stream is slower than the grid); frames emitted versus
+ticks; and, when the caller passes processing times, the real loop rate. ``to_dict`` goes to a JSON file next to the dataset, ``summary`` to the log.
 """
 
 from __future__ import annotations

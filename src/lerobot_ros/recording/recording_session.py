@@ -254,8 +254,8 @@ class RecordingSession:
     # -- input ------------------------------------------------------------------------------------
 
     def push(self, key: str, value: object, header_s: float | None = None, received_s: float | None = None) -> None:
-        """A converted message for stream ``key`` (a feature, or a feature's ``<key>/base``), stamped with its receive time or, for
-        ``time_source: header`` features, with ``header_s``.
+        """A converted message for stream ``key`` (a feature, or a feature's ``<key>/base``), stamped
+        with its receive time or, for ``time_source: header`` features, with ``header_s``.
 
         ``received_s`` is when the middleware received the message (rmw's ``received_timestamp``, on
         the session clock). Give it when known: a callback that runs late (a busy executor, a stalled
@@ -280,9 +280,11 @@ class RecordingSession:
                 self.idle_events_ignored += 1
 
     def silent_streams(self) -> list[str]:
-        """Streams (features, base parts) whose topic has delivered nothing yet (a session driver waits for none)."""
+        """Streams (features, base parts) whose topic has delivered nothing yet (a session driver waits
+        for none); a command stream (cmd_vel) is not waited for: it is silent while the base stands."""
         with self._lock:
-            return [key for key in self.config.stream_keys if self.sampler.buffered(key) == 0]
+            return [s.key for s in self.config.streams
+                    if not s.zero_when_silent and self.sampler.buffered(s.key) == 0]
 
     # -- the grid ---------------------------------------------------------------------------------
 
