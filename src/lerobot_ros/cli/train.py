@@ -8,6 +8,8 @@ examples:
   # a fresh policy over a SmolVLM (its weights loaded, the action expert new)
   lerobot-ros train --dataset ~/datasets/pick_cube --vlm HuggingFaceTB/SmolVLM2-500M-Video-Instruct \\
       --output-dir runs/pick --steps 20000 --batch-size 64
+  # PI052 (pi0.5 with a language head) from a LeRobot pi05 checkpoint
+  lerobot-ros train --policy pi052 --dataset me/pick_cube --policy-path lerobot/pi05_base --output-dir runs/pi052
   # continue an interrupted run
   lerobot-ros train --output-dir runs/pick --resume
   # 4 GPUs (batch size is per GPU)
@@ -23,21 +25,24 @@ import sys
 from pathlib import Path
 
 NAME = "train"
-HELP = "train SmolVLA2 on a LeRobot dataset (checkpoints, resume, validation, multi-GPU)"
+HELP = "train SmolVLA2 or PI052 on a LeRobot dataset (checkpoints, resume, validation, multi-GPU)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", help="dataset folder or Hub dataset repo id (<owner>/<name>)")
     parser.add_argument("--output-dir", required=True, type=Path, help="run folder (checkpoints, logs)")
+    parser.add_argument("--policy", choices=("smolvla2", "pi052"),
+                        help="the model: smolvla2 (default) or pi052 (pi0.5 with a language head)")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--policy-path", help="checkpoint folder or Hub id to fine-tune from")
-    source.add_argument("--vlm", help="SmolVLM folder or Hub id for a fresh policy (default: SmolVLM2-500M)")
+    source.add_argument("--vlm", help="SmolVLM folder or Hub id for a fresh policy (default: SmolVLM2-500M; for "
+                                      "pi052 a PaliGemma folder with its expert_config.json)")
     parser.add_argument("--policy-overrides", type=json.loads, default=None, metavar="JSON",
                         help='SmolVLA2Config fields for a fresh policy, e.g. \'{"chunk_size": 30}\'')
     parser.add_argument("--rename-map", type=json.loads, default=None, metavar="JSON",
                         help='dataset camera -> policy camera, e.g. \'{"observation.images.front": '
                              '"observation.images.camera1"}\' (for checkpoints trained on other camera names)')
-    parser.add_argument("--recipe", help="recipe YAML (default: the shipped config/recipes/smolvla2_hirobot.yaml)")
+    parser.add_argument("--recipe", help="recipe YAML (default: the shipped config/recipes/<policy>_hirobot.yaml)")
     parser.add_argument("--steps", type=int, help="total optimizer steps (default 20000)")
     parser.add_argument("--batch-size", type=int, help="samples per micro-batch and process (default 8)")
     parser.add_argument("--grad-accum", type=int, help="micro-batches per optimizer step (default 1)")
@@ -53,6 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-every", type=int)
     parser.add_argument("--save-every", type=int)
     parser.add_argument("--num-workers", type=int, help="data loader processes per GPU (default 2)")
+    parser.add_argument("--ddp-bucket-mb", type=int, help="gradient all-reduce bucket size under torchrun (default 25)")
     parser.add_argument("--frame-cache-mb", type=int,
                         help="decoded frames kept per loader process (default 2048; 0: decode each sample's frame)")
     parser.add_argument("--min-state-std", type=float,
@@ -74,12 +80,13 @@ def build_config(args):
     from ..training.sources import check_dataset_name
 
     fields = {
-        "dataset": args.dataset, "policy_path": args.policy_path, "vlm": args.vlm,
+        "dataset": args.dataset, "policy_type": args.policy, "policy_path": args.policy_path, "vlm": args.vlm,
         "policy_overrides": args.policy_overrides, "rename_map": args.rename_map, "recipe": args.recipe,
         "steps": args.steps,
         "batch_size": args.batch_size, "grad_accum_steps": args.grad_accum, "device": args.device,
         "seed": args.seed, "val_fraction": args.val_fraction, "val_every": args.val_every,
         "log_every": args.log_every, "save_every": args.save_every, "num_workers": args.num_workers,
+        "ddp_bucket_mb": args.ddp_bucket_mb,
         "frame_cache_mb": args.frame_cache_mb, "min_state_std": args.min_state_std,
     }
     fields = {k: v for k, v in fields.items() if v is not None}

@@ -56,11 +56,12 @@ class OptimizerConfig:
 class TrainConfig:
     dataset: str  # a LeRobotDataset v3.0 folder, or a Hub dataset repo id (pulled once)
     output_dir: str
+    policy_type: str = "smolvla2"  # the model: smolvla2, or pi052 (pi0.5 with a language head)
     policy_path: str | None = None  # a checkpoint folder or Hub id to fine-tune from
-    vlm: str | None = None  # a SmolVLM folder or Hub id: a fresh policy (when policy_path is None)
+    vlm: str | None = None  # a SmolVLM (PaliGemma for pi052) folder or Hub id: a fresh policy
     policy_overrides: dict = field(default_factory=dict)  # SmolVLA2Config fields for a fresh policy
     rename_map: dict = field(default_factory=dict)  # dataset camera key -> the policy's camera key
-    recipe: str | None = None  # recipe YAML; None: the installed config/recipes/smolvla2_hirobot.yaml
+    recipe: str | None = None  # recipe YAML; None: the installed config/recipes/<policy_type>_hirobot.yaml
     steps: int = 20000
     batch_size: int = 8  # per process (per GPU)
     grad_accum_steps: int = 1  # micro-batches per optimizer step in each process
@@ -77,6 +78,9 @@ class TrainConfig:
     log_every: int = 10
     save_every: int = 5000
     num_workers: int = 2
+    # DistributedDataParallel's gradient bucket size: larger buckets mean fewer all-reduce calls,
+    # smaller ones start the first all-reduce earlier in the backward pass.
+    ddp_bucket_mb: int = 25
     frame_cache_mb: int = 2048  # decoded frames kept per loader worker (whole episodes, LRU)
     resume: bool = False
     progress: bool = True
@@ -93,10 +97,14 @@ class TrainConfig:
                      "val_batches", "max_render_attempts"):
             if getattr(self, name) < 1:
                 raise ValueError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)}")
+        if self.policy_type not in ("smolvla2", "pi052"):
+            raise ValueError(f"TrainConfig.policy_type must be smolvla2 or pi052, got {self.policy_type!r}")
         if not 0.0 <= self.val_fraction < 1.0:
             raise ValueError(f"TrainConfig.val_fraction must be in [0, 1), got {self.val_fraction}")
         if self.min_state_std < 0:
             raise ValueError(f"TrainConfig.min_state_std must be >= 0, got {self.min_state_std}")
+        if self.ddp_bucket_mb < 1:
+            raise ValueError(f"TrainConfig.ddp_bucket_mb must be >= 1, got {self.ddp_bucket_mb}")
         if self.num_workers < 0:
             raise ValueError(f"TrainConfig.num_workers must be >= 0, got {self.num_workers}")
 

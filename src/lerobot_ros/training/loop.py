@@ -51,6 +51,18 @@ def train(config: TrainConfig) -> TrainResult:
         env.close()
 
 
+def with_every_parameter(loss: torch.Tensor, params: list[torch.Tensor]) -> torch.Tensor:
+    """``loss`` plus zero times every parameter: the same value, and a (zero) gradient for each.
+
+    A micro-batch of text-only samples leaves the action expert out of the graph, one without text
+    targets the LM head; DistributedDataParallel would then wait for their gradients forever unless
+    it searched the graph for unused parameters after every forward (find_unused_parameters, an
+    extra traversal per step). Zeros instead keep the graph static; they cost one reduction and
+    one addition per parameter, and the summed gradient is unchanged.
+    """
+    return loss + 0.0 * sum(param.sum() for param in params)
+
+
 class _Run:
     def __init__(self, config: TrainConfig, env: Distributed):
         self.config = config
@@ -77,10 +89,17 @@ class _Run:
         if self.resume_from is not None:
             self.start_step = ckpt.load_training_state(self.resume_from, self.optimizer, self.scheduler)
         self.model = self.policy
+        self.trainable = [param for param in self.policy.parameters() if param.requires_grad]
         if env.enabled:
             ids = [env.device.index] if env.device.type == "cuda" else None
-            # A micro-batch of text-only samples leaves the action expert without gradients.
-            self.model = DistributedDataParallel(self.policy, device_ids=ids, find_unused_parameters=True)
+            # Every micro-batch gives every trainable parameter a gradient (with_every_parameter), so
+            # DDP need not search the graph for unused parameters after each forward; gradients are
+            # written straight into the all-reduce buckets. (static_graph=True would also fix the
+            # bucket order, but torch's reducer rejects it when the first step accumulates under
+            # no_sync, as --grad-accum does.)
+            self.model = DistributedDataParallel(
+                self.policy, device_ids=ids, find_unused_parameters=False, gradient_as_bucket_view=True,
+                bucket_cap_mb=config.ddp_bucket_mb)
         if config.val_batches < env.world_size:
             raise ValueError(f"val_batches ({config.val_batches}) must be at least the number of processes "
                              f"({env.world_size}): each process validates its share of the batches")
@@ -126,6 +145,8 @@ class _Run:
             with (contextlib.nullcontext() if sync else self.model.no_sync()):
                 with self._autocast():
                     loss, loss_parts = self.model(batch)
+                if self.env.enabled:
+                    loss = with_every_parameter(loss, self.trainable)
                 (loss / accum).backward()
             for key, value in {"loss": float(loss.detach()), **loss_parts}.items():
                 parts[key] += float(value) / accum
