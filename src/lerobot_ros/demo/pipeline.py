@@ -12,25 +12,19 @@ and the operator who sends the task and keeps the heartbeat.
 
 from __future__ import annotations
 
-import logging
 import math
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import rclpy
-from rclpy.executors import MultiThreadedExecutor
-from rclpy.node import Node
 from rclpy.parameter import Parameter
 
 from ..nodes.camera_node import CameraNode
-from ..nodes.log_bridge import RclpyLogHandler
+from ..nodes.composition import Graph, GraphError
 from ..nodes.policy_node import PolicyNode
 from ..nodes.recorder_node import RecorderNode
 from ..nodes.robot_node import RobotNode
-from ..nodes.spin_thread import SpinThread
 from ..nodes.teleop_node import TeleopNode
 from ..scenarios.demonstration import TASK, Demonstration
 from ..scenarios.scripted_leader import ScriptedLeader
@@ -45,7 +39,7 @@ RECORD_ATTEMPTS = 3
 CUE_DELAY_S = 0.02  # cues go out this long after a recorder tick (the play loop adds up to a period)
 
 
-class DemoError(RuntimeError):
+class DemoError(GraphError):
     """A stage did not do what it must (an episode not saved, the policy never moved): the message says."""
 
 
@@ -73,73 +67,6 @@ def wait_until(condition, timeout_s: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise DemoError(f"timed out after {timeout_s:g} s waiting for {what}")
         time.sleep(0.05)
-
-
-class Graph:
-    """One rclpy context; the nodes of a stage spin on one executor thread and leave it together.
-
-    A stage ends with :meth:`remove_all`, which stops the executor (:class:`SpinThread`: rclpy must
-    not destroy a node that another thread is spinning), destroys the nodes, and starts a fresh
-    executor for the next stage.
-    """
-
-    def __init__(self, parameters: Path):
-        # As nodes/runner.py does for one node: the control loops share the GIL with the executor
-        # threads (and both simulated buses), so hand it over every 1 ms instead of every 5 ms.
-        sys.setswitchinterval(0.001)
-        rclpy.init(args=["--ros-args", "--params-file", str(parameters)],
-                   signal_handler_options=rclpy.signals.SignalHandlerOptions.NO)
-        self.nodes: list[Node] = []
-        self._start_spinning()
-
-    def _start_spinning(self) -> None:
-        self._spinning = SpinThread(MultiThreadedExecutor(num_threads=4), name="demo-executor").start()
-
-    def add(self, node: Node) -> Node:
-        # Each node routes the core's Python logging to itself when it is created, so the last one
-        # would be named on every core message of the process: name them lerobot_ros instead.
-        logging.getLogger("lerobot_ros").handlers[:] = [RclpyLogHandler(rclpy.logging.get_logger("lerobot_ros"))]
-        self._spinning.executor.add_node(node)
-        self.nodes.append(node)
-        if hasattr(node, "start"):
-            node.start()  # a node's own threads (control loop, ticker) once the executor spins it
-        return node
-
-    def remove_all(self) -> None:
-        """Stop the executor, then shut down and destroy the nodes, newest first (policy_node before
-        the arm it drives), and start a fresh executor for the next stage. A node whose shutdown
-        raises (policy_node exits 1 after a model error) is still destroyed, and so are the rest."""
-        if not self._spinning.stop():
-            raise DemoError("a node's callback did not finish within 5 s; its nodes cannot be destroyed safely")
-        failure: BaseException | None = None
-        while self.nodes:
-            try:
-                self._destroy(self.nodes.pop())
-            except BaseException as err:  # noqa: BLE001 - re-raised below, once every node is gone
-                failure = failure or err
-        self._start_spinning()
-        if failure is not None:
-            raise failure
-
-    @staticmethod
-    def _destroy(node: Node) -> None:
-        try:
-            stop = getattr(node, "shutdown", None) or getattr(node, "close", None)
-            if stop is not None:
-                stop()
-        finally:
-            # destroy_node leaves waitables (robot_node's action server) alive, and they hold the
-            # node's handle: the next node of the same name would share its /rosout publisher.
-            for waitable in list(node.waitables):
-                getattr(waitable, "destroy", lambda: None)()
-            node.destroy_node()
-
-    def close(self) -> None:
-        try:
-            self.remove_all()
-        finally:
-            self._spinning.stop()
-            rclpy.try_shutdown()
 
 
 def simulated_arm(graph: Graph) -> RobotNode:
@@ -189,7 +116,7 @@ def record_episode(recorder: RecorderNode, demo: Demonstration, leader: Scripted
         recorder.discard_episode()
         log(f"  episode {index} lost a tick (a stream stalled on this busy machine): discarded, recording it again")
         reset(demo, leader, 1.0)
-    saved, message = recorder.stop_episode()
+    saved, message = recorder.stop_episode(wait=True)
     if not saved:
         raise DemoError(f"episode {index} was not saved: {message}")
     log(f"  {message}")

@@ -197,15 +197,20 @@ class RecorderNode(Node):
         self.get_logger().info(f"episode {index} started: {task}")
         return True, f"recording episode {index}: {task}", index
 
-    def stop_episode(self) -> tuple[bool, str]:
+    def stop_episode(self, wait: bool = False) -> tuple[bool, str]:
         """End the take at once; it is saved in the background while the next one may record.
-        ~/status says when: its ``episodes`` counts committed episodes, its message names them."""
+        ~/status says when: its ``episodes`` counts committed episodes, its message names them.
+        With ``wait`` (a caller in this process, e.g. the demo), return once it is committed:
+        whether anything was saved, and what."""
         try:
             committed = self.session.end_episode()
         except SessionError as err:
             return False, str(err)
         committed.add_done_callback(self._on_committed)
         self.publish_status()
+        if wait:
+            outcome = committed.result()
+            return outcome.saved, outcome.message
         return True, self.session.message
 
     def _on_committed(self, committed: Future) -> None:
