@@ -9,12 +9,12 @@ The policy is a scripted double, so the values it gets and gives are known.
 from __future__ import annotations
 
 import math
+import threading
 import time
 
 import numpy as np
 import pytest
 import rclpy
-import threading
 import yaml
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from geometry_msgs.msg import Twist
