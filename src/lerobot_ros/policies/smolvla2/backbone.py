@@ -143,6 +143,7 @@ class VLMWithExpert(nn.Module):
         self.num_key_value_heads = text_config.num_key_value_heads
         self.stride = self.num_vlm_layers // len(self.lm_expert.layers)
         self._positions: dict[tuple, Tensor] = {}
+        self.projections_fused = False
 
     # --- structure --------------------------------------------------------------------------------
 
@@ -169,10 +170,12 @@ class VLMWithExpert(nn.Module):
 
         A batch-1 chunk is launch-bound (about 16 x 11 small kernels per denoising step), so
         three projections of the same input as one matrix product, and two as another, cut the
-        launches per layer by three. The stacked weights are copies taken now: call this after the
-        checkpoint is loaded, and again if the weights change. Cross-attention expert layers project
-        the prefix's keys and values instead, so only their MLP is fused.
+        launches per layer by three. The stacked weights are copies taken once, on the first call: call
+        it after the checkpoint is loaded (CUDA graphs captured afterwards read them). Cross-attention
+        expert layers project the prefix's keys and values instead, so only their MLP is fused.
         """
+        if self.projections_fused:
+            return  # once only: a captured CUDA graph reads the stacked copies at their addresses
         expert_self = [layer for index, layer in enumerate(self.lm_expert.layers) if self.is_self_attention(index)]
         for layer in [*self.text_model.layers, *expert_self]:
             attn = layer.self_attn
@@ -180,6 +183,7 @@ class VLMWithExpert(nn.Module):
             attn.qkv_split = (attn.q_proj.out_features, attn.k_proj.out_features, attn.v_proj.out_features)
         for layer in [*self.text_model.layers, *self.lm_expert.layers]:
             _fuse_linears(layer.mlp, "gate_up_weight", [layer.mlp.gate_proj, layer.mlp.up_proj])
+        self.projections_fused = True
 
     # --- embeddings -------------------------------------------------------------------------------
 

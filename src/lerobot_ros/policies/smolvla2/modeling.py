@@ -279,6 +279,7 @@ class SmolVLA2Policy(nn.Module):
             capacity = DECODER_CAPACITY_STEP * -(-needed // DECODER_CAPACITY_STEP)
             decoder = self._decoders.get(capacity)
             if decoder is None:
+                self.model.vlm_with_expert.fuse_projections()
                 decoder = TextDecoder(self.model, capacity, self.model.dtype, self.device, cuda_graph=True)
                 self._decoders[capacity] = decoder
         return decode_with_cache(self.model, prefix, options, decoder, **choice)
