@@ -162,6 +162,12 @@ def main() -> int:
         relative = np.abs(a - b) / np.maximum(np.abs(a), 1e-12)
         result.update({
             "scaling_efficiency": result[f"samples_per_s_{args.gpus}"] / (args.gpus * result["samples_per_s_1"]),
+            # One GPU runs the N micro-batches back to back: its step / N is one micro-batch's compute.
+            # N GPUs run one each, then all-reduce: what their step takes beyond that compute is the
+            # communication the backward pass did not hide.
+            "step_s_compute": 1 / (args.gpus * result["steps_per_s_1"]),
+            "step_s_exposed_communication": 1 / result[f"steps_per_s_{args.gpus}"]
+            - 1 / (args.gpus * result["steps_per_s_1"]),
             "loss_rel_diff_max": float(relative.max()), "loss_rel_diff_mean": float(relative.mean()),
             "loss_rel_diff_mean_last_50": float(relative[-50:].mean()),
         })
