@@ -6,7 +6,7 @@ all read. Plain Python: no rclpy.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,8 @@ class Param:
     max: float | None = None
     choices: tuple[str, ...] | None = None
     # Read once at start-up, so `ros2 param set` must be refused rather than report a change the node
-    # never makes (what ros2_controllers does). Set False only for a parameter the node re-reads.
+    # never makes (what ros2_controllers does). False only where the node applies a change while running
+    # (nodes/parameters.py apply_when_set).
     read_only: bool = True
 
     def validate(self, value: Any) -> Any:
@@ -36,6 +37,24 @@ class Param:
         return value
 
 
+def changed_values(params: Sequence[Param], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The validated values of a parameter change requested while the node runs (``ros2 param set``).
+
+    Raises ValueError naming the parameter when it is unknown, read once at start-up (read_only: the
+    node would not apply it) or not an acceptable value; nothing is changed then.
+    """
+    by_name = {p.name: p for p in params}
+    values = {}
+    for name, value in changes.items():
+        param = by_name.get(name)
+        if param is None:
+            raise ValueError(f"parameter {name} is not one of this node's")
+        if param.read_only:
+            raise ValueError(f"parameter {name} is read once at start-up: restart the node with the new value")
+        values[name] = param.validate(value)
+    return values
+
+
 def markdown_table(params: Sequence[Param]) -> str:
     """The parameters as a Markdown table, for the docs."""
     rows = ["| parameter | type | default | description |", "|---|---|---|---|"]
@@ -48,7 +67,8 @@ def markdown_table(params: Sequence[Param]) -> str:
         if p.choices:
             bounds.append("one of " + ", ".join(f"`{c}`" for c in p.choices))
         extra = f" ({'; '.join(bounds)})" if bounds else ""
-        rows.append(f"| `{p.name}` | {type(p.default).__name__} | `{p.default!r}` | {p.description}{extra} |")
+        settable = "" if p.read_only else " Takes effect when set while running (`ros2 param set`)."
+        rows.append(f"| `{p.name}` | {type(p.default).__name__} | `{p.default!r}` | {p.description}{extra}{settable} |")
     return "\n".join(rows)
 
 

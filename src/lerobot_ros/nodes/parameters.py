@@ -4,9 +4,9 @@ declarations themselves live in lerobot_ros.node_params, importable without ROS)
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
-from ..node_params.param import Param
+from ..node_params.param import Param, changed_values
 
 
 def declare(node, params: Sequence[Param]) -> dict[str, Any]:
@@ -30,3 +30,29 @@ def declare(node, params: Sequence[Param]) -> dict[str, Any]:
         value = node.declare_parameter(p.name, p.default, descriptor).value
         values[p.name] = p.validate(value)
     return values
+
+
+def apply_when_set(node, params: Sequence[Param], values: dict[str, Any],
+                   apply: Callable[[dict[str, Any]], None]) -> None:
+    """Let ``ros2 param set`` change ``node``'s settable (not read_only) parameters while it runs.
+
+    rclpy refuses read-only ones and values outside a declared range itself; every other change is
+    checked like a declared value (:func:`~lerobot_ros.node_params.param.changed_values`) and refused
+    with its reason, or, once rclpy has stored it, written into ``values`` and handed to ``apply``.
+    """
+    from rcl_interfaces.msg import SetParametersResult
+
+    def check(parameters) -> SetParametersResult:
+        try:
+            changed_values(params, {p.name: p.value for p in parameters})
+        except ValueError as err:
+            return SetParametersResult(successful=False, reason=str(err))
+        return SetParametersResult(successful=True)
+
+    def applied(parameters) -> None:
+        changed = changed_values(params, {p.name: p.value for p in parameters})
+        values.update(changed)
+        apply(changed)
+
+    node.add_on_set_parameters_callback(check)
+    node.add_post_set_parameters_callback(applied)
