@@ -33,7 +33,7 @@ class ExecutorFedRobotNode(RobotNode):
         super().__init__(**kwargs)
         self.trajectories = _Nothing()
         self.create_subscription(JointTrajectory, f"{self.p['controller_name']}/joint_trajectory",
-                                 self._on_trajectory, QoSProfile(depth=1),
+                                 lambda msg: self._on_trajectory(msg, self._now()), QoSProfile(depth=1),
                                  callback_group=MutuallyExclusiveCallbackGroup())
 
 

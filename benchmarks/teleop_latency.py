@@ -11,6 +11,8 @@ loops and polls the follower servo's Goal_Position register:
 * settled: until it is within 1 tick of LeRobot's goal for the new leader pose.
 
 teleop_node's own stamps (leader read started -> trajectory published) come from its /diagnostics.
+``--reference`` adds the same measurement with robot_node as before issue 20 (its commands handled
+by rclpy's MultiThreadedExecutor: benchmarks/robot_node_with_rclpy_executor.py), in the same run.
 DDS stays on loopback (profile, discovery range and a domain id of its own are set below).
 """
 
@@ -48,15 +50,20 @@ def percentiles_ms(values) -> dict[str, float]:
 
 
 def start_node(module: str, name: str, params: dict, tmp: Path) -> tuple[subprocess.Popen, Path]:
+    """``module``: a module to run with -m, or a script's path."""
     params_file = tmp / f"{name}.yaml"
     params_file.write_text(yaml.safe_dump({name: {"ros__parameters": params}}))
     log = tmp / f"{name}.log"
-    proc = subprocess.Popen([sys.executable, "-m", module, "--ros-args", "--params-file", str(params_file)],
+    program = [module] if module.endswith(".py") else ["-m", module]
+    proc = subprocess.Popen([sys.executable, *program, "--ros-args", "--params-file", str(params_file)],
                             stdout=open(log, "wb"), stderr=subprocess.STDOUT, start_new_session=True)
     return proc, log
 
 
-def measure(moves: int, time_from_start_s: float) -> dict:
+REFERENCE_ROBOT_NODE = str(Path(__file__).parent / "robot_node_with_rclpy_executor.py")
+
+
+def measure(moves: int, time_from_start_s: float, reference: bool = False) -> dict:
     import rclpy
     from diagnostic_msgs.msg import DiagnosticArray
     from lerobot_ros.nodes.spin_thread import spin_in_thread
@@ -69,7 +76,8 @@ def measure(moves: int, time_from_start_s: float) -> dict:
     follower_file = save_calibration(tmp / "follower.json", follower_cal)
     with simulated_bus("so101_leader", timing_baudrate=BAUD) as leader_sim, \
             simulated_bus("so101_follower", timing_baudrate=BAUD) as follower_sim:
-        robot, robot_log = start_node("lerobot_ros.nodes.robot_node", "robot_node", {
+        robot_module = REFERENCE_ROBOT_NODE if reference else "lerobot_ros.nodes.robot_node"
+        robot, robot_log = start_node(robot_module, "robot_node", {
             "robot_type": "so101_follower", "port": follower_sim.port, "calibration_file": str(follower_file)}, tmp)
         teleop, teleop_log = start_node("lerobot_ros.nodes.teleop_node", "teleop_node", {
             "leader_type": "so101_leader", "leader_port": leader_sim.port, "leader_calibration_file": str(leader_file),
@@ -137,24 +145,27 @@ def main() -> None:
     parser.add_argument("--moves", type=int, default=100, help="leader moves measured")
     parser.add_argument("--time-from-start", type=float, default=0.01,
                         help="teleop_node time_from_start_s (its default is 0.01)")
+    parser.add_argument("--reference", action="store_true",
+                        help="also measure robot_node as before issue 20 (rclpy's MultiThreadedExecutor)")
     args = parser.parse_args()
     sys.setswitchinterval(0.0005)  # this process serves both simulated buses while it polls them
-    load = os.getloadavg()[0]
-    r = measure(args.moves, args.time_from_start)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"load average before: {load:.2f}")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"simulated SO-101 leader and follower, 1 Mbps wire timing; rate_hz 100, time_from_start_s "
-          f"{args.time_from_start}; {args.moves} moves of {STEP_TICKS} ticks\n")
-    print("| measurement | p50 | p99 | max |")
-    print("|---|---|---|---|")
-    for key, label in (("first", "leader shaft moved -> follower Goal_Position first changes"),
-                       ("settled", "leader shaft moved -> follower Goal_Position at LeRobot's goal (+/-1 tick)")):
-        s = r[key]
-        print(f"| {label} | {s['p50']:.1f} ms | {s['p99']:.1f} ms | {s['max']:.1f} ms |")
-    p50, p99 = r["read_to_publish"]
-    print(f"| teleop_node: leader read started -> trajectory published (last 1000) | {p50:.2f} ms | {p99:.2f} ms | |")
-    print(f"\nteleop_node loop overruns: {r['overruns']}, clamped steps: {r['clamped']}")
-
+          f"{args.time_from_start}; {args.moves} moves of {STEP_TICKS} ticks; load average (1 min) before each run\n")
+    print("| robot_node | measurement | p50 | p99 | max | load |")
+    print("|---|---|---|---|---|---|")
+    for reference in (False, True) if args.reference else (False,):
+        load = os.getloadavg()[0]
+        r = measure(args.moves, args.time_from_start, reference)
+        name = "before issue 20 (rclpy MultiThreadedExecutor)" if reference else "shipped"
+        for key, label in (("first", "leader shaft moved -> follower Goal_Position first changes"),
+                           ("settled", "leader shaft moved -> follower Goal_Position at LeRobot's goal (+/-1 tick)")):
+            q = r[key]
+            print(f"| {name} | {label} | {q['p50']:.1f} ms | {q['p99']:.1f} ms | {q['max']:.1f} ms | {load:.2f} |")
+        p50, p99 = r["read_to_publish"]
+        print(f"| {name} | teleop_node: leader read started -> trajectory published (last 1000) | {p50:.2f} ms "
+              f"| {p99:.2f} ms | | |")
+        print(f"| {name} | teleop_node loop overruns: {r['overruns']}, clamped steps: {r['clamped']} | | | | |", flush=True)
 
 if __name__ == "__main__":
     main()

@@ -9,7 +9,8 @@ loop needs. Here the subscription sits in a callback group that never lets an ex
 no executor waits on it or takes from it. The loop thread takes the newest queued message at the
 start of each tick (older ones are dropped: a newer command or pose replaces them anyway), so a
 message is deserialised once, on the thread that uses it, and is applied at the first tick after it
-arrived, as it was when a callback stored it.
+arrived, as it was when a callback stored it. It comes with the time the middleware received it,
+so that what starts "on receipt" (a trajectory point's interpolation) starts then, not at the tick.
 """
 
 from __future__ import annotations
@@ -44,11 +45,16 @@ class LoopSubscription:
         self._subscription = node.create_subscription(msg_type, topic, _not_called, qos,
                                                       callback_group=_NeverScheduled())
 
-    def take_latest(self):
-        """The newest message received since the last call, or None; older queued ones are dropped."""
+    def take_latest(self) -> tuple[object, float | None] | None:
+        """The newest message received since the last call and when the middleware received it
+        (wall clock, s; None where the rmw leaves it unset), or None; older queued ones are dropped."""
         latest = None
         handle = self._subscription.handle
         with handle:
             while (taken := handle.take_message(self._msg_type, False)) is not None:
-                latest = taken[0]
-        return latest
+                latest = taken
+        if latest is None:
+            return None
+        msg, info = latest
+        received_ns = info.get("received_timestamp") or 0
+        return msg, (received_ns * 1e-9 if received_ns > 0 else None)

@@ -92,8 +92,8 @@ class TeleopNode(Node):
             self.session.on_follower_state(positions, time.monotonic())
 
     def _tick(self, now_s: float) -> None:
-        if (follower_state := self.follower_states.take_latest()) is not None:
-            self._on_follower_state(follower_state)
+        if (taken := self.follower_states.take_latest()) is not None:
+            self._on_follower_state(taken[0])
         tick = self.leader.step(now_s)
         if tick.reading is None:
             with self._lock:
