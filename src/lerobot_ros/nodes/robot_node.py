@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from dataclasses import replace
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Twist, TwistStamped
@@ -32,7 +33,7 @@ from ..robots.trajectory import NO_CHECK, Tolerances, TrajectoryRejected
 from ..sim.worlds import attach_physics_world
 from .log_bridge import bridge_core_logging
 from .loop_subscription import LoopSubscription
-from .parameters import declare
+from .parameters import apply_when_set, declare
 from .runner import run_node
 from .trajectory_conversion import trajectory_from_msg
 from ..node_params.robot_node import PARAMS
@@ -69,18 +70,13 @@ class RobotNode(Node):
         self.trajectories = LoopSubscription(self, JointTrajectoryMsg, f"{controller}/joint_trajectory",
                                              QoSProfile(depth=1))
         self.loop = FixedRateLoop(1.0 / self.p["publish_rate_hz"], self._tick)
-        self.create_timer(1.0 / self.p["diagnostics_rate_hz"], self._publish_diagnostics,
-                          callback_group=MutuallyExclusiveCallbackGroup())
+        self.diagnostics_timer = self.create_timer(1.0 / self.p["diagnostics_rate_hz"], self._publish_diagnostics,
+                                                   callback_group=MutuallyExclusiveCallbackGroup())
         self.action_server = None
         if FollowJointTrajectoryServer is not None:
-            tolerances = Tolerances.uniform(
-                self.setup.robot.joint_names,
-                path_position=self.p["path_position_tolerance_rad"] or NO_CHECK,
-                goal_position=self.p["goal_position_tolerance_rad"] or NO_CHECK,
-                goal_time_s=self.p["goal_time_tolerance_s"])
             self.action_server = FollowJointTrajectoryServer(self, f"{controller}/follow_joint_trajectory",
-                                                             self.driver, self.joint_names, self._now, tolerances,
-                                                             prefix)
+                                                             self.driver, self.joint_names, self._now,
+                                                             self._default_tolerances(), prefix)
         else:
             self.get_logger().warning("control_msgs is not importable: no follow_joint_trajectory action "
                                       "(install ros-$ROS_DISTRO-control-msgs)")
@@ -89,9 +85,26 @@ class RobotNode(Node):
             twist_type = TwistStamped if self.p["cmd_vel_type"] == "twist_stamped" else Twist
             self.base_commands = LoopSubscription(self, twist_type, "cmd_vel", 10)
         self.finished = threading.Event()  # robot_node only stops on a signal
+        apply_when_set(self, PARAMS, self.p, self._apply_parameters)
 
     def start(self) -> None:
         self.loop.start()
+
+    def _default_tolerances(self) -> Tolerances:
+        return Tolerances.uniform(self.setup.robot.joint_names,
+                                  path_position=self.p["path_position_tolerance_rad"] or NO_CHECK,
+                                  goal_position=self.p["goal_position_tolerance_rad"] or NO_CHECK,
+                                  goal_time_s=self.p["goal_time_tolerance_s"])
+
+    def _apply_parameters(self, changed: dict) -> None:
+        """A settable parameter (node_params/robot_node.py, read_only=False) set while running."""
+        if "command_timeout_s" in changed:  # from the next tick
+            self.driver.config = replace(self.driver.config, command_timeout_s=changed["command_timeout_s"])
+        if "diagnostics_rate_hz" in changed:
+            self.diagnostics_timer.timer_period_ns = round(1e9 / changed["diagnostics_rate_hz"])
+        if self.action_server is not None and any(name.endswith("_tolerance_rad") or name == "goal_time_tolerance_s"
+                                                  for name in changed):
+            self.action_server.defaults = self._default_tolerances()  # from the next goal
 
     def _now(self) -> float:
         return time.monotonic()
