@@ -160,11 +160,15 @@ def measure(sim: str, reference: bool, seconds: float, work: Path) -> dict:
         time.sleep(3.0)  # every stream flowing, the encoder warm
         load = os.getloadavg()[0]
         overruns_before = overruns[-1] if overruns else 0
+        sim_pid = simulator.pid if simulator is not None else None
         cpu_before, wall_before = cpu_s(robot.pid), time.monotonic()
+        sim_before = cpu_s(sim_pid) if sim_pid else 0.0
         recording = True
         time.sleep(seconds)
         recording = False
-        cpu = (cpu_s(robot.pid) - cpu_before) / (time.monotonic() - wall_before)
+        elapsed = time.monotonic() - wall_before
+        cpu = (cpu_s(robot.pid) - cpu_before) / elapsed
+        sim_cpu = (cpu_s(sim_pid) - sim_before) / elapsed if sim_pid else 0.0
         time.sleep(1.2)  # one more /diagnostics
         overruns_after = overruns[-1] if overruns else -1
         stop_client.call(Trigger.Request(), timeout_sec=30)
@@ -184,7 +188,7 @@ def measure(sim: str, reference: bool, seconds: float, work: Path) -> dict:
             "stamp_ms": [float(np.percentile(periods_ms, q)) for q in (50, 99)] + [float(periods_ms.max())],
             "received_p99_ms": float(np.percentile(received_ms, 99)),
             "command_hz": (len(commands) - 1) / (commands[-1] - commands[0]) if len(commands) > 1 else 0.0,
-            "overruns": overruns_after - overruns_before, "cpu": cpu, "load": load}
+            "overruns": overruns_after - overruns_before, "cpu": cpu, "sim_cpu": sim_cpu, "load": load}
 
 
 def main() -> None:
@@ -206,12 +210,13 @@ def main() -> None:
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
           f"{args.seconds:g} s windows; load average (1 min) at each window's start in the last column\n")
     print("| simulator | robot_node | joint_states rate | stamp period p50 / p99 / max | received period p99 "
-          "| commands seen | loop overruns | robot_node CPU | load |")
+          "| commands seen | loop overruns | robot_node CPU (+ simulator process) | load |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         p50, p99, most = r["stamp_ms"]
         print(f"| {r['sim']} process | {r['robot_node']} | {r['rate_hz']:.2f} Hz | {p50:.2f} / {p99:.2f} / {most:.1f} ms "
-              f"| {r['received_p99_ms']:.1f} ms | {r['command_hz']:.1f} Hz | {r['overruns']} | {100 * r['cpu']:.0f} % "
+              f"| {r['received_p99_ms']:.1f} ms | {r['command_hz']:.1f} Hz | {r['overruns']} | {100 * r['cpu']:.0f} %"
+              + (f" (+ {100 * r['sim_cpu']:.0f} %)" if r["sim"] == "out" else "") + " "
               f"| {r['load']:.2f} |")
 
 
