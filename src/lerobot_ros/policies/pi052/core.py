@@ -81,11 +81,24 @@ class PI05Model(nn.Module):
         self.action_out_proj = nn.Linear(width, config.max_action_dim)
         self.time_mlp_in = nn.Linear(width, width)
         self.time_mlp_out = nn.Linear(width, width)
+        self._init_gemma_weights(vlm_config.text_config.initializer_range)
         if config.dtype == "bfloat16":  # the backbone in bfloat16, as LeRobot: projections stay float32
             self.paligemma_with_expert.to(torch.bfloat16)
             for name, param in self.paligemma_with_expert.named_parameters():
                 if any(part in name for part in FLOAT32_PARTS):
                     param.data = param.data.float()
+
+    def _init_gemma_weights(self, std: float) -> None:
+        """Gemma's initialization for the language model and the expert (a fresh model; checkpoints
+        overwrite it): normal(0, std) projections and embedding, zero biases; the norms' own zero
+        init (scale 1 + 0) and the AdaRMS modulation's zero weights are kept."""
+        backbone = self.paligemma_with_expert
+        for stack in (backbone.language_model, backbone.gemma_expert):
+            for name, module in stack.named_modules():
+                if isinstance(module, (nn.Linear, nn.Embedding)) and not name.endswith("dense"):
+                    nn.init.normal_(module.weight, std=std)
+                    if getattr(module, "bias", None) is not None:
+                        nn.init.zeros_(module.bias)
 
     @property
     def dtype(self) -> torch.dtype:

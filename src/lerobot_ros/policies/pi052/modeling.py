@@ -28,7 +28,7 @@ from lerobot_ros.policies.pi052.core import PI05Model, Prefix, model_configs
 from lerobot_ros.policies.pi052.flow import sample_time
 from lerobot_ros.policies.pi052.generation import SamplingOptions, decode_with_cache, decode_without_cache
 from lerobot_ros.policies.pi052.normalization import DEFAULT_EPS, Normalizer, Stats, as_stats
-from lerobot_ros.policies.pi052.prompt import pi05_language, state_suffix
+from lerobot_ros.policies.pi052.prompt import CHAT_TEMPLATE, pi05_language, state_suffix
 from lerobot_ros.policies.smolvla2.images import observation_to_batch
 
 TOKENS_KEY = "observation.language.tokens"
@@ -80,6 +80,14 @@ class PI052Policy(nn.Module):
             for param in backbone.paligemma.model.vision_tower.parameters():
                 param.requires_grad = False
         backbone.gemma_expert.lm_head.weight.requires_grad = False
+
+    def enable_language_head(self) -> None:
+        """Turn a LeRobot "pi05" policy into a "pi052" one: chat prompts (PaliGemma's chat format when
+        the tokenizer has no template of its own), the state after the chat, the LM head trained."""
+        self.config.type = "pi052"
+        if getattr(self.tokenizer, "chat_template", None) is None:
+            self.tokenizer.chat_template = CHAT_TEMPLATE
+        self.set_requires_grad()
 
     def set_stats(self, dataset_stats: Mapping[str, Mapping[str, object]]) -> None:
         self.normalizer.set_stats(as_stats(dataset_stats))

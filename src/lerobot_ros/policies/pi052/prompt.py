@@ -18,6 +18,18 @@ from torch import Tensor
 
 STATE_BINS = 256
 
+# PaliGemma's prompt format for chats: <bos>, then "Role: text<eos>\n" per turn; the generation
+# prompt is "Assistant:" (the reply, then <eos>, is what the model writes).
+CHAT_TEMPLATE = (
+    "<bos>{% for message in messages %}"
+    "{{ message['role'] | capitalize }}: "
+    "{% if message['content'] is string %}{{ message['content'] }}"
+    "{% else %}{% for block in message['content'] %}{% if block['type'] == 'text' %}{{ block['text'] }}"
+    "{% endif %}{% endfor %}{% endif %}"
+    "<eos>\n{% endfor %}"
+    "{% if add_generation_prompt %}{{ 'Assistant:' }}{% endif %}"
+)
+
 
 def discretize_state(normalized: Tensor) -> np.ndarray:
     """(B, D) normalized state -> (B, D) integer bins in [-1, 255] (values beyond [-1, 1] clip to the ends)."""

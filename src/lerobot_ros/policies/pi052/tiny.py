@@ -22,22 +22,11 @@ from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers,
 from transformers import GemmaConfig, PaliGemmaConfig, PreTrainedTokenizerFast, SiglipVisionConfig
 
 from lerobot_ros.policies.pi052.configuration import PI052Config
+from lerobot_ros.policies.pi052.prompt import CHAT_TEMPLATE
 
 PAD, EOS, BOS, UNK = "<pad>", "<eos>", "<bos>", "<unk>"
 SAY_TOKENS = ("<say>", "</say>")
 EXPERT_CONFIG_FILE = "expert_config.json"
-
-# PaliGemma's prompt format for chats: <bos>, then "Role: text<eos>\n" per turn; the generation
-# prompt is "Assistant:" (the reply, then <eos>, is what the model writes).
-CHAT_TEMPLATE = (
-    "<bos>{% for message in messages %}"
-    "{{ message['role'] | capitalize }}: "
-    "{% if message['content'] is string %}{{ message['content'] }}"
-    "{% else %}{% for block in message['content'] %}{% if block['type'] == 'text' %}{{ block['text'] }}"
-    "{% endif %}{% endfor %}{% endif %}"
-    "<eos>\n{% endfor %}"
-    "{% if add_generation_prompt %}{{ 'Assistant:' }}{% endif %}"
-)
 
 BUILTIN_CORPUS = (
     "Task: pick up the red cube and put it in the bowl, State: 12 128 255 0 77 200;\nAction: ",
@@ -121,7 +110,7 @@ def tiny_config(
         state_dim=state_dim,
         action_dim=action_dim,
         image_resolution=(32, 32),
-        tokenizer_max_length=96,
+        tokenizer_max_length=128,
     )
     settings.update(overrides)
     return PI052Config(**settings)
