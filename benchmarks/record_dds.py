@@ -80,7 +80,8 @@ def takes(reports: pathlib.Path) -> list[dict]:
             "gaps": len(account["gaps"]), "parts": report.get("parts", 1),
             "max_age_s": max(s["max_age_s"] or 0.0 for s in streams.values()),
             "max_age_stream": max(streams, key=lambda k: streams[k]["max_age_s"] or 0.0),
-            "stop_blocked_s": report["stop_blocked_s"],
+            # lerobot-ros record's stop_episode waits for the commit: from the stop to committed.
+            "stop_blocked_s": report.get("committed_after_s", report["stop_blocked_s"]),
         })
     return result
 
