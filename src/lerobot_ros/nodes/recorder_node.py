@@ -12,7 +12,8 @@ samples the fps grid and whose worker encodes in the background.
 * Language: std_msgs/String topics of the YAML's ``language`` section.
 * ``recording/events`` (std_msgs/String from keyboard_node): ``next_episode`` saves the episode and
   starts the next with the same task, ``rerecord_episode`` discards it and starts again,
-  ``stop_recording`` saves it and finalizes.
+  ``stop_recording`` saves it and finalizes (lerobot_ros.recording.episode_events, the rule
+  ``lerobot-ros record`` follows too).
 * Services: ``~/start_episode`` (lerobot_ros_interfaces/StartEpisode: the task), ``~/stop_episode``,
   ``~/discard_episode``, ``~/finalize`` (std_srvs/Trigger). ``~/status``
   (lerobot_ros_interfaces/RecorderStatus, transient local) on every change and once a second.
@@ -55,11 +56,11 @@ from trajectory_msgs.msg import JointTrajectory
 from ..dataset import FileLimits, VideoEncoding
 from ..recording.config import FeatureConfig, RecordingConfigError, load_recording_config
 from ..recording.contract import FeatureContract
+from ..recording.episode_events import Phase, react
 from ..recording.message_values import MessageValueError, header_time_s
 from ..recording.recording_session import FINALIZED, RecordingSession, SessionError, SessionSettings
 from ..robots.tables import robot_type
 from ..robots.ports import is_sim_port
-from ..recording_events import NEXT_EPISODE, RERECORD_EPISODE, STOP_RECORDING
 from lerobot_ros_interfaces.msg import RecorderStatus
 from lerobot_ros_interfaces.srv import StartEpisode
 
@@ -246,20 +247,21 @@ class RecorderNode(Node):
         return True, self.session.message + (f" (last episode: {outcome.message})" if outcome else "")
 
     def follow_event(self, event: str) -> None:
-        """keyboard_node's keys when no session driver runs: see the module docstring."""
+        """keyboard_node's keys when no session driver runs (recording.episode_events' rule, no reset periods)."""
         state = self.session.state
-        if event == NEXT_EPISODE:
-            if state == "recording":
-                self.stop_episode()
-            if self._task and self.session.state == "idle":
-                self.start_episode(self._task)
-        elif event == RERECORD_EPISODE and state == "recording":
+        phase = Phase.RECORDING if state == "recording" else Phase.ENDED if state == FINALIZED else Phase.BETWEEN
+        reaction = react(event, phase)
+        if reaction.note:
+            self.get_logger().info(reaction.note)
+        if reaction.discard:
             self.discard_episode()
+        if reaction.end:
+            self.finalize()  # saves the episode in progress
+            return
+        if reaction.save:
+            self.stop_episode()
+        if reaction.start_next and self._task and self.session.state == "idle":
             self.start_episode(self._task)
-        elif event == STOP_RECORDING:
-            self.finalize()
-        else:
-            self.get_logger().info(f"recording event {event!r} ignored while {state}")
 
     def _on_start(self, request, response):
         response.success, response.message, response.episode_index = self.start_episode(request.task)

@@ -3,11 +3,9 @@ and the keyboard's next / re-record / stop.
 
 For each episode (a take: one ``start_episode`` .. ``stop_episode``; a take split at a stall saves
 several dataset episodes, and still counts as one): start it, record until ``episode_time_s`` passes
-or an event arrives, then
-``next_episode`` (or the timeout) saves it, ``rerecord_episode`` discards it and records it again
-after the reset period, ``stop_recording`` saves it and ends the session. A reset period of
-``reset_time_s`` follows every saved episode but the last; ``next_episode`` ends it early,
-``stop_recording`` ends the session. Unlike LeRobot, the episode is saved *before* the reset period
+(as ``next_episode``) or an event arrives; what each event does is :mod:`.episode_events`' rule, the
+one recorder_node follows too. A reset period of ``reset_time_s`` follows every saved episode but
+the last, and a discarded one. Unlike LeRobot, the episode is saved *before* the reset period
 (the save runs while the operator resets), so a re-record during the reset has nothing to undo and
 is ignored. An episode that saves nothing (no tick had every stream fresh) ends the session with an
 error: the topics are not coming in.
@@ -20,8 +18,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .episode_events import Phase, Reaction, react
 from .recording_session import RecordingSession
-from ..recording_events import NEXT_EPISODE, RECORDING_EVENTS, RERECORD_EPISODE, STOP_RECORDING
+
+TIME_UP = Reaction(save=True, start_next=True)  # an episode's time ran out: as next_episode
 
 
 @dataclass(frozen=True)
@@ -53,17 +53,19 @@ class SessionDriver:
         self.events = events
         self.say = say
 
-    def _wait(self, seconds: float) -> str | None:
-        """A recording event that arrives within ``seconds``, else None; other strings are ignored."""
+    def _wait(self, seconds: float, phase: Phase) -> Reaction | None:
+        """The reaction to the first recording event within ``seconds`` that changes something (the
+        others are announced and skipped), else None."""
         deadline = time.monotonic() + seconds
         while (left := deadline - time.monotonic()) > 0:
             try:
                 event = self.events.get(timeout=left)
             except queue.Empty:
                 return None
-            if event in RECORDING_EVENTS:
-                return event
-            self.say(f"Ignored unknown recording event {event!r}; known: {', '.join(RECORDING_EVENTS)}")
+            reaction = react(event, phase)
+            if not reaction.ignored:
+                return reaction
+            self.say(reaction.note)
         return None
 
     def run(self) -> DriverResult:
@@ -72,12 +74,12 @@ class SessionDriver:
         while result.takes < s.num_episodes:
             index = self.session.start_episode(s.task, duration_s=s.episode_time_s)
             self.say(f"Recording episode {index} ({result.takes + 1}/{s.num_episodes}): {s.task}")
-            event = self._wait(s.episode_time_s)
-            if event == RERECORD_EPISODE:
+            reaction = self._wait(s.episode_time_s, Phase.RECORDING) or TIME_UP
+            if reaction.discard:
                 self.session.discard_episode()
                 result.rerecorded += 1
                 self.say(f"Re-recording episode {index}")
-                if self._reset() == STOP_RECORDING:
+                if self._reset_ends_session():
                     result.stopped_early = True
                     break
                 continue
@@ -88,25 +90,18 @@ class SessionDriver:
                 break
             result.saved.extend(outcome.episode_indices)
             result.takes += 1
-            if event == STOP_RECORDING:
+            if reaction.end:
                 result.stopped_early = True
                 break
-            if result.takes < s.num_episodes and self._reset() == STOP_RECORDING:
+            if result.takes < s.num_episodes and self._reset_ends_session():
                 result.stopped_early = True
                 break
         return result
 
-    def _reset(self) -> str | None:
-        """The reset period; returns the event that ended it early (next or stop), if any."""
+    def _reset_ends_session(self) -> bool:
+        """The reset period (``next_episode`` ends it early); True when ``stop_recording`` came in it."""
         if self.settings.reset_time_s <= 0:
-            return None
+            return False
         self.say(f"Reset the environment ({self.settings.reset_time_s:g} s)")
-        deadline = time.monotonic() + self.settings.reset_time_s
-        while (left := deadline - time.monotonic()) > 0:
-            event = self._wait(left)
-            if event in (NEXT_EPISODE, STOP_RECORDING):
-                return event
-            if event == RERECORD_EPISODE:
-                self.say("Re-record ignored: the last episode is already saved (lerobot-ros dataset "
-                         "delete-episodes removes it)")
-        return None
+        reaction = self._wait(self.settings.reset_time_s, Phase.BETWEEN)
+        return reaction is not None and reaction.end
