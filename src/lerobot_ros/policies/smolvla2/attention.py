@@ -52,15 +52,30 @@ class Rope:
         return rotated.to(x.dtype)
 
 
+def group_bias(bias: Tensor, groups: int) -> Tensor:
+    """(B, 1, Lq, Lk) -> (B, 1, groups * Lq, Lk): the bias of ``attend``'s folded query rows.
+
+    ``attend`` does this itself; a pass that reuses one bias in every layer does it once up front.
+    """
+    return bias if groups == 1 else bias.repeat(1, 1, groups, 1)
+
+
 def attend(query: Tensor, key: Tensor, value: Tensor, bias: Tensor) -> Tensor:
-    """Grouped-query attention. query (B, Lq, H, D), key/value (B, Lk, KV, D) -> (B, Lq, H*D)."""
-    batch, length = query.shape[:2]
-    q = query.transpose(1, 2)
+    """Grouped-query attention. query (B, Lq, H, D), key/value (B, Lk, KV, D) -> (B, Lq, H*D).
+
+    ``bias`` is (B, 1, Lq, Lk), or already grouped (B, 1, H/KV * Lq, Lk) by ``group_bias``. The H/KV
+    query heads that share a key/value head are folded into the query length (one attention per
+    key/value head over H/KV * Lq rows) instead of repeating the keys and values H/KV times: the
+    same result without copying them in every layer.
+    """
+    batch, length, heads, dim = query.shape
+    kv_heads = key.shape[2]
+    groups = heads // kv_heads
+    q = query.reshape(batch, length, kv_heads, groups, dim).permute(0, 2, 3, 1, 4)
+    q = q.reshape(batch, kv_heads, groups * length, dim)
     k = key.transpose(1, 2).to(q.dtype)
     v = value.transpose(1, 2).to(q.dtype)
-    groups = q.shape[1] // k.shape[1]
-    if groups > 1:
-        k = k.repeat_interleave(groups, dim=1)
-        v = v.repeat_interleave(groups, dim=1)
+    if bias.shape[-2] != groups * length:
+        bias = group_bias(bias, groups)
     out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias.to(q.dtype))
-    return out.transpose(1, 2).reshape(batch, length, -1)
+    return out.view(batch, kv_heads, groups, length, dim).permute(0, 3, 1, 2, 4).reshape(batch, length, heads * dim)

@@ -23,7 +23,7 @@ import torch.nn.functional as F  # noqa: N812
 from torch import Tensor, nn
 from transformers import AutoConfig, AutoModel, AutoModelForImageTextToText, SmolVLMForConditionalGeneration
 
-from .attention import Rope, attend
+from .attention import Rope, attend, group_bias
 from .configuration import SmolVLA2Config
 
 
@@ -141,6 +141,8 @@ class VLMWithExpert(nn.Module):
         self.head_dim = text_config.head_dim
         self.text_hidden_size = text_config.hidden_size
         self.num_key_value_heads = text_config.num_key_value_heads
+        # Query heads per key/value head, the same for the VLM and the expert (the expert copies the heads).
+        self.query_groups = text_config.num_attention_heads // text_config.num_key_value_heads
         self.stride = self.num_vlm_layers // len(self.lm_expert.layers)
         self._positions: dict[tuple, Tensor] = {}
         self.projections_fused = False
@@ -239,6 +241,7 @@ class VLMWithExpert(nn.Module):
 
         ``kv_sink(layer_index, key, value)`` receives each layer's rotated keys and values.
         """
+        bias = group_bias(bias, self.query_groups)
         for index, layer in enumerate(self.text_model.layers):
             query, key, value = _project_qkv(layer, hidden, rope)
             if kv_sink is not None:
@@ -259,6 +262,7 @@ class VLMWithExpert(nn.Module):
 
         ``bias`` (B, 1, n, capacity) hides the unwritten slots; shapes never change between steps.
         """
+        bias = group_bias(bias, self.query_groups)
         for index, layer in enumerate(self.text_model.layers):
             query, key, value = _project_qkv(layer, hidden, rope)
             cache.keys[index].index_copy_(1, slots, key)

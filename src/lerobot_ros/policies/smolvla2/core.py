@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import Tensor, nn
 
-from .attention import Rope, additive_bias, make_att_2d_masks
+from .attention import Rope, additive_bias, group_bias, make_att_2d_masks
 from .backbone import FlowCache, VLMWithExpert
 from .configuration import SmolVLA2Config
 from .flow import euler_integrate, interpolate, time_embedding
@@ -45,7 +45,8 @@ class Prefix:
 
 @dataclass
 class DenoisingContext:
-    """The prefix cache, attention biases and rotary tables every denoising step of one chunk reuses."""
+    """The prefix cache, attention biases (grouped for attend's folded queries) and rotary tables every
+    denoising step of one chunk reuses."""
 
     cache: FlowCache
     rope_self: Rope
@@ -218,8 +219,9 @@ class FlowMatchingVLA(nn.Module):
             cache=cache,
             rope_self=Rope(prefix.pad.sum(1, keepdim=True) + offsets, head_dim),
             rope_cross=Rope(offsets.expand(batch, -1), head_dim),
-            bias_self=additive_bias(torch.cat([seen_prefix, causal.expand(batch, -1, -1)], 2), self.dtype),
-            bias_cross=additive_bias(seen_prefix, self.dtype),
+            bias_self=group_bias(additive_bias(torch.cat([seen_prefix, causal.expand(batch, -1, -1)], 2), self.dtype),
+                                 backbone.query_groups),
+            bias_cross=group_bias(additive_bias(seen_prefix, self.dtype), backbone.query_groups),
         )
 
     def denoise_step(self, context: DenoisingContext, x: Tensor, time: Tensor) -> Tensor:
