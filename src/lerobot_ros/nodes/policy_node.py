@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 from builtin_interfaces.msg import Duration
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import Twist, TwistStamped
 from nav_msgs.msg import Odometry
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
@@ -40,12 +40,14 @@ from ..robots.robot import joint_limits_rad
 from ..robots.setup import resolve_calibration
 from ..robots.tables import ROBOT_TYPES, RobotType, robot_type
 from ..robots.units import UNITS
+from ..runtime.health import runtime_health
 from ..runtime.policy import LanguagePolicy, Observation
 from ..runtime.policy_io import LEROBOT_UNITS, LatestInputs, PolicyFeatures, RadianActions, StaleInput, default_contract
 from ..runtime.runtime import HierarchicalRuntime, Mode, RuntimeConfig
 from ..robots.ports import is_sim_port
 from ..runtime.schedule import ActionSchedule
 from ..runtime.smolvla2_policy import SmolVLA2LanguagePolicy, TextGeneration
+from .diagnostics import diagnostic_status
 from .log_bridge import bridge_core_logging
 from .parameters import Param, declare
 from .runner import run_node
@@ -98,7 +100,6 @@ PARAMS = [
 ]
 
 LATCHED = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
-STALE_ERROR_S = 1.0  # an input stale for longer than this raises /diagnostics from WARN to ERROR
 STALE_LOG_PERIOD_S = 5.0  # while an input stays stale, it is logged again this often
 MESSAGE_TYPES = {"joint_state": JointState, "image": Image, "compressed_image": CompressedImage,
                  "odometry": Odometry, "twist": Twist, "twist_stamped": TwistStamped}
@@ -149,7 +150,7 @@ class PolicyNode(Node):
             vqa_cameras=tuple(f"observation.images.{name}" for name in vqa),
             joint_limits_rad=tuple(map(tuple, limits)) if limits is not None else (),
             base_columns=self.features.base_columns)
-        self.runtime = HierarchicalRuntime(self.policy, config, self._observe, self)
+        self.runtime = HierarchicalRuntime(self.policy, config, self._observe, self, on_failure=self._model_failed)
 
         inputs = MutuallyExclusiveCallbackGroup()
         self.topics: dict[str, str] = {}  # feature key -> its resolved topic (namespace, remapping)
@@ -357,6 +358,11 @@ class PolicyNode(Node):
 
     # -- diagnostics and shutdown ---------------------------------------------------------------------
 
+    def _model_failed(self, err: BaseException) -> None:
+        """The model raised (on the runtime's worker thread, the arm already held): report it and end the
+        node now, as camera_node does when its camera fails, not at the next diagnostics tick."""
+        self._publish_diagnostics()
+
     def _publish_diagnostics(self) -> None:
         values = self.runtime.snapshot()
         values["input_errors"] = str(sum(self._input_errors.values()))
@@ -365,23 +371,15 @@ class PolicyNode(Node):
         values["stale_inputs"] = ", ".join(s.key for s in stale)
         for key, topic in self.topics.items():
             values[f"topic.{key}"] = topic
-        status = DiagnosticStatus(name=f"{self.get_name()}: runtime", hardware_id=self.p["checkpoint"])
-        failure = self.runtime.failure
+        failure, heartbeat = self.runtime.failure, self.runtime.heartbeat
+        health = runtime_health(
+            values["mode"], failure, [self._describe(s) for s in stale], stale[0].stale_for_s if stale else 0.0,
+            values["mode"] == "running" and heartbeat.enabled and not heartbeat.fresh(time.monotonic()),
+            values["last_rejected"] if int(values["rejected_texts"]) else None)
         if failure is not None:
-            status.level, status.message = DiagnosticStatus.ERROR, f"model failed: {failure}"
             self.finished.set()
-        elif stale:
-            level = DiagnosticStatus.ERROR if stale[0].stale_for_s > STALE_ERROR_S else DiagnosticStatus.WARN
-            status.level, status.message = level, "; ".join(self._describe(s) for s in stale) + ": the arm holds"
-        elif values["mode"] == "running" and self.runtime.heartbeat.enabled and \
-                not self.runtime.heartbeat.fresh(time.monotonic()):
-            status.level, status.message = DiagnosticStatus.WARN, "operator heartbeat stale: the arm holds"
-        elif int(values["rejected_texts"]):
-            status.level, status.message = DiagnosticStatus.WARN, f"rejected generated text: {values['last_rejected']}"
-        else:
-            status.level, status.message = DiagnosticStatus.OK, values["mode"]
-        status.values = [KeyValue(key=k, value=v) for k, v in values.items()]
-        array = DiagnosticArray(status=[status])
+        array = DiagnosticArray(status=[diagnostic_status(f"{self.get_name()}: runtime", self.p["checkpoint"],
+                                                          health, values)])
         array.header.stamp = self.get_clock().now().to_msg()
         self.diagnostics_pub.publish(array)
 

@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import replace
 
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import Twist, TwistStamped
 from nav_msgs.msg import Odometry
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
@@ -26,11 +26,13 @@ from trajectory_msgs.msg import JointTrajectory as JointTrajectoryMsg
 from ..motors.bus import decode_bits
 from ..motors.errors import BusError
 from ..robots.driver import Driver, DriverConfig
+from ..robots.health import bus_health, motor_health
 from .fixed_rate_loop import FixedRateLoop
 from ..robots.robot import UnsafeCommandError
 from ..robots.setup import RobotSetup, RobotSetupError
 from ..robots.trajectory import NO_CHECK, Tolerances, TrajectoryRejected
 from ..sim.worlds import attach_physics_world
+from .diagnostics import diagnostic_status
 from .log_bridge import bridge_core_logging
 from .loop_subscription import LoopSubscription
 from .parameters import apply_when_set, declare
@@ -177,13 +179,6 @@ class RobotNode(Node):
         status = self.driver.status
         array = DiagnosticArray()
         array.header.stamp = self.get_clock().now().to_msg()
-        bus = DiagnosticStatus(name=f"{self.get_name()}: bus", hardware_id=self.setup.port_description)
-        if status.faulted:
-            bus.level, bus.message = DiagnosticStatus.ERROR, f"not answering: {status.last_error}"
-        elif status.read_failures or status.write_failures:
-            bus.level, bus.message = DiagnosticStatus.WARN, f"communication errors; last: {status.last_error}"
-        else:
-            bus.level, bus.message = DiagnosticStatus.OK, "ok"
         counters = {
             "read_failures": status.read_failures, "write_failures": status.write_failures,
             "stale_holds": status.stale_holds, "clamped_commands": status.clamped_commands,
@@ -193,20 +188,17 @@ class RobotNode(Node):
             counters[f"{name}.timeouts"] = d.timeouts
             counters[f"{name}.corrupt_packets"] = d.corrupt_packets
             counters[f"{name}.status_errors"] = d.status_errors
-        bus.values = [KeyValue(key=k, value=str(v)) for k, v in counters.items()]
-        array.status.append(bus)
+        array.status.append(diagnostic_status(f"{self.get_name()}: bus", self.setup.port_description,
+                                              bus_health(status), counters))
         bus_diagnostics = self.setup.robot.bus.diagnostics()
         for name, h in health.items():
-            motor = DiagnosticStatus(name=f"{self.get_name()}: {name}", hardware_id=self.setup.port_description)
             # Alarms come both from the error register and from the error byte of the servo's latest reply.
             errors = sorted(set(decode_bits(h.error_bits, self.setup.robot.bus.hardware_error_bits))
                             | set(bus_diagnostics[name].last_status))
-            motor.level = DiagnosticStatus.WARN if errors else DiagnosticStatus.OK
-            motor.message = ", ".join(errors) or "ok"
-            motor.values = [KeyValue(key="temperature_c", value=f"{h.temperature_c:.0f}"),
-                            KeyValue(key="voltage_v", value=f"{h.voltage_v:.1f}"),
-                            KeyValue(key="error_bits", value=str(h.error_bits))]
-            array.status.append(motor)
+            array.status.append(diagnostic_status(
+                f"{self.get_name()}: {name}", self.setup.port_description, motor_health(errors),
+                {"temperature_c": f"{h.temperature_c:.0f}", "voltage_v": f"{h.voltage_v:.1f}",
+                 "error_bits": h.error_bits}))
         self.diagnostics_pub.publish(array)
 
     def shutdown(self) -> None:

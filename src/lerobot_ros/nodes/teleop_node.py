@@ -13,10 +13,11 @@ from __future__ import annotations
 import collections
 import threading
 import time
+from dataclasses import replace
 
 import numpy as np
 from builtin_interfaces.msg import Duration
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.node import Node
 from sensor_msgs.msg import JointState
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
@@ -28,8 +29,10 @@ from .fixed_rate_loop import FixedRateLoop
 from ..robots.setup import RobotSetup, RobotSetupError, resolve_calibration
 from ..robots.tables import robot_type
 from ..robots.ports import is_sim_port
+from ..teleop.health import leader_health, stream_health
 from ..teleop.leader import LeaderFollowerMap, TeleopPairError
-from ..teleop.teleop_session import Command, Phase, TeleopConfig, TeleopSession
+from ..teleop.teleop_session import Command, TeleopConfig, TeleopSession
+from .diagnostics import diagnostic_status
 from .log_bridge import bridge_core_logging
 from .loop_subscription import LoopSubscription
 from .parameters import declare
@@ -126,9 +129,8 @@ class TeleopNode(Node):
 
     def _publish_diagnostics(self) -> None:
         with self._lock:
-            status = self.session.status
-            phase, last_error = status.phase, status.last_error
-            counters = {"phase": phase.value, "commands_sent": status.commands_sent, "stops_sent": status.stops_sent,
+            status = replace(self.session.status)  # a copy: the loop thread updates it
+            counters = {"phase": status.phase.value, "commands_sent": status.commands_sent, "stops_sent": status.stops_sent,
                         "clamped_steps": status.clamped_steps, "leader_read_failures": status.leader_failures,
                         "leader_faults": status.leader_faults}
         counters["loop_overruns"] = self.loop.overruns
@@ -137,27 +139,13 @@ class TeleopNode(Node):
             counters["read_to_publish_ms_p50"] = f"{np.percentile(latency_ms, 50):.3f}"
             counters["read_to_publish_ms_p99"] = f"{np.percentile(latency_ms, 99):.3f}"
         leader_name = f"leader {self.p['leader_type']}"
-        bus = DiagnosticStatus(name=f"{self.get_name()}: {leader_name}", hardware_id=self.setup.port_description)
-        if phase is Phase.FAULTED:
-            bus.level = DiagnosticStatus.ERROR
-            bus.message = (f"{leader_name} on {self.setup.port_description} not answering ({last_error}); "
-                           "follower stopped and holding")
-        elif status.leader_failures:
-            bus.level, bus.message = DiagnosticStatus.WARN, f"{leader_name}: communication errors; last: {last_error}"
-        else:
-            bus.level, bus.message = DiagnosticStatus.OK, "ok"
+        bus = diagnostic_status(f"{self.get_name()}: {leader_name}", self.setup.port_description,
+                                leader_health(status, leader_name, self.setup.port_description))
         for name, d in self.setup.robot.bus.diagnostics().items():
             counters[f"{name}.timeouts"] = d.timeouts
             counters[f"{name}.corrupt_packets"] = d.corrupt_packets
-        stream = DiagnosticStatus(name=f"{self.get_name()}: teleop", hardware_id=self.p["controller_name"])
-        if phase is Phase.WAITING:
-            stream.level = DiagnosticStatus.WARN
-            stream.message = f"waiting for the follower's {self.p['follower_joint_states_topic']}"
-        elif phase is Phase.FAULTED:
-            stream.level, stream.message = DiagnosticStatus.ERROR, f"{leader_name} lost; follower holding"
-        else:
-            stream.level, stream.message = DiagnosticStatus.OK, phase.value
-        stream.values = [KeyValue(key=k, value=str(v)) for k, v in counters.items()]
+        stream = diagnostic_status(f"{self.get_name()}: teleop", self.p["controller_name"],
+                                   stream_health(status, leader_name, self.p["follower_joint_states_topic"]), counters)
         array = DiagnosticArray(status=[bus, stream])
         array.header.stamp = self.get_clock().now().to_msg()
         self.diagnostics_pub.publish(array)

@@ -16,7 +16,8 @@ never stalls the arm:
   malformed is rejected with a reason, counted and reported, and the previous value stays.
 
 All state sits behind one lock; outputs are called outside it. A model error is not swallowed: the
-worker stores it, holds the arm, and re-raises (the node reports it and exits).
+worker stores it, holds the arm, tells ``on_failure`` and re-raises (policy_node reports it and exits
+at once).
 """
 
 from __future__ import annotations
@@ -159,7 +160,8 @@ class HierarchicalRuntime:
     """The runtime; ``observe()`` returns the latest Observation, or None while an input is missing."""
 
     def __init__(self, policy: LanguagePolicy, config: RuntimeConfig, observe: Callable[[], Observation | None],
-                 outputs: RuntimeOutputs, clock: Callable[[], float] = time.monotonic):
+                 outputs: RuntimeOutputs, clock: Callable[[], float] = time.monotonic,
+                 on_failure: Callable[[BaseException], None] | None = None):
         self.policy = policy
         self.config = config
         self.outputs = outputs
@@ -171,6 +173,7 @@ class HierarchicalRuntime:
         self.heartbeat = Heartbeat(config.heartbeat_timeout_s)
         self.diagnostics = RuntimeDiagnostics()
         self.failure: BaseException | None = None
+        self._on_failure = on_failure  # told on the worker thread as soon as the model fails
         self.mode = Mode.IDLE
         self.task: str | None = None
         self.plan: str | None = None
@@ -324,6 +327,8 @@ class HierarchicalRuntime:
                 self.mode = Mode.STOPPED
                 hold = self._drop_motion()
             self._hold_if(hold)
+            if self._on_failure is not None:
+                self._on_failure(err)
             raise
 
     def run_next_job(self) -> bool:
