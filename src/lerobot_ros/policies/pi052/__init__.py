@@ -4,15 +4,15 @@
 model code to be imported.
 """
 
-from lerobot_ros.policies.pi052.configuration import PI052Config
-from lerobot_ros.policies.pi052.tiny import tiny_config, write_tiny_paligemma
+from .configuration import PI052Config
+from .tiny import tiny_config, write_tiny_paligemma
 
 __all__ = ["PI052Config", "PI052Policy", "tiny_config", "write_tiny_paligemma"]
 
 
 def __getattr__(name: str):
     if name == "PI052Policy":
-        from lerobot_ros.policies.pi052.modeling import PI052Policy
+        from .modeling import PI052Policy
 
         return PI052Policy
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -23,7 +23,7 @@ from transformers import GemmaConfig, PaliGemmaConfig, SiglipVisionModel
 from transformers.models.gemma.modeling_gemma import apply_rotary_pos_emb
 from transformers.models.paligemma.modeling_paligemma import PaliGemmaMultiModalProjector
 
-from lerobot_ros.policies.pi052.expert import GemmaCausalLM, GemmaLayer, GemmaStack
+from .expert import GemmaCausalLM, GemmaLayer, GemmaStack
 
 MASK_VALUE = -2.3819763e38  # openpi's masked-attention logit (LeRobot's OPENPI_ATTENTION_MASK_VALUE)
 

@@ -17,9 +17,9 @@ from pathlib import Path
 from safetensors.torch import load_file, save_file
 from torch import Tensor
 
-from lerobot_ros.policies.pi052.configuration import PI052Config
-from lerobot_ros.policies.pi052.normalization import DEFAULT_EPS, Stats, as_stats
-from lerobot_ros.policies.smolvla2.checkpoint import (
+from .configuration import PI052Config
+from .normalization import DEFAULT_EPS, Stats, as_stats
+from ..smolvla2.checkpoint import (
     MODEL_FILE,
     POSTPROCESSOR_FILE,
     PREPROCESSOR_FILE,

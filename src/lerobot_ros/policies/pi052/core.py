@@ -21,10 +21,10 @@ import torch.nn.functional as F  # noqa: N812
 from torch import Tensor, nn
 from transformers import GemmaConfig, PaliGemmaConfig
 
-from lerobot_ros.policies.pi052.backbone import KeyValues, PaliGemmaWithExpert, Stream, attention_bias
-from lerobot_ros.policies.pi052.configuration import GEMMA_VARIANTS, PI052Config
-from lerobot_ros.policies.pi052.flow import euler_integrate, interpolate, time_embedding
-from lerobot_ros.policies.smolvla2.attention import make_att_2d_masks
+from .backbone import KeyValues, PaliGemmaWithExpert, Stream, attention_bias
+from .configuration import GEMMA_VARIANTS, PI052Config
+from .flow import euler_integrate, interpolate, time_embedding
+from ..smolvla2.attention import make_att_2d_masks
 
 EXPERT_CONFIG_FILE = "expert_config.json"
 GEMMA_VOCAB = 257_152

@@ -11,8 +11,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from lerobot_ros.policies.pi052.configuration import PI052Config
-from lerobot_ros.policies.smolvla2.flow import euler_integrate, interpolate, time_embedding
+from .configuration import PI052Config
+from ..smolvla2.flow import euler_integrate, interpolate, time_embedding
 
 __all__ = ["euler_integrate", "interpolate", "sample_time", "time_embedding"]
 

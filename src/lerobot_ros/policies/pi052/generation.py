@@ -11,10 +11,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from lerobot_ros.policies.pi052.backbone import Stream, attention_bias
-from lerobot_ros.policies.pi052.core import PI05Model, Prefix
-from lerobot_ros.policies.smolvla2.attention import make_att_2d_masks
-from lerobot_ros.policies.smolvla2.generation import SamplingOptions, decode
+from .backbone import Stream, attention_bias
+from .core import PI05Model, Prefix
+from ..smolvla2.attention import make_att_2d_masks
+from ..smolvla2.generation import SamplingOptions, decode
 
 __all__ = ["SamplingOptions", "decode_with_cache", "decode_without_cache"]
 

@@ -22,14 +22,14 @@ import torch.nn.functional as F  # noqa: N812
 from torch import Tensor, nn
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
-from lerobot_ros.policies.pi052 import checkpoint
-from lerobot_ros.policies.pi052.configuration import ACTION_KEY, STATE_KEY, PI052Config
-from lerobot_ros.policies.pi052.core import PI05Model, Prefix, model_configs
-from lerobot_ros.policies.pi052.flow import sample_time
-from lerobot_ros.policies.pi052.generation import SamplingOptions, decode_with_cache, decode_without_cache
-from lerobot_ros.policies.pi052.normalization import DEFAULT_EPS, Normalizer, Stats, as_stats
-from lerobot_ros.policies.pi052.prompt import CHAT_TEMPLATE, pi05_language, state_suffix
-from lerobot_ros.policies.smolvla2.images import observation_to_batch
+from . import checkpoint
+from .configuration import ACTION_KEY, STATE_KEY, PI052Config
+from .core import PI05Model, Prefix, model_configs
+from .flow import sample_time
+from .generation import SamplingOptions, decode_with_cache, decode_without_cache
+from .normalization import DEFAULT_EPS, Normalizer, Stats, as_stats
+from .prompt import CHAT_TEMPLATE, pi05_language, state_suffix
+from ..smolvla2.images import observation_to_batch
 
 TOKENS_KEY = "observation.language.tokens"
 MASK_KEY = "observation.language.attention_mask"

@@ -21,8 +21,8 @@ from pathlib import Path
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 from transformers import GemmaConfig, PaliGemmaConfig, PreTrainedTokenizerFast, SiglipVisionConfig
 
-from lerobot_ros.policies.pi052.configuration import PI052Config
-from lerobot_ros.policies.pi052.prompt import CHAT_TEMPLATE
+from .configuration import PI052Config
+from .prompt import CHAT_TEMPLATE
 
 PAD, EOS, BOS, UNK = "<pad>", "<eos>", "<bos>", "<unk>"
 SAY_TOKENS = ("<say>", "</say>")
