@@ -52,10 +52,10 @@ def kernel_profile(fn: Callable[[], object], top: int = 8) -> dict[str, object]:
     kernels = [event for event in profiler.events() if event.device_type == torch.autograd.DeviceType.CUDA]
     by_name: Counter[str] = Counter()
     for event in kernels:
-        by_name[event.name[:80]] += event.device_time
+        by_name[event.name[:80]] += event.time_range.elapsed_us()
     return {
         "kernels": len(kernels),
-        "kernel_time_ms": round(sum(event.device_time for event in kernels) / 1000, 3),
+        "kernel_time_ms": round(sum(event.time_range.elapsed_us() for event in kernels) / 1000, 3),
         "top_kernels_ms": {name: round(us / 1000, 3) for name, us in by_name.most_common(top)},
     }
 
