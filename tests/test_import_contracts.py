@@ -36,3 +36,18 @@ def test_an_upward_import_breaks_the_layers(tmp_path):
     assert result.returncode != 0
     assert "lerobot_ros.motors is not allowed to import lerobot_ros.nodes" in result.stdout
     assert "lerobot_ros.motors.model -> lerobot_ros.nodes.runner" in result.stdout
+
+
+def test_one_import_style_inside_the_package():
+    """Modules of lerobot_ros import each other relatively (tests, benchmarks and scripts import the
+    package by name)."""
+    import ast
+
+    absolute = []
+    for path in sorted((REPO / "src" / "lerobot_ros").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else \
+                [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if any(n == "lerobot_ros" or n.startswith("lerobot_ros.") for n in names):
+                absolute.append(f"{path.relative_to(REPO)}:{node.lineno}")
+    assert not absolute, "import lerobot_ros relatively inside the package: " + ", ".join(absolute)
