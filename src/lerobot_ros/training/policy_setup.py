@@ -1,13 +1,15 @@
 """The policy to train and the sample pipeline that feeds it, from a ``TrainConfig`` and a dataset.
 
-Three ways to get the policy: resume (the last checkpoint's ``pretrained_model``), fine-tune
-(``policy_path``: a checkpoint folder or Hub id, e.g. a community SmolVLA checkpoint), or fresh
-(a ``SmolVLA2Config`` whose features are the dataset's, over the VLM named by ``vlm``). Fresh and
-fine-tuned policies normalize with the dataset's ``meta/stats.json``.
+Two models train here (``TrainConfig.policy_type``): SmolVLA2 and PI052 (pi0.5 with a language
+head). Three ways to get the policy: resume (the last checkpoint's ``pretrained_model``), fine-tune
+(``policy_path``: a checkpoint folder or Hub id, e.g. a community SmolVLA or pi05 checkpoint, whose
+language head is then switched on), or fresh (a config whose features are the dataset's, over the
+VLM named by ``vlm``). Fresh and fine-tuned policies normalize with the dataset's ``meta/stats.json``.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,9 +30,42 @@ FAST_FOLDER = "fast_tokenizer"
 FAST_FIT_CHUNKS = 4096  # action chunks the FAST BPE is trained on (spread over the dataset)
 
 
+POLICY_TYPES = ("smolvla2", "pi052")
+# config.json types each model loads: SmolVLA2Policy reads LeRobot's smolvla, PI052Policy its pi05.
+CHECKPOINT_TYPES = {"smolvla2": ("smolvla", "smolvla2"), "pi052": ("pi05", "pi052")}
+QUANTILES = ("q01", "q99")
+
+
+def policy_class(policy_type: str):
+    """The model class that trains as ``policy_type``."""
+    if policy_type == "pi052":
+        from ..policies.pi052 import PI052Policy
+
+        return PI052Policy
+    if policy_type == "smolvla2":
+        from ..policies.smolvla2 import SmolVLA2Policy
+
+        return SmolVLA2Policy
+    raise ValueError(f"policy type {policy_type!r} is not one of {', '.join(POLICY_TYPES)}")
+
+
+def checkpoint_policy_type(name_or_path: str | Path) -> str:
+    """Which of our models loads a checkpoint, from its config.json type."""
+    from ..policies.smolvla2.checkpoint import resolve_folder
+
+    path = resolve_folder(name_or_path) / "config.json"
+    kind = json.loads(path.read_text()).get("type") if path.is_file() else None
+    for policy_type, kinds in CHECKPOINT_TYPES.items():
+        if kind in kinds:
+            return policy_type
+    raise ValueError(f"{name_or_path}: policy type {kind!r} is none of the trainable ones "
+                     f"({', '.join(t for kinds in CHECKPOINT_TYPES.values() for t in kinds)})")
+
+
 def dataset_stats(reader: DatasetReader, min_state_std: float = 0.0) -> dict[str, dict[str, np.ndarray]]:
-    """The policy's normalization statistics: the dataset's mean/std of state and action, with the
-    state's std raised to at least ``min_state_std``.
+    """The policy's normalization statistics: the dataset's mean/std (and q01/q99, which pi0.5
+    normalizes with) of state and action, with the state's spread raised to at least
+    ``min_state_std`` (the q01..q99 span to twice that).
 
     A joint that never moved in the data has std ~0; LeRobot's (x - mean) / (std + 1e-8) then turns
     the joint's noise at run time (a servo's 1.5 mrad quantization) into inputs of ~1e5 that the
@@ -40,8 +75,8 @@ def dataset_stats(reader: DatasetReader, min_state_std: float = 0.0) -> dict[str
     if reader.stats is None or STATE not in reader.stats or ACTION not in reader.stats:
         raise ValueError(f"{reader.root}: meta/stats.json lacks {STATE!r}/{ACTION!r} statistics; run "
                          f"`lerobot-ros dataset recompute-stats {reader.root}`")
-    stats = {key: {"mean": np.asarray(reader.stats[key]["mean"]), "std": np.asarray(reader.stats[key]["std"])}
-             for key in (STATE, ACTION)}
+    stats = {key: {name: np.asarray(reader.stats[key][name]) for name in ("mean", "std", *QUANTILES)
+                   if name in reader.stats[key]} for key in (STATE, ACTION)}
     state_std = stats[STATE]["std"]
     low = np.flatnonzero(state_std < min_state_std)
     if len(low):
@@ -49,11 +84,18 @@ def dataset_stats(reader: DatasetReader, min_state_std: float = 0.0) -> dict[str
         log.warning("%s: %s barely moved in the data (std %s); normalizing with std %g instead", reader.root,
                     ", ".join(names[i] for i in low), ", ".join(f"{state_std[i]:.2g}" for i in low), min_state_std)
         stats[STATE]["std"] = np.maximum(state_std, min_state_std)
+    if all(name in stats[STATE] for name in QUANTILES):
+        low_q, high_q = stats[STATE]["q01"].astype(np.float64), stats[STATE]["q99"].astype(np.float64)
+        middle, half = (low_q + high_q) / 2, np.maximum((high_q - low_q) / 2, min_state_std)
+        stats[STATE]["q01"], stats[STATE]["q99"] = middle - half, middle + half
     return stats
 
 
 def fresh_policy_config(config: TrainConfig, reader: DatasetReader):
-    from ..policies.smolvla2 import SmolVLA2Config
+    if config.policy_type == "pi052":
+        from ..policies.pi052 import PI052Config as Config
+    else:
+        from ..policies.smolvla2 import SmolVLA2Config as Config
 
     features = reader.info.features
     cameras = list(features.video_keys)
@@ -68,17 +110,21 @@ def fresh_policy_config(config: TrainConfig, reader: DatasetReader):
     if config.vlm is not None:
         settings["vlm_model_name"] = config.vlm
     settings.update(config.policy_overrides)
-    return SmolVLA2Config(**settings)
+    return Config(**settings)
 
 
 def build_policy(config: TrainConfig, reader: DatasetReader, resume_from: Path | None):
-    from ..policies.smolvla2 import SmolVLA2Policy
-
     if resume_from is not None:
-        return SmolVLA2Policy.from_pretrained(resume_from / PRETRAINED)
+        return policy_class(config.policy_type).from_pretrained(resume_from / PRETRAINED)
     stats = dataset_stats(reader, config.min_state_std)
     if config.policy_path is not None:
-        policy = SmolVLA2Policy.from_pretrained(config.policy_path)
+        found = checkpoint_policy_type(config.policy_path)
+        if found != config.policy_type:
+            raise ValueError(f"{config.policy_path} is a {found} checkpoint: train it with --policy {found}")
+        policy = policy_class(found).from_pretrained(config.policy_path)
+        if found == "pi052":
+            policy.enable_language_head()
+            policy.config.fps = policy.config.fps or reader.info.fps
         for key, size in ((STATE, policy.config.state_dim), (ACTION, policy.config.action_dim)):
             if len(stats[key]["mean"]) != size:
                 raise ValueError(f"{config.policy_path} has {key} of size {size}, the dataset "
@@ -86,7 +132,7 @@ def build_policy(config: TrainConfig, reader: DatasetReader, resume_from: Path |
                                  "train a fresh policy (--vlm)")
         policy.set_stats(stats)
         return policy
-    return SmolVLA2Policy(fresh_policy_config(config, reader), dataset_stats=stats)
+    return policy_class(config.policy_type)(fresh_policy_config(config, reader), dataset_stats=stats)
 
 
 @dataclass
@@ -126,14 +172,14 @@ def build_sample_pipeline(config: TrainConfig, reader: DatasetReader, policy, re
     from ..policies.chat import ChatTokenizer
     from ..policies.recipes import load_recipe, shipped_recipe_path
 
-    recipe = load_recipe(config.recipe or shipped_recipe_path())
+    recipe = load_recipe(config.recipe or shipped_recipe_path(f"{config.policy_type}_hirobot"))
     chat = ChatTokenizer(policy.tokenizer, policy.config.tokenizer_max_length)
     sources = {policy_key: dataset_key for dataset_key, policy_key in config.rename_map.items()}
     spec = SampleSpec(tuple(policy.config.image_features), policy.config.chunk_size, sources)
     train_ids, val_ids = split_episodes(reader.num_episodes, config.val_fraction, config.seed)
     episodes = load_episodes(reader)
     fast = None
-    if policy.config.enable_fast_action_loss:
+    if getattr(policy.config, "enable_fast_action_loss", False):
         # The policy's own action normalization, (x - mean) / (std + eps), so FAST sees what it sees.
         stats = policy.stats()[ACTION]
         mean = stats["mean"].cpu().numpy().astype(np.float32)
