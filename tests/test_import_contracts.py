@@ -51,3 +51,23 @@ def test_one_import_style_inside_the_package():
             if any(n == "lerobot_ros" or n.startswith("lerobot_ros.") for n in names):
                 absolute.append(f"{path.relative_to(REPO)}:{node.lineno}")
     assert not absolute, "import lerobot_ros relatively inside the package: " + ", ".join(absolute)
+
+
+def test_the_architecture_diagram_lists_the_layers_and_every_package():
+    """docs/architecture.md "Layers" is .importlinter's layer order, and names every package on disk."""
+    import configparser
+    import re
+
+    text = (REPO / "docs" / "architecture.md").read_text(encoding="utf-8")
+    block = text.split("## Layers", 1)[1].split("```", 2)[1]
+    documented = [[name.strip() for name in re.split(r"\s{2,}", line.strip())[0].split("|")]
+                  for line in block.strip().splitlines()]
+    config = configparser.ConfigParser()
+    config.read(REPO / ".importlinter")
+    contracted = [[name.strip().removeprefix("lerobot_ros.") for name in line.split("|")]
+                  for line in config["importlinter:contract:layers"]["layers"].strip().splitlines()]
+    assert documented == contracted
+    package = REPO / "src" / "lerobot_ros"
+    on_disk = {p.parent.name for p in package.glob("*/__init__.py")} | \
+        {p.stem for p in package.glob("*.py") if p.stem != "__init__"}
+    assert {name for layer in documented for name in layer} == on_disk
