@@ -20,7 +20,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import yaml
-from bag_writers import Msg, joint_state, joint_trajectory, stamp, write_rosbags
+from bag_writers import Msg, joint_state, joint_trajectory, raw_image, stamp, write_rosbags
 from rosbags.highlevel import AnyReader
 
 from lerobot_ros.cli.main import main as cli_main
@@ -85,10 +85,11 @@ def cmd_vel(log_ns: int, x: float, y: float, theta_rad_s: float) -> Msg:
                {"linear": {"x": x, "y": y}, "angular": {"z": theta_rad_s}})
 
 
-def lekiwi_bag(folder: Path, lerobot: dict) -> Path:
+def lekiwi_bag(folder: Path, lerobot: dict, camera: tuple[int, int] | None = None) -> Path:
     """A LeKiwi driving through LeRobot's cases, one per PHASE_S: joint_states and odom at 100 Hz (odom's
     twist from the case's wheel speeds, as robot_node computes it), the arm's commands and cmd_vel (the
-    case's base action, in rad/s) at 50 Hz; then cmd_vel falls silent for 1 s (the base stands)."""
+    case's base action, in rad/s) at 50 Hz; then cmd_vel falls silent for 1 s (the base stands).
+    ``camera`` (height, width): a front camera at 50 Hz too."""
     cases = len(lerobot["commanded"])
     silent_s = 1.0
     messages = []
@@ -100,6 +101,8 @@ def lekiwi_bag(folder: Path, lerobot: dict) -> Path:
         messages.append(odometry(ns, WHEELS.wheel_raw_to_body(lerobot["observed"][phase]["wheel_raw"])))
         if i % 2 == 0:
             messages.append(joint_trajectory("/arm_controller/joint_trajectory", ns, ARM, arm_pose(t)))
+            if camera is not None:
+                messages.append(raw_image("/front/image_raw", ns, np.full((*camera, 3), i % 250, np.uint8)))
             if t < cases * PHASE_S:
                 x, y, theta_deg = lerobot["commanded"][phase]["action"]
                 messages.append(cmd_vel(ns, x, y, math.radians(theta_deg)))
@@ -212,6 +215,34 @@ def test_a_lekiwi_dataset_lerobot_wrote_exports_onto_odom_and_cmd_vel(oracle_pyt
     for sent in (twists, odom):
         got = np.array([[t.linear.x, t.linear.y, math.degrees(t.angular.z)] for t in sent])
         np.testing.assert_allclose(got, stored[:, 6:], atol=1e-4)
+
+
+def test_lerobots_own_merge_takes_our_lekiwi_dataset_beside_one_lerobot_recorded(lerobot_lekiwi, oracle_python,
+                                                                                   tmp_path):
+    """LeRobot 0.6.1 records a LeKiwi dataset as lerobot-record sets one up and merges it with ours
+    through its own merge_datasets: features, names and robot_type must be equal for it to."""
+    bag = lekiwi_bag(tmp_path / "bag", lerobot_lekiwi, camera=(48, 64))
+    raw = shipped_config(cameras=True)
+    raw["features"] = [f for f in raw["features"] if f["key"] != "observation.images.wrist"]
+    raw["features"][-1].update(height=48, width=64)
+    convert([bag], tmp_path / "ours", options_from_config(raw, task="ours", progress=False,
+                                                          calibration=default_sim_calibration("lekiwi")))
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": ""}
+    run = subprocess.run([str(oracle_python), str(ORACLE / "lekiwi_merge_with_lerobot.py"), str(tmp_path / "ours"),
+                          str(tmp_path), str(tmp_path / "merged.json")], env=env, capture_output=True, text=True,
+                         timeout=600)
+    assert run.returncode == 0, run.stderr[-4000:]
+    seen = json.loads((tmp_path / "merged.json").read_text())
+    user = ("observation.state", "action", "observation.images.front")
+    assert {k: seen["ours_features"][k] for k in user} == {k: seen["theirs_features"][k] for k in user}
+    assert seen["robot_types"] == ["lekiwi"] * 3
+    ours_length = DatasetReader(tmp_path / "ours").episodes[0].length
+    assert seen["lengths"] == [ours_length, 12, ours_length + 12] and seen["episodes"] == 2
+    assert seen["tasks"] == ["lerobot", "ours"]
+    first_base = lerobot_lekiwi["observed"][0]["lerobot"]  # ours, frame 0: odom of LeRobot's first case
+    np.testing.assert_allclose(seen["first_state"][6:], [first_base[n] for n in ("x.vel", "y.vel", "theta.vel")],
+                               atol=1e-5)
+    np.testing.assert_allclose(seen["last_state"], seen["last_state_written"], atol=1e-4)
 
 
 def test_a_silent_cmd_vel_is_zero_velocity_while_a_silent_odom_is_a_gap():
