@@ -32,7 +32,8 @@ def main(out: Path) -> None:
     out.write_text(json.dumps({"observation": observation, "action": list(robot.action_features),
                                "use_degrees": robot.config.use_degrees,
                                "watchdog_timeout_s": LeKiwiHostConfig().watchdog_timeout_ms / 1000,
-                               "observed": [{"wheel_raw": raw, "lerobot": body} for raw, body in zip(WHEEL_RAW, observed)],
+                               "observed": [{"wheel_raw": raw, "lerobot": body}
+                                            for raw, body in zip(WHEEL_RAW, observed)],
                                "commanded": [{"action": action, "wheel_raw": wheels}
                                              for action, wheels in zip(BASE_ACTIONS, commanded)]}))
 
