@@ -1,4 +1,5 @@
-"""The demo's Graph: stages of nodes come and go on one rclpy context without ending the spin.
+"""The composed Graph (nodes/composition.py: the demo's and the evaluation bench's): stages of nodes come
+and go on one rclpy context without ending the spin.
 
 A CI run of `make demo` lost every callback of its last stage: the previous stage's nodes were
 destroyed while the executor thread was adding their handles to its wait set, rclpy raised
@@ -17,7 +18,7 @@ from rclpy._rclpy_pybind11 import InvalidHandle
 from rclpy.node import Node
 from std_msgs.msg import String
 
-from lerobot_ros.demo.pipeline import Graph
+from lerobot_ros.nodes.composition import Graph
 
 pytestmark = pytest.mark.ros
 

@@ -14,9 +14,9 @@ import sys
 from types import ModuleType
 from typing import Sequence
 
-from . import calibrate, convert, dataset, errors, export, record, replay, train
+from . import calibrate, convert, dataset, errors, evaluate, export, record, replay, train
 
-SUBCOMMANDS: tuple[ModuleType, ...] = (calibrate, dataset, record, train, convert, export, replay)
+SUBCOMMANDS: tuple[ModuleType, ...] = (calibrate, dataset, record, train, evaluate, convert, export, replay)
 
 
 def build_parser() -> argparse.ArgumentParser:

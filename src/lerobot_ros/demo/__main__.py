@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"[3/3] policy_node drives the simulated arm with {checkpoint}")
         run = pipeline.drive(graph, checkpoint, settings, log)
         elapsed["policy"] = time.monotonic() - stage
-    except pipeline.DemoError as err:
+    except pipeline.GraphError as err:  # DemoError, or the graph itself
         print(f"make demo: {err}", file=sys.stderr)
         return 1
     finally:

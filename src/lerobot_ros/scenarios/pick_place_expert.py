@@ -25,8 +25,9 @@ PLACE_CLEARANCE_M = 0.004  # the cube is let go this far above the table
 # The fixed jaw's face touches a held cube: coming down, the cube is aimed this far from it (toward
 # the moving finger), and closing pushes it over against the fixed jaw.
 APPROACH_MARGIN_M = 0.008
+LIMIT_MARGIN_RAD = 0.002
 ORIENTATION_WEIGHT = 0.1  # position first: near the edge of the reach the gripper may tilt a little
-HOME_GRASP_POINT = (0.0, -0.2, 0.14)
+HOME_GRASP_POINT = (0.0, -0.2, 0.10)  # above the workspace, the wrist clear of its limit
 PLAN = "1. reach the cube 2. grasp it 3. lift it 4. carry it to the green square 5. put it down 6. move back"
 
 
@@ -35,6 +36,7 @@ class Waypoint:
     pose: np.ndarray  # follower joint targets (rad), world.joint_names order
     duration_s: float  # time to get here from the previous waypoint
     phase: int
+    reach: np.ndarray | None = None  # set: the hand waits here until the follower has settled at this pose
 
 
 @dataclass(frozen=True)
@@ -115,11 +117,19 @@ class PickPlaceExpert:
         self.speed = speed
         self.home = self._pose(np.array(HOME_GRASP_POINT), np.array([1.0, 0.0, 0.0]), GRIPPER_OPEN_RAD)
 
-    def _pose(self, point: np.ndarray, jaw_axis: np.ndarray, gripper: float, q0: np.ndarray | None = None) -> np.ndarray:
+    def _pose(self, point: np.ndarray, jaw_axis: np.ndarray, gripper: float,
+              q0: np.ndarray | None = None) -> np.ndarray:
+        return self._solve(point, jaw_axis, gripper, q0)[0]
+
+    def _solve(self, point: np.ndarray, jaw_axis: np.ndarray, gripper: float,
+               q0: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(the command, the pose the follower settles at under it): they differ by the gravity sag."""
         start = q0[:-1] if q0 is not None else np.array([0.0, -0.8, 0.8, 1.0, 0.0])
         arm = self.ik.solve(start, point, jaw_axis)
-        arm = arm + self.ik.gravity_sag(arm, gripper, self.kp)
-        return np.append(arm, gripper)
+        command = arm + self.ik.gravity_sag(arm, gripper, self.kp)
+        # robot_node refuses a point outside the limits: the sag offset may not push one past them
+        lo, hi = self.ik.limits[:, 0] + LIMIT_MARGIN_RAD, self.ik.limits[:, 1] - LIMIT_MARGIN_RAD
+        return np.append(np.clip(command, lo, hi), gripper), np.append(arm, gripper)
 
     def waypoints(self) -> list[Waypoint]:
         """The episode from the home pose, for the objects where they are now."""
@@ -133,21 +143,23 @@ class PickPlaceExpert:
         place_jaw = _radial_jaw(place)
         h = self.home
         above_cube = self._pose(grasp + up, jaw, GRIPPER_OPEN_RAD, h)
-        at_cube = self._pose(grasp, jaw, GRIPPER_OPEN_RAD, above_cube)
+        at_cube, at_cube_reach = self._solve(grasp, jaw, GRIPPER_OPEN_RAD, above_cube)
         closed = at_cube.copy()
         closed[-1] = GRIPPER_CLOSED_RAD
         lifted = self._pose(grasp + up, jaw, GRIPPER_CLOSED_RAD, at_cube)
         above_target = self._pose(place + up, place_jaw, GRIPPER_CLOSED_RAD, lifted)
-        at_target = self._pose(place, place_jaw, GRIPPER_CLOSED_RAD, above_target)
+        at_target, at_target_reach = self._solve(place, place_jaw, GRIPPER_CLOSED_RAD, above_target)
         released = at_target.copy()
         released[-1] = GRIPPER_OPEN_RAD
         retreat = self._pose(place + up, place_jaw, GRIPPER_OPEN_RAD, released)
         s = 1.0 / self.speed
         return [Waypoint(h, 0.0, 0), Waypoint(above_cube, 1.6 * s, 0),
-                Waypoint(at_cube, 1.0 * s, 1), Waypoint(closed, 0.6 * s, 1), Waypoint(closed, 0.3 * s, 1),
+                Waypoint(at_cube, 1.0 * s, 1, at_cube_reach), Waypoint(closed, 0.6 * s, 1),
+                Waypoint(closed, 0.3 * s, 1),
                 Waypoint(lifted, 0.9 * s, 2),
                 Waypoint(above_target, 1.4 * s, 3),
-                Waypoint(at_target, 0.9 * s, 4), Waypoint(released, 0.5 * s, 4), Waypoint(released, 0.2 * s, 4),
+                Waypoint(at_target, 0.9 * s, 4, at_target_reach), Waypoint(released, 0.5 * s, 4),
+                Waypoint(released, 0.2 * s, 4),
                 Waypoint(retreat, 0.6 * s, 5), Waypoint(h, 1.2 * s, 5)]
 
 
@@ -188,6 +200,41 @@ class Trajectory:
             cues.append(Cue(start, "subtask", phase.subtask))
         cues.append(Cue(self.duration_s, "memory", PHASES[-1].memory_after))
         return sorted(cues, key=lambda c: c.at_s)
+
+
+class PacedPlayback:
+    """The plan's clock as a person plays it: it stops at a waypoint with a ``reach`` pose until the
+    follower's measured arm joints are within ``tolerance_rad`` of it (at most ``max_wait_s``), so a
+    follower that fell behind (a stalled bus, a busy machine) is not handed a grasp it has not reached."""
+
+    def __init__(self, plan: Trajectory, tolerance_rad: float = 0.04, max_wait_s: float = 3.0):
+        self.plan, self.tolerance, self.max_wait_s = plan, tolerance_rad, max_wait_s
+        self._pending = [(float(plan.times[i]), w.reach) for i, w in enumerate(plan.waypoints) if w.reach is not None]
+        self._held_s = 0.0
+        self._waited_s = 0.0
+        self._last_t: float | None = None
+
+    @property
+    def held_s(self) -> float:
+        """How long the plan has been held back so far."""
+        return self._held_s
+
+    def time(self, t_s: float, follower: np.ndarray | None) -> float:
+        """Plan time at wall time ``t_s`` (since the start), given the follower's pose now."""
+        dt = 0.0 if self._last_t is None else t_s - self._last_t
+        self._last_t = t_s
+        plan_t = t_s - self._held_s
+        if self._pending and plan_t >= self._pending[0][0]:
+            at, pose = self._pending[0]
+            arrived = follower is not None and float(np.abs(follower[:-1] - pose[:-1]).max()) <= self.tolerance
+            if arrived or self._waited_s >= self.max_wait_s:
+                self._pending.pop(0)
+                self._waited_s = 0.0
+            else:
+                self._held_s += plan_t - at
+                self._waited_s += dt
+                return at
+        return plan_t
 
 
 def _jaw_axis(quat: np.ndarray, cube: np.ndarray) -> np.ndarray:

@@ -80,6 +80,7 @@ def test_the_cameras_render_the_world(setup):
 
 def test_an_unknown_world_is_named():
     with pytest.raises(RobotSetupError, match="unknown physics world 'kitchen'.*pick_place"):
-        RobotSetup.from_parameters({**PARAMS, "port": "sim://so101_follower?world=kitchen"}, attach_world=attach_physics_world)
+        RobotSetup.from_parameters({**PARAMS, "port": "sim://so101_follower?world=kitchen"},
+                                   attach_world=attach_physics_world)
     with pytest.raises(RuntimeError, match="no physics world 'nowhere' runs in this process"):
         running_world("nowhere")

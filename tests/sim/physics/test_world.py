@@ -106,3 +106,23 @@ def test_doing_nothing_fails(world):
     world.step(2000)
     assert not world.success()
     assert np.linalg.norm(world.object_state()["cube_pos"][:2] - world.episode["cube_xy"]) < 1e-3
+
+
+def test_the_paced_playback_waits_for_a_follower_that_fell_behind(world):
+    from lerobot_ros.scenarios.pick_place_expert import PacedPlayback
+    expert = PickPlaceExpert(world)
+    world.place_arm(expert.home)
+    world.reset_objects(0)
+    plan = Trajectory(expert.waypoints())
+    at_grasp = next(float(plan.times[i]) for i, w in enumerate(plan.waypoints) if w.reach is not None)
+    grasp_pose = next(w.reach for w in plan.waypoints if w.reach is not None)
+    clock = PacedPlayback(plan, max_wait_s=1.0)
+    behind = expert.home  # the follower is still at home when the plan reaches the grasp
+    assert clock.time(at_grasp - 0.1, behind) == pytest.approx(at_grasp - 0.1)
+    assert clock.time(at_grasp + 0.5, behind) == at_grasp  # held at the grasp
+    assert clock.time(at_grasp + 0.7, grasp_pose) == pytest.approx(at_grasp + 0.2)  # arrived: on, 0.5 s later
+    assert clock.held_s == pytest.approx(0.5)
+    clock = PacedPlayback(plan, max_wait_s=1.0)
+    for t in np.arange(at_grasp, at_grasp + 1.2, 0.1):
+        clock.time(float(t), behind)
+    assert clock.time(at_grasp + 1.3, behind) > at_grasp  # gave up waiting after max_wait_s

@@ -40,7 +40,8 @@ class _JointDrive:
 
     def __call__(self, target_ticks: float | None) -> tuple[float, float, float]:
         self._follow_gains()
-        goal = None if target_ticks is None else self.q_ref + self.sign * (target_ticks - self.s_ref) / self.ticks_per_rad
+        goal = (None if target_ticks is None
+                else self.q_ref + self.sign * (target_ticks - self.s_ref) / self.ticks_per_rad)
         self.world.set_target(self.index, goal)
         q, v, load = self.world.joint_state()
         ticks = self.s_ref + self.sign * (q[self.index] - self.q_ref) * self.ticks_per_rad

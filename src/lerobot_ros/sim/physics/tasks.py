@@ -59,7 +59,8 @@ class PickPlace(SceneSpec):
         ET.SubElement(cube, "geom", name="cube", type="box", size=_fmt([self.cube_half_m] * 3),
                       mass=f"{self.cube_mass_kg:g}", material="cube", **{"class": "solid"})
         for cam in self.cameras:
-            ET.SubElement(world, "camera", name=cam.name, pos=_fmt(cam.eye), xyaxes=_look_at_xyaxes(cam.eye, cam.target),
+            ET.SubElement(world, "camera", name=cam.name, pos=_fmt(cam.eye),
+                          xyaxes=_look_at_xyaxes(cam.eye, cam.target),
                           fovy=f"{cam.fovy_deg:g}")
 
     def reset(self, model: mujoco.MjModel, data: mujoco.MjData, seed: int) -> dict:

@@ -55,7 +55,8 @@ class PhysicsWorld:
         self._vadr = np.array([self.model.jnt_dofadr[self.model.joint(n).id] for n in self.joint_names])
         self._act = np.array([self.model.actuator(n).id for n in self.joint_names])
         self._enabled = np.ones(len(self.joint_names), bool)
-        self._gains = [ServoGains(kp=float(self.model.actuator_gainprm[a, 0]), kv=float(-self.model.actuator_biasprm[a, 2]),
+        self._gains = [ServoGains(kp=float(self.model.actuator_gainprm[a, 0]),
+                                  kv=float(-self.model.actuator_biasprm[a, 2]),
                                   max_torque=float(self.model.actuator_forcerange[a, 1])) for a in self._act]
         self.lock = threading.Lock()
         self.episode: dict = {}

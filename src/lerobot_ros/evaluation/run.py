@@ -1,0 +1,120 @@
+"""One closed-loop evaluation: the expert's reference episodes, then the policy's, scored and reported.
+
+Seeds: episode ``k`` of an evaluation places the objects from seed ``first_seed + k``, so two
+checkpoints evaluated with the same settings face the same scenes; the default first seed (1000)
+keeps evaluation scenes apart from recorded demonstrations (seeds from 0). The reference episodes are
+the scripted expert on the first evaluation scenes, so smoothness compares like with like.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+
+from ..nodes.composition import Graph
+from ..recording.contract import FeatureContract
+from .baselines import PresentPosePolicy
+from .bench import BenchConfig, ExpertBench, PolicyBench
+from .metrics import EpisodeOutcome, Summary, summarize
+from .report import plot_summary, write_summary, write_video
+
+BASELINES = ("present-pose",)
+CONTRACT_FILE = "lerobot_ros.json"  # training copies the dataset's feature contract beside the weights
+
+
+@dataclass(frozen=True)
+class EvalSettings:
+    output: Path
+    checkpoint: str = ""
+    baseline: str = ""  # instead of a checkpoint: one of BASELINES
+    episodes: int = 10
+    first_seed: int = 1000
+    timeout_s: float = 20.0
+    reference_episodes: int = 3
+    videos: bool = True
+    bench: BenchConfig = field(default_factory=BenchConfig)
+    policy_parameters: dict = field(default_factory=dict)  # policy_node parameters (backend, device, ...)
+
+    def __post_init__(self) -> None:
+        if bool(self.checkpoint) == bool(self.baseline):
+            raise ValueError("give a checkpoint or a baseline (one of: " + ", ".join(BASELINES) + "), not both")
+        if self.baseline and self.baseline not in BASELINES:
+            raise ValueError(f"unknown baseline {self.baseline!r}; known: {', '.join(BASELINES)}")
+        if self.episodes < 1 or self.timeout_s <= 0 or self.reference_episodes < 0:
+            raise ValueError("episodes must be >= 1, timeout_s > 0 and reference_episodes >= 0")
+
+
+def bench_for_checkpoint(checkpoint: str, bench: BenchConfig) -> BenchConfig:
+    """The cameras a checkpoint was trained with (names and sizes from its feature contract), else ``bench``'s."""
+    path = Path(checkpoint).expanduser() / CONTRACT_FILE
+    if not path.is_file():
+        return bench
+    images = [f for f in FeatureContract.load(path).config.features if f.is_image]
+    if not images:
+        return bench
+    sizes = {(f.height, f.width) for f in images}
+    if len(sizes) > 1:
+        raise ValueError(f"{path}: cameras of different sizes ({sorted(sizes)}); the bench renders one size")
+    height, width = sizes.pop()
+    cameras = tuple(f.topic.split("/")[0] for f in images)
+    return replace(bench, cameras=cameras, image_height=height or bench.image_height,
+                   image_width=width or bench.image_width)
+
+
+@dataclass
+class EvalResult:
+    summary: Summary
+    outcomes: list[EpisodeOutcome]
+    reference: list[EpisodeOutcome]
+    folder: Path
+
+
+def evaluate(settings: EvalSettings, progress: Callable | None = None) -> EvalResult:
+    """Run the evaluation (see the module docstring); writes into ``settings.output``."""
+    bench = bench_for_checkpoint(settings.checkpoint, settings.bench) if settings.checkpoint else settings.bench
+    out = settings.output
+    out.mkdir(parents=True, exist_ok=True)
+    policy_params = {"port": bench.port, "heartbeat_timeout_s": 1.0, **settings.policy_parameters}
+    graph = Graph(bench.parameters(out, {"policy_node": policy_params}))
+    seeds = [settings.first_seed + k for k in range(settings.episodes)]
+    bar = progress or (lambda iterable, **_: iterable)
+    try:
+        reference: list[EpisodeOutcome] = []
+        if settings.reference_episodes:
+            expert = ExpertBench(graph, bench)
+            for seed in bar(seeds[:settings.reference_episodes], desc="demonstrations", unit="episode"):
+                reference.append(expert.episode(seed))
+            graph.remove_all()
+        policy = (PresentPosePolicy(bench.cameras, (bench.image_height, bench.image_width))
+                  if settings.baseline else None)
+        runner = PolicyBench(graph, bench, checkpoint=settings.checkpoint, policy=policy)
+        outcomes: list[EpisodeOutcome] = []
+        episodes = bar(seeds, desc="evaluation", unit="episode")
+        for seed in episodes:
+            outcome, frames = runner.episode(seed, settings.timeout_s)
+            outcomes.append(outcome)
+            if settings.videos:
+                write_video(frames, out / "videos" / f"episode_{seed}.mp4", bench.fps)
+            if hasattr(episodes, "set_postfix"):
+                episodes.set_postfix(success=f"{sum(o.success for o in outcomes)}/{len(outcomes)}")
+        stats = runner.world.stats()
+    finally:
+        graph.close()
+    summary = summarize(outcomes, reference)
+    record = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(settings).items()}
+    record["bench"] = asdict(bench)
+    record["real_time_factor"] = round(stats.real_time_factor, 4)
+    write_summary(out, summary, outcomes, record)
+    (out / "reference.json").write_text(json.dumps([o.row() for o in reference], indent=2) + "\n")
+    plot_summary(out / "summary.png", summary, outcomes, reference,
+                 title=f"{settings.checkpoint or settings.baseline} on {bench.world}")
+    return EvalResult(summary, outcomes, reference, out)
+
+
+def tqdm_progress(iterable, **kwargs):
+    """A tqdm bar on stderr (LeRobot's progress style), quiet when stderr is not a terminal."""
+    from tqdm import tqdm
+    return tqdm(iterable, disable=not sys.stderr.isatty(), **kwargs)
