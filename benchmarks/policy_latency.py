@@ -128,6 +128,9 @@ def main() -> None:
     parser.add_argument("--tiny", action="store_true", help="the tiny test VLM instead of the full size")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--profile", action="store_true", help="break the graphed chunk down into its parts")
+    parser.add_argument("--policy", choices=("smolvla2", "pi052"), default="smolvla2",
+                        help="pi052: pi0.5 beside LeRobot's PI05Policy (benchmarks/pi052_latency.py)")
+    parser.add_argument("--cameras", type=int, default=2, choices=(1, 2, 3), help="pi052: cameras at 224 px")
     parser.add_argument("--no-generation", action="store_true", help="time the action chunk only")
     args = parser.parse_args()
     device = torch.device(args.device)
@@ -141,6 +144,14 @@ def main() -> None:
     import transformers
 
     results["transformers"] = transformers.__version__
+    if args.policy == "pi052":
+        from pi052_latency import run as run_pi052
+
+        results.update(run_pi052(args, device))
+        print(json.dumps(results, indent=2))
+        if args.out:
+            args.out.write_text(json.dumps(results, indent=2) + "\n")
+        return
     folder = Path(tempfile.mkdtemp(prefix="smolvlm_bench_"))
     image_size = 64 if args.tiny else 512
     if args.tiny:
