@@ -82,11 +82,16 @@ class PI05Model(nn.Module):
         self.time_mlp_in = nn.Linear(width, width)
         self.time_mlp_out = nn.Linear(width, width)
         self._init_gemma_weights(vlm_config.text_config.initializer_range)
-        if config.dtype == "bfloat16":  # the backbone in bfloat16, as LeRobot: projections stay float32
-            self.paligemma_with_expert.to(torch.bfloat16)
-            for name, param in self.paligemma_with_expert.named_parameters():
-                if any(part in name for part in FLOAT32_PARTS):
-                    param.data = param.data.float()
+        if config.dtype == "bfloat16":
+            self.set_backbone_dtype(torch.bfloat16)
+
+    def set_backbone_dtype(self, dtype: torch.dtype) -> None:
+        """The backbone in ``dtype`` as LeRobot's ``dtype: bfloat16`` does: the vision path and the
+        norms stay float32, and so do the action/time projections around the expert."""
+        self.paligemma_with_expert.to(dtype)
+        for name, param in self.paligemma_with_expert.named_parameters():
+            if any(part in name for part in FLOAT32_PARTS):
+                param.data = param.data.float()
 
     def _init_gemma_weights(self, std: float) -> None:
         """Gemma's initialization for the language model and the expert (a fresh model; checkpoints
