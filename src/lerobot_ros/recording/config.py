@@ -370,14 +370,10 @@ def _feature(entry: object, index: int, fps: int, robot: RobotBinding | None) ->
         raise RecordingConfigError(
             f"{where}: image features are keyed observation.images.<camera> and only they take image "
             f"types; rename the key or change type {kind!r}")
-    time_source = entry.get("time_source", "receive")
-    if time_source not in TIME_SOURCES:
-        raise RecordingConfigError(f"{where}: time_source must be one of {list(TIME_SOURCES)}, got {time_source!r}")
-    max_age_s = entry.get("max_age_s", CMD_VEL_TIMEOUT_S if kind in COMMAND_TYPES else DEFAULT_MAX_AGE_PERIODS / fps)
-    if (isinstance(max_age_s, bool) or not isinstance(max_age_s, (int, float)) or max_age_s <= 0
-            or _infinite(max_age_s)):
-        raise RecordingConfigError(f"{where}: max_age_s must be a positive number of seconds, got {max_age_s!r}")
-    common = dict(key=key, topic=topic, type=kind, max_age_s=float(max_age_s), time_source=time_source)
+    time_source = _time_source(entry.get("time_source", "receive"), f"{where}: time_source")
+    max_age_s = _max_age(entry.get("max_age_s", CMD_VEL_TIMEOUT_S if kind in COMMAND_TYPES
+                                   else DEFAULT_MAX_AGE_PERIODS / fps), f"{where}: max_age_s")
+    common = dict(key=key, topic=topic, type=kind, max_age_s=max_age_s, time_source=time_source)
     if kind in JOINT_TYPES:
         field = _field(entry, kind, where)
         joints = _joints(entry, where, robot)
@@ -404,9 +400,21 @@ def _feature(entry: object, index: int, fps: int, robot: RobotBinding | None) ->
     return FeatureConfig(**common, size=size, names=names)
 
 
+def _time_source(value: object, what: str) -> str:
+    if value not in TIME_SOURCES:
+        raise RecordingConfigError(f"{what} must be one of {list(TIME_SOURCES)}, got {value!r}")
+    return value
+
+
+def _max_age(value: object, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0 or _infinite(value):
+        raise RecordingConfigError(f"{what} must be a positive number of seconds, got {value!r}")
+    return float(value)
+
+
 def _base(value: object, where: str, joint: Mapping) -> FeatureConfig | None:
     """A joint feature's ``base: {topic, type, max_age_s, time_source}``: the base velocity's topic,
-    fresh by its own ``max_age_s`` (default: the joint feature's)."""
+    fresh by its own ``max_age_s`` (default: the joint feature's; a cmd_vel's, robot_node's 0.5 s)."""
     if value is None:
         return None
     if not isinstance(value, Mapping) or set(value) - _BASE_KEYS or not isinstance(value.get("topic"), str) \
@@ -417,15 +425,10 @@ def _base(value: object, where: str, joint: Mapping) -> FeatureConfig | None:
     if kind not in BASE_TYPES:
         raise RecordingConfigError(f"{where}: base type must be one of {list(BASE_TYPES)} (odometry for the "
                                    f"observed velocity, twist or twist_stamped for cmd_vel), got {kind!r}")
-    time_source = value.get("time_source", joint["time_source"])
-    if time_source not in TIME_SOURCES:
-        raise RecordingConfigError(
-            f"{where}: base time_source must be one of {list(TIME_SOURCES)}, got {time_source!r}")
-    max_age_s = value.get("max_age_s", CMD_VEL_TIMEOUT_S if kind in COMMAND_TYPES else joint["max_age_s"])
-    if (isinstance(max_age_s, bool) or not isinstance(max_age_s, (int, float)) or max_age_s <= 0
-            or _infinite(max_age_s)):
-        raise RecordingConfigError(f"{where}: base max_age_s must be a positive number of seconds, got {max_age_s!r}")
-    return FeatureConfig(key=joint["key"] + BASE_PART, topic=value["topic"], type=kind, max_age_s=float(max_age_s),
+    time_source = _time_source(value.get("time_source", joint["time_source"]), f"{where}: base time_source")
+    max_age_s = _max_age(value.get("max_age_s", CMD_VEL_TIMEOUT_S if kind in COMMAND_TYPES else joint["max_age_s"]),
+                         f"{where}: base max_age_s")
+    return FeatureConfig(key=joint["key"] + BASE_PART, topic=value["topic"], type=kind, max_age_s=max_age_s,
                          time_source=time_source)
 
 
