@@ -220,13 +220,16 @@ class _Bench:
 
 
 class ExpertBench(_Bench):
-    """The scripted expert on the leader arm, through teleop_node; optionally recorded by recorder_node."""
+    """The scripted expert on the leader arm, through teleop_node; optionally recorded by recorder_node
+    (parameters from the graph's parameter file), which keeps an episode only when the task succeeded
+    and no tick was lost, as an operator discards a failed take."""
 
     def __init__(self, graph: Graph, config: BenchConfig, speed: float = 1.0, recorder: bool = False):
         super().__init__(graph, config)
         self.expert = PickPlaceExpert(self.world, speed=speed)
         self.teleop = graph.add(TeleopNode())
         self.recorder = graph.add(RecorderNode()) if recorder else None
+        self.saved: list[int] = []  # the seeds of the recorded episodes
         self.leader = ScriptedLeader(self.teleop.setup.sim, self.teleop.map)
         self.leader.hold(self.expert.home)
         wait_until(lambda: self.teleop.session.status.phase is Phase.TRACKING, STARTUP_TIMEOUT_S,
@@ -257,9 +260,13 @@ class ExpertBench(_Bench):
         duration = time.monotonic() - start
         times, poses, _ = self.operator.stop_watching()
         if self.recorder is not None:
-            saved, message = self.recorder.stop_episode()
-            if not saved:
-                raise BenchError(f"episode of seed {seed} was not saved: {message}")
+            if success and not self.recorder.session.status().truncated:
+                saved, message = self.recorder.stop_episode(wait=True)
+                if not saved:
+                    raise BenchError(f"episode of seed {seed} was not saved: {message}")
+                self.saved.append(seed)
+            else:
+                self.recorder.discard_episode()
         return EpisodeOutcome(seed, success, first, duration, times - start_wall, poses)
 
 

@@ -17,7 +17,7 @@ from typing import Callable
 from ..nodes.composition import Graph
 from ..recording.contract import FeatureContract
 from .baselines import PresentPosePolicy
-from .bench import BenchConfig, ExpertBench, PolicyBench
+from .bench import BenchConfig, BenchError, ExpertBench, PolicyBench
 from .metrics import EpisodeOutcome, Summary, summarize
 from .report import plot_summary, write_summary, write_video
 
@@ -112,6 +112,37 @@ def evaluate(settings: EvalSettings, progress: Callable | None = None) -> EvalRe
     plot_summary(out / "summary.png", summary, outcomes, reference,
                  title=f"{settings.checkpoint or settings.baseline} on {bench.world}")
     return EvalResult(summary, outcomes, reference, out)
+
+
+def record_demonstrations(root: Path, episodes: int, bench: BenchConfig = BenchConfig(), first_seed: int = 0,
+                          speed: float = 1.0, progress: Callable | None = None) -> list[EpisodeOutcome]:
+    """Record ``episodes`` successful expert demonstrations into the dataset ``root`` through teleop_node
+    and recorder_node (config/recording/so101_pick_place.yaml), with their live language; seeds from
+    ``first_seed`` on (a failed take is discarded and the next seed played, at most twice as many)."""
+    from ..package_files import config_path
+
+    recorder = {"config": str(config_path(f"recording/{bench.robot_type.split('_')[0]}_{bench.world}.yaml")),
+                "root": str(root), "robot_type": bench.robot_type, "port": bench.port, "codec": "libx264",
+                "on_gap": "truncate"}
+    graph = Graph(bench.parameters(root.parent / f"{root.name}.parameters", {"recorder_node": recorder}))
+    outcomes: list[EpisodeOutcome] = []
+    try:
+        expert = ExpertBench(graph, bench, speed=speed, recorder=True)
+        takes = 0
+        for _ in (progress or (lambda iterable, **_: iterable))(range(episodes), desc="demonstrations",
+                                                              unit="episode"):
+            saved_before = len(expert.saved)
+            while len(expert.saved) == saved_before:
+                if takes == 2 * episodes:
+                    raise BenchError(f"only {saved_before} of {episodes} demonstrations succeeded in {takes} takes")
+                outcomes.append(expert.episode(first_seed + takes))
+                takes += 1
+        ok, message = expert.recorder.finalize()
+        if not ok:
+            raise BenchError(f"the recorder did not finalize the dataset: {message}")
+    finally:
+        graph.close()
+    return [o for o in outcomes if o.seed in expert.saved]
 
 
 def tqdm_progress(iterable, **kwargs):

@@ -194,7 +194,9 @@ def build_mjcf(desc: Description, scene: "SceneSpec") -> str:
 
 
 class SceneSpec:
-    """What a task puts around the arm: table, objects, markers, fixed cameras (see :mod:`tasks`)."""
+    """What a task puts around the arm (table, objects, markers, fixed cameras) and how it scores: see
+    :mod:`.tasks` for ``reset``, ``object_state``, ``track`` (called after every step with what it
+    returned last, from ``{}`` at reset) and ``success``."""
 
     name: str
 

@@ -24,7 +24,9 @@ class PickPlace(SceneSpec):
     The SO arm's base sits at the origin and reaches along -y; the cube starts in a box in front of
     it (``cube_x``, ``cube_y``, yaw ``cube_yaw``), the target square on the arm's other side of the
     workspace. Success: the cube rests (below ``rest_height_m``, slower than ``rest_speed_mps``) with its
-    centre inside the square, and the gripper no longer touches it.
+    centre inside the square, and the gripper no longer touches it, after it was **picked**: held
+    between both fingers at least ``lift_m`` above the table during the episode (an arm that shoves
+    or flings the cube onto the square has not picked and placed it).
     """
 
     name: str = "pick_place"
@@ -38,6 +40,7 @@ class PickPlace(SceneSpec):
     target_half_m: float = 0.035
     rest_height_m: float = 0.025
     rest_speed_mps: float = 0.02
+    lift_m: float = 0.02
     cameras: tuple[SceneCamera, ...] = field(default=(
         SceneCamera("front", eye=(0.0, -0.55, 0.38), target=(0.0, -0.15, 0.04)),
         SceneCamera("side", eye=(0.55, -0.25, 0.35), target=(0.0, -0.2, 0.05)),
@@ -85,7 +88,18 @@ class PickPlace(SceneSpec):
                 "cube_speed": float(np.linalg.norm(data.qvel[vadr:vadr + 3])),
                 "target_xy": data.mocap_pos[model.body("target").mocapid[0]][:2].copy()}
 
-    def success(self, model: mujoco.MjModel, data: mujoco.MjData) -> bool:
+    def track(self, model: mujoco.MjModel, data: mujoco.MjData, progress: dict) -> dict:
+        """After each step: whether the cube has been picked (held aloft by both fingers) so far."""
+        if progress.get("picked"):
+            return progress
+        cube_z = data.xpos[model.body("cube").id][2]
+        picked = (cube_z > self.cube_half_m + self.lift_m and _touching(model, data, "cube", ("fixed_jaw",))
+                  and _touching(model, data, "cube", ("moving_finger",)))
+        return {"picked": bool(picked)}
+
+    def success(self, model: mujoco.MjModel, data: mujoco.MjData, progress: dict) -> bool:
+        if not progress.get("picked"):
+            return False
         state = self.object_state(model, data)
         inside = np.all(np.abs(state["cube_pos"][:2] - state["target_xy"]) <= self.target_half_m)
         resting = state["cube_pos"][2] < self.rest_height_m and state["cube_speed"] < self.rest_speed_mps

@@ -60,6 +60,7 @@ class PhysicsWorld:
                                   max_torque=float(self.model.actuator_forcerange[a, 1])) for a in self._act]
         self.lock = threading.Lock()
         self.episode: dict = {}
+        self._progress: dict = {}  # what the task tracks through an episode (e.g. whether the cube was picked)
         mujoco.mj_forward(self.model, self.data)
         self.data.ctrl[self._act] = self.data.qpos[self._qadr]
         self._thread: threading.Thread | None = None
@@ -116,6 +117,7 @@ class PhysicsWorld:
         with self.lock:
             self.episode = self.task.reset(self.model, self.data, seed)
             mujoco.mj_forward(self.model, self.data)
+            self._progress = self.task.track(self.model, self.data, {})
         return self.episode
 
     def object_state(self) -> dict:
@@ -124,7 +126,7 @@ class PhysicsWorld:
 
     def success(self) -> bool:
         with self.lock:
-            return self.task.success(self.model, self.data)
+            return self.task.success(self.model, self.data, self._progress)
 
     def snapshot(self) -> tuple[np.ndarray, np.ndarray]:
         """(qpos, mocap_pos) copies: everything a renderer needs to draw the world as it is now."""
@@ -138,6 +140,7 @@ class PhysicsWorld:
         with self.lock:
             for _ in range(n):
                 mujoco.mj_step(self.model, self.data)
+                self._progress = self.task.track(self.model, self.data, self._progress)
             self._steps += n
 
     def start(self) -> None:
