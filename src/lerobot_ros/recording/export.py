@@ -96,10 +96,9 @@ def contract_for(root: Path, calibration: dict[str, MotorCalibration] | None = N
             camera = key.removeprefix("observation.images.")
             features.append({"key": key, "topic": f"{camera}/image_raw", "type": "image", "height": height,
                              "width": width})
-        elif key in ("observation.state", "action") and _joint_names(names):
-            base = len(names) > len(BASE_NAMES) and tuple(names[-len(BASE_NAMES):]) == BASE_NAMES
-            joints = names[:-len(BASE_NAMES)] if base else names
-            entry = {"key": key, "joints": [n.removesuffix(".pos") for n in joints],
+        elif key in ("observation.state", "action") and (split := _lerobot_joints(names)) is not None:
+            joints, base = split
+            entry = {"key": key, "joints": joints,
                      "topic": "joint_states" if key == "observation.state" else "arm_controller/joint_trajectory",
                      "type": "joint_state" if key == "observation.state" else "joint_trajectory"}
             if robot is not None:
@@ -116,11 +115,14 @@ def contract_for(root: Path, calibration: dict[str, MotorCalibration] | None = N
     return FeatureContract(load_recording_config(raw), calibration)
 
 
-def _joint_names(names: list[str]) -> bool:
-    """LeRobot's joint vector: ``<motor>.pos`` names, optionally followed by LeKiwi's base velocity."""
-    if len(names) > len(BASE_NAMES) and tuple(names[-len(BASE_NAMES):]) == BASE_NAMES:
-        names = names[:-len(BASE_NAMES)]
-    return bool(names) and all(n.endswith(".pos") for n in names)
+def _lerobot_joints(names: list[str]) -> tuple[list[str], bool] | None:
+    """(joints, whether LeKiwi's base velocity follows them) of a LeRobot vector of ``<motor>.pos``
+    names, optionally followed by ``x.vel``, ``y.vel``, ``theta.vel``; None for any other vector."""
+    base = len(names) > len(BASE_NAMES) and tuple(names[-len(BASE_NAMES):]) == BASE_NAMES
+    joints = names[:-len(BASE_NAMES)] if base else names
+    if not joints or not all(n.endswith(".pos") for n in joints):
+        return None
+    return [n.removesuffix(".pos") for n in joints], base
 
 
 def robot_of(root: Path, robot: str | None = None) -> str | None:
