@@ -278,6 +278,18 @@ def test_the_contract_saves_and_loads_the_base_part(tmp_path):
                                [0.25, -0.1, 45.0], rtol=1e-6)
 
 
+def test_a_dataset_with_the_base_from_odom_refuses_a_config_reading_it_from_cmd_vel(tmp_path):
+    contract = FeatureContract.for_arm(load_recording_config(shipped_config()), simulated=True)
+    contract.save(tmp_path)
+    contract.check_matches(tmp_path)  # the same config appends
+    swapped = shipped_config()
+    swapped["features"][0]["base"] = {"topic": "cmd_vel", "type": "twist"}
+    other = FeatureContract.for_arm(load_recording_config(swapped), simulated=True)
+    with pytest.raises(RecordingConfigError, match="observation.state's base velocity was recorded from odometry, "
+                                                   "the config reads it from twist"):
+        other.check_matches(tmp_path)
+
+
 @pytest.mark.parametrize("base, message", [
     ({"topic": "odom", "type": "pose"}, "base type must be one of ['odometry', 'twist', 'twist_stamped']"),
     ({"type": "odometry"}, "'base' must be a mapping {topic, type}"),

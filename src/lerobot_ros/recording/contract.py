@@ -117,6 +117,12 @@ class FeatureContract:
                     f"{path}: {feature.key} was recorded in {old.get('units', RADIANS)} from joints "
                     f"{old.get('joints')}, the config asks for {feature.units} from {list(feature.joints)}; "
                     "record into a new folder or use the matching config")
+            old_base = (old or {}).get("base") or {}
+            if old is not None and old_base.get("type") != (feature.base.type if feature.base else None):
+                raise RecordingConfigError(  # x.vel from odometry (measured) is not x.vel from cmd_vel (commanded)
+                    f"{path}: {feature.key}'s base velocity was recorded from {old_base.get('type') or 'no topic'}, "
+                    f"the config reads it from {feature.base.type if feature.base else 'no topic'}; record into a "
+                    "new folder or use the matching config")
 
 
 def _yaml_entry(saved: Mapping) -> dict:
