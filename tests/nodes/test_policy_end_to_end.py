@@ -120,6 +120,12 @@ def subsequence(items: list[str], wanted) -> bool:
 
 
 def test_policy_drives_the_simulated_arm_through_the_trained_task(ros, checkpoint, tmp_path):
+    drive_through_the_trained_task(checkpoint, tmp_path)
+
+
+def drive_through_the_trained_task(checkpoint, tmp_path) -> None:
+    """The whole check over DDS for a checkpoint trained on the scenario (tests/nodes/
+    test_pi052_end_to_end.py runs it with a PI052 checkpoint)."""
     robot = NodeProcess("lerobot_ros.nodes.robot_node", "robot_node",
                         {"robot_type": "so101_follower", "port": "sim"}, tmp_path)
     camera = NodeProcess("lerobot_ros.nodes.camera_node", "front_camera",
