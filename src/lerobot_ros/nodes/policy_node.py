@@ -1,4 +1,4 @@
-"""policy_node: the hierarchical SmolVLA2 policy on ROS 2 (docs/policy.md).
+"""policy_node: the hierarchical SmolVLA2 policy, or any LeRobot policy, on ROS 2 (docs/policy.md).
 
 Reads its inputs as the checkpoint's feature contract says (``lerobot_ros.json``: the topic, joints
 and units each feature was recorded from; :mod:`lerobot_ros.runtime.policy_io`), plus ``task``,
@@ -6,7 +6,9 @@ and units each feature was recorded from; :mod:`lerobot_ros.runtime.policy_io`),
 operator ``heartbeat``; publishes ``subtask``, ``plan`` and ``memory`` (latched), ``say``,
 ``vqa/answer`` (JSON per camera), action chunks on the action feature's topic (radians, the
 follower's joint names) and ``/diagnostics``; serves ``~/start``, ``~/pause`` and ``~/stop``
-(std_srvs/Trigger). A contract topic is moved with ordinary ROS remapping (``-r from:=to``).
+(std_srvs/Trigger). A contract topic is moved with ordinary ROS remapping (``-r from:=to``). A flat
+LeRobot policy (ACT, Diffusion, ...; :mod:`lerobot_ros.runtime.backends` picks it) has no language
+topics: only ``task``, ``heartbeat``, the contract's inputs and actions.
 
 All decisions live in :mod:`lerobot_ros.runtime` and the contract; this file only adapts messages.
 """
@@ -31,9 +33,8 @@ from std_msgs.msg import Empty, String
 from std_srvs.srv import Trigger
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
-from ..policies.smolvla2.checkpoint import resolve_folder
 from ..recording.config import FeatureConfig
-from ..recording.contract import CONTRACT_FILE, FeatureContract, needs_calibration
+from ..recording.contract import FeatureContract, needs_calibration
 from ..recording.message_values import MessageValueError
 from .fixed_rate_loop import FixedRateLoop
 from ..robots.robot import joint_limits_rad
@@ -46,7 +47,8 @@ from ..runtime.policy_io import LEROBOT_UNITS, LatestInputs, PolicyFeatures, Rad
 from ..runtime.runtime import HierarchicalRuntime, Mode, RuntimeConfig
 from ..robots.ports import is_sim_port
 from ..runtime.schedule import ActionSchedule
-from ..runtime.smolvla2_policy import SmolVLA2LanguagePolicy, TextGeneration
+from ..runtime.backends import BACKENDS, checkpoint_contract, load_policy
+from ..runtime.smolvla2_policy import TextGeneration
 from .diagnostics import diagnostic_status
 from .log_bridge import bridge_core_logging
 from .parameters import Param, declare
@@ -55,7 +57,10 @@ from .runner import run_node
 FOLLOWERS = tuple(sorted(n for n, t in ROBOT_TYPES.items() if t.role == "robot"))
 
 PARAMS = [
-    Param("checkpoint", "", "SmolVLA2 checkpoint: a local folder or a Hugging Face Hub id (from the local cache)"),
+    Param("checkpoint", "", "Policy checkpoint: a local folder or a Hugging Face Hub id (from the local cache); "
+          "SmolVLA2, or any LeRobot policy (ACT, Diffusion, SmolVLA, ...) with the lerobot extra installed"),
+    Param("backend", "auto", "Which implementation runs the checkpoint: auto (by its config.json type: smolvla2 is "
+          "ours, any other type LeRobot's), smolvla2, or lerobot", choices=BACKENDS),
     Param("device", "cpu", "Torch device of the model (cpu, cuda, cuda:1, mps)"),
     Param("contract_file", "", "Feature contract (lerobot_ros.json) to read the policy's topics, joints and units "
           "from; empty: the checkpoint's own, else one built from the parameters below (a checkpoint trained "
@@ -119,9 +124,10 @@ class PolicyNode(Node):
         self.p = p = declare(self, PARAMS)
         if policy is None and not p["checkpoint"]:
             raise ValueError("parameter checkpoint is empty: give a checkpoint folder or a Hub id")
-        model = policy or SmolVLA2LanguagePolicy.load(
-            p["checkpoint"], device=p["device"], chunk_fps=p["chunk_fps"] or None,
-            text=TextGeneration(max_new_tokens=p["max_new_tokens"], temperature=p["temperature"], top_p=p["top_p"]))
+        model = policy or load_policy(
+            p["checkpoint"], p["backend"], device=p["device"], chunk_fps=p["chunk_fps"] or None,
+            text=TextGeneration(max_new_tokens=p["max_new_tokens"], temperature=p["temperature"], top_p=p["top_p"]),
+            robot_type=p["robot_type"])
         contract, source = self._contract(model)
         self.features = PolicyFeatures(contract, model.image_features)
         self.policy = RadianActions(model, self.features)
@@ -132,11 +138,12 @@ class PolicyNode(Node):
             raise ValueError(f"vqa_cameras names {', '.join(unknown)}, which the policy does not read "
                              f"(it reads {', '.join(model.image_features)})")
 
-        self.subtask_pub = self.create_publisher(String, "subtask", LATCHED)
-        self.plan_pub = self.create_publisher(String, "plan", LATCHED)
-        self.memory_pub = self.create_publisher(String, "memory", LATCHED)
-        self.say_pub = self.create_publisher(String, "say", 10)
-        self.vqa_pub = self.create_publisher(String, "vqa/answer", 10)
+        if self.policy.talks:  # a flat policy (LeRobot's ACT, ...) offers no language topics
+            self.subtask_pub = self.create_publisher(String, "subtask", LATCHED)
+            self.plan_pub = self.create_publisher(String, "plan", LATCHED)
+            self.memory_pub = self.create_publisher(String, "memory", LATCHED)
+            self.say_pub = self.create_publisher(String, "say", 10)
+            self.vqa_pub = self.create_publisher(String, "vqa/answer", 10)
         self.trajectory_pub = self.create_publisher(JointTrajectory, self.features.action.topic, 10)
         base = self.features.action.base  # LeKiwi: the action's base velocity goes to cmd_vel
         self.cmd_vel_pub = self.create_publisher(MESSAGE_TYPES[base.type], base.topic, 10) if base else None
@@ -163,8 +170,9 @@ class PolicyNode(Node):
         self._input_errors: dict[str, int] = {}
         self._stale_logged: dict[str, float] = {}  # feature key -> when its staleness was last logged
         self.create_subscription(String, "task", self._on_task, 10)
-        self.create_subscription(String, "user_input", self._on_user_input, 10)
-        self.create_subscription(String, "vqa/query", self._on_query, 10)
+        if self.policy.talks:
+            self.create_subscription(String, "user_input", self._on_user_input, 10)
+            self.create_subscription(String, "vqa/query", self._on_query, 10)
         self.create_subscription(Empty, "heartbeat", lambda _: self.runtime.beat(), 10)
         self.create_service(Trigger, "~/start", lambda req, res: self._trigger(res, self.runtime.start))
         self.create_service(Trigger, "~/pause", lambda req, res: self._trigger(res, self.runtime.pause))
@@ -187,8 +195,7 @@ class PolicyNode(Node):
         p = self.p
         path = p["contract_file"]
         if not path and p["checkpoint"]:
-            own = resolve_folder(p["checkpoint"]) / CONTRACT_FILE
-            path = str(own) if own.is_file() else ""
+            path = str(checkpoint_contract(p["checkpoint"]) or "")
         saved = FeatureContract.load(path) if path else None
         robot = saved.config.robot if saved is not None else None
         rtype = robot_type(robot.type if robot is not None else p["robot_type"])

@@ -37,7 +37,13 @@ class Observation:
 
 
 class LanguagePolicy(Protocol):
-    """A policy that talks (text after a chat prompt) and acts (an action chunk after a chat prompt)."""
+    """A policy that talks (text after a chat prompt) and acts (an action chunk after a chat prompt).
+
+    ``talks`` False marks a flat policy (LeRobot's ACT, Diffusion, ...): it only acts, its action
+    prompt is one user message holding the task, and ``generate`` is never called.
+    """
+
+    talks: bool
 
     @property
     def chunk_fps(self) -> float:

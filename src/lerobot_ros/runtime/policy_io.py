@@ -210,6 +210,10 @@ class RadianActions:
         self.features = features
 
     @property
+    def talks(self) -> bool:
+        return getattr(self.policy, "talks", True)
+
+    @property
     def chunk_fps(self) -> float:
         return self.policy.chunk_fps
 

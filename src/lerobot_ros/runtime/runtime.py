@@ -15,6 +15,10 @@ never stalls the arm:
 * Prompts are the recipe's (:mod:`lerobot_ros.policies.prompts`); text that comes back empty or
   malformed is rejected with a reason, counted and reported, and the previous value stays.
 
+A flat policy (``policy.talks`` False: LeRobot's ACT, Diffusion, ...) has no language head: no
+subtask, memory, plan or answer is asked for; a task runs it, and each chunk's prompt is the task
+alone. Questions and interjections are refused with a ValueError saying so.
+
 All state sits behind one lock; outputs are called outside it. A model error is not swallowed: the
 worker stores it, holds the arm, tells ``on_failure`` and re-raises (policy_node reports it and exits
 at once).
@@ -164,6 +168,7 @@ class HierarchicalRuntime:
                  on_failure: Callable[[BaseException], None] | None = None):
         self.policy = policy
         self.config = config
+        self.talks = getattr(policy, "talks", True)  # False: a flat policy, actions only
         self.outputs = outputs
         self._observe = observe
         self._clock = clock
@@ -254,6 +259,7 @@ class HierarchicalRuntime:
         text = " ".join(text.split())
         if not text:
             raise ValueError("the interjection is empty")
+        self._needs_language("an interjection")
         with self._lock:
             no_task = self.task is None
             if not no_task:
@@ -267,10 +273,15 @@ class HierarchicalRuntime:
         question = " ".join(question.split())
         if not question:
             raise ValueError("the question is empty")
+        self._needs_language("a question")
         cameras = self.config.vqa_cameras or (None,)
         with self._lock:
             self._questions.extend(_Question(question, camera) for camera in cameras)
         self._wake.set()
+
+    def _needs_language(self, what: str) -> None:
+        if not self.talks:
+            raise ValueError(f"{what} needs a policy with a language head; this one only acts (give it a task)")
 
     # -- the control thread ---------------------------------------------------------------------------
 
@@ -357,6 +368,10 @@ class HierarchicalRuntime:
                 return lambda obs: self._reply(text, obs)
             if self.mode is not Mode.RUNNING or self.task is None:
                 return None
+            if not self.talks:
+                fresh = self.heartbeat.fresh(now_s)
+                low = self._schedule is None or self._schedule.remaining_s(now_s) < self.config.refill_s
+                return self._act if fresh and low else None
             if self.subtask is None:
                 return self._ask_subtask if now_s >= self._next_subtask_s else None
             needs_actions = (self.heartbeat.fresh(now_s) and
@@ -459,7 +474,11 @@ class HierarchicalRuntime:
 
     def _act(self, observation: Observation) -> None:
         task, plan, memory, subtask, epoch = self._language()
-        chunk = np.asarray(self.policy.action_chunk(prompts.action_messages(task, plan, memory, subtask), observation))
+        if task is None:  # stopped since the job was chosen
+            return
+        messages = prompts.action_messages(task, plan, memory, subtask) if self.talks else [
+            {"role": "user", "content": task}]
+        chunk = np.asarray(self.policy.action_chunk(messages, observation))
         joints = observation.start_rad.shape[0]
         if chunk.ndim != 2 or chunk.shape[1] != joints:
             raise ValueError(f"the policy returned actions of shape {chunk.shape}; expected (steps, "

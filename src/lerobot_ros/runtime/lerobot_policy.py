@@ -1,0 +1,153 @@
+"""Any LeRobot policy (ACT, Diffusion, SmolVLA, pi0, ...) behind the runtime's policy interface.
+
+LeRobot is the library for its policies: this module loads a checkpoint with the installed
+``lerobot`` exactly as ``lerobot-record --policy.path`` does (``PreTrainedPolicy.from_pretrained``
+of the class its ``config.json`` names, and the saved pre/post-processor pipelines with their
+normalization stats) and asks it for actions the way LeRobot's own control loop does
+(``prepare_observation_for_inference`` -> preprocessor -> ``select_action`` -> postprocessor).
+
+The runtime wants a chunk per model call, not one action: after ``reset()`` the policy is asked
+``n_action_steps`` times with the same observation. Every LeRobot policy with an action queue (ACT,
+Diffusion, SmolVLA, pi0, VQ-BeT, ...) computes its chunk on the first call and pops the rest, so
+this is one forward pass, and the chunk is exactly what ``lerobot-record`` would execute from that
+observation over the next ``n_action_steps`` ticks.
+
+Flat policies have no language head: ``talks`` is False, the runtime asks for no subtask, memory
+or answer, and the task string goes in as LeRobot's ``task``. ``lerobot`` is an optional
+dependency (``pip install 'lerobot_ros[lerobot]'``, Python >= 3.12): without it loading says so.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .policy import Observation
+
+log = logging.getLogger(__name__)
+
+INSTALL_HINT = ("pip install 'lerobot_ros[lerobot]' (LeRobot 0.6.1; it needs Python >= 3.12, as ROS 2 Jazzy "
+                "on Ubuntu 24.04 has)")
+TRAIN_CONFIG = "train_config.json"  # lerobot-train writes it into every pretrained_model/
+STATE_KEY = "observation.state"
+
+
+class LeRobotMissing(ImportError):
+    """The checkpoint is a LeRobot policy and the ``lerobot`` package is not installed."""
+
+
+def require_lerobot() -> None:
+    """Raise :class:`LeRobotMissing` with the install command when ``lerobot`` cannot be imported."""
+    try:
+        import lerobot  # noqa: F401
+    except ImportError as err:
+        raise LeRobotMissing(f"this checkpoint is a LeRobot policy and running it needs the lerobot package, "
+                             f"which is not importable here ({err}): {INSTALL_HINT}") from None
+
+
+def training_dataset(folder: Path) -> Path | None:
+    """The local dataset root ``lerobot-train`` trained the checkpoint in ``folder`` on (its
+    ``train_config.json``), when that folder still exists; None otherwise."""
+    path = folder / TRAIN_CONFIG
+    if not path.is_file():
+        return None
+    root = (json.loads(path.read_text()).get("dataset") or {}).get("root")
+    return Path(root) if root and (Path(root) / "meta" / "info.json").is_file() else None
+
+
+def dataset_fps(folder: Path) -> float | None:
+    """The fps of the dataset the checkpoint in ``folder`` was trained on, when it is known here."""
+    root = training_dataset(folder)
+    return float(json.loads((root / "meta" / "info.json").read_text())["fps"]) if root is not None else None
+
+
+def task_of(messages: Sequence[dict]) -> str:
+    """The task a flat policy is given: the runtime passes it as the one user message."""
+    users = [m["content"] for m in messages if m.get("role") == "user"]
+    if len(users) != 1 or not isinstance(users[0], str):
+        raise ValueError(f"a flat policy takes one user message holding the task, got {list(messages)!r}")
+    return users[0]
+
+
+class LeRobotPolicy:
+    """A loaded LeRobot ``PreTrainedPolicy`` with its processors, asked for chunks of its
+    ``n_action_steps`` actions in the units of its dataset (``RadianActions`` converts them)."""
+
+    talks = False
+
+    def __init__(self, policy, preprocessor, postprocessor, chunk_fps: float, robot_type: str = ""):
+        self.policy = policy.eval()
+        self.preprocessor = preprocessor
+        self.postprocessor = postprocessor
+        self._chunk_fps = float(chunk_fps)
+        self.robot_type = robot_type
+        config = policy.config
+        unsupported = sorted(set(config.input_features) - set(config.image_features) - {STATE_KEY})
+        if unsupported:
+            raise ValueError(f"the policy ({config.type}) reads {', '.join(unsupported)}; policy_node feeds a "
+                             f"LeRobot policy {STATE_KEY} and camera images only")
+        if STATE_KEY not in config.input_features:
+            raise ValueError(f"the policy ({config.type}) does not read {STATE_KEY}; policy_node needs it (the "
+                             "arm's present position anchors every chunk)")
+        self.steps = int(getattr(config, "n_action_steps", 1) or 1)
+        self.device = next(policy.parameters()).device
+
+    @classmethod
+    def load(cls, name_or_path: str, *, device: str = "cpu", chunk_fps: float | None = None,
+             robot_type: str = "") -> LeRobotPolicy:
+        """A checkpoint folder (``.../pretrained_model``) or Hub id, as ``lerobot-record --policy.path``
+        loads it; ``chunk_fps`` defaults to the fps of the dataset it was trained on, when that
+        dataset is on this machine."""
+        require_lerobot()
+        from lerobot.configs.policies import PreTrainedConfig
+        from lerobot.policies.factory import get_policy_class, make_pre_post_processors
+
+        config = PreTrainedConfig.from_pretrained(name_or_path)
+        config.device = device
+        policy = get_policy_class(config.type).from_pretrained(name_or_path, config=config)
+        preprocessor, postprocessor = make_pre_post_processors(
+            policy_cfg=config, pretrained_path=str(name_or_path),
+            preprocessor_overrides={"device_processor": {"device": device}})
+        folder = Path(name_or_path)
+        fps = chunk_fps or (dataset_fps(folder) if folder.is_dir() else None)
+        if not fps:
+            raise ValueError(f"{name_or_path}: the rate of the policy's action steps is unknown (LeRobot's "
+                             "config has no fps and its training dataset is not on this machine): set chunk_fps "
+                             "to the dataset's fps")
+        log.info("LeRobot %s policy from %s on %s: %d actions per model call at %g fps", config.type, name_or_path,
+                 device, int(getattr(config, "n_action_steps", 1) or 1), fps)
+        return cls(policy, preprocessor, postprocessor, fps, robot_type)
+
+    @property
+    def chunk_fps(self) -> float:
+        return self._chunk_fps
+
+    @property
+    def image_features(self) -> list[str]:
+        return list(self.policy.config.image_features)
+
+    @property
+    def image_shapes(self) -> dict[str, list[int]]:
+        return {key: list(feature.shape) for key, feature in self.policy.config.image_features.items()}
+
+    def generate(self, messages: Sequence[dict], observation: Observation) -> str:
+        raise ValueError(f"the LeRobot {self.policy.config.type} policy has no language head: it answers no "
+                         "question and writes no subtask, memory or plan")
+
+    def action_chunk(self, messages: Sequence[dict], observation: Observation) -> np.ndarray:
+        """(n_action_steps, action_dim) actions, in the dataset's units, from ``observation``."""
+        import torch
+        from lerobot.policies.utils import prepare_observation_for_inference
+
+        frame = {STATE_KEY: np.asarray(observation.state, dtype=np.float32)}
+        frame.update({key: np.ascontiguousarray(observation.images[key]) for key in self.image_features})
+        with torch.inference_mode():
+            batch = prepare_observation_for_inference(frame, self.device, task_of(messages), self.robot_type)
+            batch = self.preprocessor(batch)
+            self.policy.reset()  # a fresh action queue: the whole chunk comes from this observation
+            actions = [self.postprocessor(self.policy.select_action(batch)) for _ in range(self.steps)]
+        return torch.cat(actions).float().cpu().numpy()

@@ -1,0 +1,151 @@
+"""The LeRobot policy backend without ROS: which backend a checkpoint gets, a LeRobot ACT saved by
+LeRobot and loaded by us gives exactly the actions LeRobot's own control loop would execute, a flat
+policy runs without language, and without lerobot the error says how to install it.
+
+The ACT here is built and saved by LeRobot itself (random weights, tiny dims, stats given): what is
+tested is the loading and the inference path, not learning (tests/nodes/test_lerobot_policy.py
+trains one with lerobot-train and drives the simulated arm with it).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+import pytest
+
+from lerobot_ros.runtime import backends
+from lerobot_ros.runtime.lerobot_policy import LeRobotMissing, LeRobotPolicy
+from lerobot_ros.runtime.policy import Observation
+from lerobot_ros.runtime.runtime import HierarchicalRuntime, RuntimeConfig
+
+FRONT = "observation.images.front"
+H, W, DIM, STEPS = 48, 64, 6, 5
+
+
+def needs_lerobot():
+    if sys.version_info < (3, 12):
+        pytest.skip("LeRobot 0.6 needs Python >= 3.12; this venv is " + sys.version.split()[0])
+    pytest.importorskip("lerobot", reason="never skipped on 3.12: scripts/bootstrap_venv.sh installs the extra")
+
+
+@pytest.fixture(scope="module")
+def act_folder(tmp_path_factory):
+    """A tiny ACT and its processors, saved by LeRobot as lerobot-train saves them."""
+    needs_lerobot()
+    import torch
+    from lerobot.configs.types import FeatureType, PolicyFeature
+    from lerobot.policies.act.configuration_act import ACTConfig
+    from lerobot.policies.act.modeling_act import ACTPolicy
+    from lerobot.policies.factory import make_pre_post_processors
+
+    torch.manual_seed(0)
+    config = ACTConfig(
+        input_features={"observation.state": PolicyFeature(FeatureType.STATE, (DIM,)),
+                        FRONT: PolicyFeature(FeatureType.VISUAL, (3, H, W))},
+        output_features={"action": PolicyFeature(FeatureType.ACTION, (DIM,))},
+        dim_model=32, n_heads=2, dim_feedforward=64, n_encoder_layers=1, n_decoder_layers=1, use_vae=False,
+        chunk_size=STEPS, n_action_steps=STEPS, pretrained_backbone_weights=None, device="cpu")
+    stats = {"observation.state": {"mean": torch.full((DIM,), 10.0), "std": torch.full((DIM,), 20.0)},
+             "action": {"mean": torch.full((DIM,), -5.0), "std": torch.full((DIM,), 30.0)},
+             FRONT: {"mean": torch.full((3, 1, 1), 0.5), "std": torch.full((3, 1, 1), 0.2)}}
+    policy = ACTPolicy(config)
+    preprocessor, postprocessor = make_pre_post_processors(config, dataset_stats=stats)
+    folder = tmp_path_factory.mktemp("act") / "pretrained_model"
+    policy.save_pretrained(folder)
+    preprocessor.save_pretrained(folder)
+    postprocessor.save_pretrained(folder)
+    return folder
+
+
+def observation(seed: int = 0) -> Observation:
+    rng = np.random.default_rng(seed)
+    return Observation({FRONT: rng.integers(0, 255, (H, W, 3), dtype=np.uint8)}, rng.normal(0, 30, DIM), 0.0)
+
+
+def test_the_backend_follows_the_config_type(tmp_path, act_folder):
+    ours = tmp_path / "ours"
+    ours.mkdir()
+    (ours / "config.json").write_text(json.dumps({"type": "smolvla2"}))
+    assert backends.choose_backend(str(ours)) == backends.SMOLVLA2
+    assert backends.choose_backend(str(act_folder)) == backends.LEROBOT
+    assert backends.choose_backend(str(ours), "lerobot") == backends.LEROBOT
+    with pytest.raises(ValueError, match="policy backend 'tf' is not one of auto, smolvla2, lerobot"):
+        backends.choose_backend(str(ours), "tf")
+    with pytest.raises(FileNotFoundError, match="no config.json"):
+        backends.choose_backend(str(tmp_path))
+
+
+def test_chunks_are_what_lerobots_own_loop_executes(act_folder):
+    """n_action_steps actions from one observation: those LeRobot's predict_action (lerobot-record's
+    step) returns on n_action_steps consecutive ticks from a fresh policy, in the dataset's units."""
+    import torch
+    from lerobot.common.control_utils import predict_action
+    from lerobot.configs.policies import PreTrainedConfig
+    from lerobot.policies.act.modeling_act import ACTPolicy
+    from lerobot.policies.factory import make_pre_post_processors
+
+    ours = LeRobotPolicy.load(str(act_folder), chunk_fps=10.0, robot_type="so101_follower")
+    assert not ours.talks and ours.chunk_fps == 10.0
+    assert ours.image_features == [FRONT] and ours.image_shapes == {FRONT: [3, H, W]}
+    seen = observation()
+    chunk = ours.action_chunk([{"role": "user", "content": "reach"}], seen)
+    assert chunk.shape == (STEPS, DIM)
+
+    config = PreTrainedConfig.from_pretrained(act_folder)
+    theirs = ACTPolicy.from_pretrained(act_folder, config=config)
+    pre, post = make_pre_post_processors(config, pretrained_path=str(act_folder))
+    frame = {"observation.state": seen.state.astype(np.float32), FRONT: seen.images[FRONT]}
+    expected = [predict_action(dict(frame), theirs, torch.device("cpu"), pre, post, False, "reach", "so101_follower")
+                for _ in range(STEPS)]
+    np.testing.assert_allclose(chunk, torch.cat(expected).numpy(), rtol=1e-5, atol=1e-4)
+    assert np.abs(chunk - (-5.0)).max() > 1.0  # unnormalized with the saved stats (mean -5, std 30)
+
+    with pytest.raises(ValueError, match="no language head"):
+        ours.generate([{"role": "user", "content": "what do you see?"}], seen)
+
+
+class FlatPolicy:
+    talks = False
+    chunk_fps = 10.0
+
+    def __init__(self):
+        self.prompts = []
+
+    def action_chunk(self, messages, observation):
+        self.prompts.append(messages)
+        return np.full((STEPS, DIM), 0.25)
+
+    def generate(self, messages, observation):
+        raise AssertionError("a flat policy is never asked for text")
+
+
+def test_a_flat_policy_acts_on_the_task_alone_and_refuses_language():
+    policy, outputs = FlatPolicy(), []
+
+    class Outputs:
+        def trajectory(self, window, now_s):
+            outputs.append(window)
+
+        def hold(self):
+            pass
+
+    now = [100.0]
+    runtime = HierarchicalRuntime(policy, RuntimeConfig(heartbeat_timeout_s=0.0),
+                                  lambda: Observation({}, np.zeros(DIM), now[0]), Outputs(), clock=lambda: now[0])
+    runtime.set_task("reach forward")
+    assert runtime.run_next_job()
+    assert policy.prompts == [[{"role": "user", "content": "reach forward"}]]
+    assert runtime.subtask is None and runtime.diagnostics.text_calls == 0
+    runtime.tick(now[0] + 0.01)
+    assert outputs and np.allclose(outputs[0].positions, 0.25)
+    for refused in (lambda: runtime.ask("what is there?"), lambda: runtime.interject("go left instead")):
+        with pytest.raises(ValueError, match="needs a policy with a language head"):
+            refused()
+
+
+def test_without_lerobot_loading_says_how_to_install_it(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "lerobot", None)  # what an interpreter without lerobot raises on import
+    with pytest.raises(LeRobotMissing, match=r"pip install 'lerobot_ros\[lerobot\]'"):
+        LeRobotPolicy.load(str(tmp_path), chunk_fps=10.0)
