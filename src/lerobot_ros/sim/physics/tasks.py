@@ -1,7 +1,8 @@
 """Tasks of the physics world: what is on the table, how an episode's start is drawn, what counts as done.
 
 A task is a :class:`Task`: its scene (added to the MJCF), ``reset`` (objects placed from a seed, so
-episode ``k`` of every run starts the same) and ``success`` (a predicate on the simulator state).
+episode ``k`` of every run starts the same), ``track`` (what it must remember through an episode,
+updated after every step) and ``success`` (a predicate on the simulator state and that memory).
 ``TASKS`` maps the ``world=`` name of a ``sim://`` port to one. docs/simulation.md says how to add one.
 """
 
