@@ -7,8 +7,12 @@ from ..robots.tables import ROBOT_TYPES
 from .param import Param
 
 PARAMS = [
-    Param("robot_type", "so101_follower", "Robot type (a table in lerobot_ros.robots.tables)",
-          choices=tuple(sorted(ROBOT_TYPES))),
+    Param("robot_type", "so101_follower", "Robot type: a table in lerobot_ros.robots.tables ("
+          + ", ".join(sorted(ROBOT_TYPES)) + "), or lerobot:<type> for LeRobot's own driver of any installed "
+          "LeRobot robot (lerobot extra; docs/robots.md)"),
+    Param("lerobot_config", "", "robot_type lerobot:<type> only: YAML mapping (or a file holding one) of further "
+          "fields of LeRobot's robot config (e.g. `{use_degrees: false}`); port, calibration_id (LeRobot's id) and "
+          "calibration_dir are taken from the parameters above"),
     Param("port", "sim", "Serial port (/dev/ttyACM0), or `sim` / `sim://<robot_type>` for a simulated bus"),
     Param("baudrate", 1_000_000, "Bus baud rate", min=9_600, max=4_000_000),
     Param("calibration_id", "", "LeRobot calibration id: <calibration dir>/{robots|teleoperators}/<name>/<id>.json"),

@@ -8,15 +8,18 @@ the simulator's own; a real arm with no calibration is an error that says how to
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 from ..motors.calibration import (Calibration, calibration_path, check_calibration_covers, factory_calibration,
-                                  load_calibration)
+                                  load_calibration, save_calibration, write_calibration)
 from ..servo_sim.bus import SimulatedBus
 from .ports import WorldAttacher, is_sim_port, open_sim_port, robot_bus
 from .sim_calibration import default_sim_calibration
+from .lerobot_robot import PREFIX, LeRobotRobot, config_values, is_lerobot_type, make_lerobot_robot
 from .robot import Robot
 from .tables import RobotType, robot_type
 
@@ -48,7 +51,7 @@ def resolve_calibration(rtype: RobotType, calibration_file: str, calibration_id:
 
 @dataclass
 class RobotSetup:
-    robot: Robot
+    robot: Robot | LeRobotRobot
     sim: SimulatedBus | None
     port_description: str
     calibration_source: str
@@ -57,6 +60,11 @@ class RobotSetup:
     def from_parameters(cls, p: Mapping[str, Any], attach_world: WorldAttacher | None = None) -> RobotSetup:
         """``attach_world`` runs a ``sim://...?world=`` port's world (robot_node passes
         :func:`lerobot_ros.sim.worlds.attach_physics_world`)."""
+        if is_lerobot_type(p["robot_type"]):
+            try:
+                return cls.lerobot(p, attach_world)
+            except (ValueError, ImportError) as err:  # a bad LeRobot type or field, or no lerobot installed
+                raise RobotSetupError(str(err)) from None
         try:
             rtype = robot_type(p["robot_type"])
         except ValueError as err:
@@ -77,6 +85,42 @@ class RobotSetup:
         robot = Robot(rtype, bus, calibration, max_relative_target_rad=cap, torque_enabled=torque)
         description = f"simulated bus {port} ({p['port']})" if sim is not None else port
         return cls(robot, sim, description, source)
+
+    @classmethod
+    def lerobot(cls, p: Mapping[str, Any], attach_world: WorldAttacher | None = None) -> RobotSetup:
+        """``lerobot:<type>``: LeRobot's own driver (:mod:`.lerobot_robot`). On ``port:=sim`` it talks to
+        our simulated bus of the same type, calibrated as the simulator is (LeRobot reads that
+        calibration from a file made for it here and removed once the robot is built)."""
+        type_name = p["robot_type"].removeprefix(PREFIX)
+        port, calibration_id, calibration_dir, source = p["port"], p["calibration_id"], p["calibration_dir"], ""
+        sim = folder = None
+        if is_sim_port(port):
+            rtype = robot_type(type_name)  # a type with a simulator of ours
+            sim = open_sim_port(port, rtype.name, attach_world)
+            calibration = default_sim_calibration(rtype.name)
+            bus = robot_bus(sim.port, rtype)
+            bus.connect()
+            with bus.torque_disabled():  # the calibration in the servos too: LeRobot then finds them calibrated
+                write_calibration(bus, calibration)
+            bus.disconnect(disable_torque=True)
+            folder = Path(tempfile.mkdtemp(prefix="lerobot_ros_sim_calibration_"))
+            save_calibration(folder / "sim.json", calibration)
+            port, calibration_id, calibration_dir = sim.port, "sim", str(folder)
+            source = "the simulator's calibration"
+        try:
+            values = config_values(port, calibration_id, calibration_dir, p["lerobot_config"],
+                                   p["calibration_file"] if sim is None else "")
+            robot = LeRobotRobot(make_lerobot_robot(type_name, values), p["max_relative_target"] or None)
+        except BaseException:
+            if sim is not None:
+                sim.stop()
+            raise
+        finally:
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+        description = f"LeRobot's {type_name} on " + (f"simulated bus {port} ({p['port']})" if sim else port)
+        return cls(robot, sim, description,
+                   source or p["calibration_file"] or f"LeRobot's calibration id {calibration_id or '(none)'}")
 
     def close(self) -> None:
         if self.sim is not None:
