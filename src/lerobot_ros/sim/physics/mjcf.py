@@ -32,6 +32,7 @@ KV_NMS_PER_RAD_PER_UNIT = 0.02  # D_Coefficient 32 -> 0.64 N m s/rad, about crit
 ARMATURE_KG_M2 = 0.005  # reflected rotor inertia behind a 1:345 gearbox
 JOINT_DAMPING_NMS = 0.05  # gearbox friction
 TIMESTEP_S = 0.002
+HIDDEN_GROUP = "4"  # frames (sites) exist for kinematics; the cameras do not draw them
 
 # Fingers, in the gripper_link frame (the gripper points along its -z; the moving jaw turns about
 # its -y through the jaw pivot): a fixed jaw beside tool0 and a moving finger from the pivot.
@@ -130,13 +131,13 @@ class _Builder:
         if gripper is not None and jaw is not None:
             ET.SubElement(gripper, "geom", name="fixed_jaw", type="box", size=_fmt(FIXED_JAW_HALF),
                           pos=_fmt(FIXED_JAW_CENTER), mass="0.01", material="jaw", **{"class": "finger"})
-            ET.SubElement(gripper, "site", name="grasp", pos=_fmt(GRASP_POINT), size="0.004")
+            ET.SubElement(gripper, "site", name="grasp", pos=_fmt(GRASP_POINT), size="0.004", group=HIDDEN_GROUP)
             ET.SubElement(jaw, "geom", name="moving_finger", type="box", size=_fmt(MOVING_FINGER_HALF),
                           pos=_fmt(MOVING_FINGER_CENTER), mass="0.01", material="jaw", **{"class": "finger"})
 
     def _frame(self, joint: Joint) -> None:
         ET.SubElement(self.bodies[joint.parent], "site", name=joint.child, pos=_fmt(joint.xyz),
-                      euler=_fmt(joint.rpy), size="0.005")
+                      euler=_fmt(joint.rpy), size="0.005", group=HIDDEN_GROUP)
 
     def _link(self, joint: Joint) -> None:
         body = ET.SubElement(self.bodies[joint.parent], "body", name=joint.child, pos=_fmt(joint.xyz),
