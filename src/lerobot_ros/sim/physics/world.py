@@ -65,7 +65,9 @@ class PhysicsWorld:
         self.data.ctrl[self._act] = self.data.qpos[self._qadr]
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
-        self._wall_start = 0.0
+        self._wall_start: float | None = None
+        self._wall_end: float | None = None
+        self._sim_start = 0.0
         self._dropped_s = 0.0
         self._steps = 0
 
@@ -147,7 +149,7 @@ class PhysicsWorld:
         if self._thread is not None:
             return
         self._stop.clear()
-        self._wall_start = time.monotonic()
+        self._wall_start, self._wall_end = time.monotonic(), None
         self._sim_start = self.data.time
         self._thread = threading.Thread(target=self._run, name=f"physics-{self.name}", daemon=True)
         self._thread.start()
@@ -157,11 +159,15 @@ class PhysicsWorld:
         if self._thread is not None:
             self._thread.join(2.0)
             self._thread = None
+            self._wall_end = time.monotonic()
 
     def stats(self) -> WorldStats:
-        wall = time.monotonic() - self._wall_start if self._thread is not None else 0.0
+        """Simulated against wall time since :meth:`start` (until :meth:`stop`)."""
+        if self._wall_start is None:
+            return WorldStats(0.0, 0.0, self._steps, 0.0)
+        wall = (self._wall_end or time.monotonic()) - self._wall_start
         with self.lock:
-            sim = self.data.time - getattr(self, "_sim_start", 0.0)
+            sim = self.data.time - self._sim_start
         return WorldStats(sim_time_s=sim, wall_time_s=wall, steps=self._steps, dropped_s=self._dropped_s)
 
     def _run(self) -> None:
@@ -174,11 +180,3 @@ class PhysicsWorld:
             n = int(behind / dt)
             if n > 0:
                 self.step(n)
-
-    # ------------------------------------------------------------------ kinematics for experts
-
-    def joint_limits(self) -> np.ndarray:
-        return self.model.jnt_range[[self.model.joint(n).id for n in self.joint_names]].copy()
-
-    def qpos_indices(self) -> Sequence[int]:
-        return self._qadr.tolist()
