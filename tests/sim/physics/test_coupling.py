@@ -82,5 +82,8 @@ def test_an_unknown_world_is_named():
     with pytest.raises(RobotSetupError, match="unknown physics world 'kitchen'.*pick_place"):
         RobotSetup.from_parameters({**PARAMS, "port": "sim://so101_follower?world=kitchen"},
                                    attach_world=attach_physics_world)
+    with pytest.raises(RobotSetupError, match="physics world models so100_follower, so101_follower.*'koch_follower'"):
+        koch = {**PARAMS, "robot_type": "koch_follower", "port": "sim://koch_follower?world=pick_place"}
+        RobotSetup.from_parameters(koch, attach_world=attach_physics_world)
     with pytest.raises(RuntimeError, match="no physics world 'nowhere' runs in this process"):
         running_world("nowhere")

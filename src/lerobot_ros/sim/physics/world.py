@@ -20,6 +20,9 @@ from ...description.robots import DESCRIPTIONS
 from .mjcf import ServoGains, build_mjcf
 from .tasks import task
 
+# The arms whose fingers (mjcf.py) and servo-gain registers (Feetech P/D_Coefficient) are modelled; the
+# MJCF builder itself takes any description, but a Dynamixel arm's gains and jaws would be guesses.
+MODELLED_ARMS = ("so100_follower", "so101_follower")
 LOOP_PERIOD_S = 0.004  # how often the thread wakes to catch up with the wall clock
 MAX_CATCH_UP_S = 0.05  # a longer stall is dropped, not replayed
 
@@ -40,9 +43,9 @@ class PhysicsWorld:
     """``robot_type`` (a key of :data:`lerobot_ros.description.robots.DESCRIPTIONS`) in task ``world``."""
 
     def __init__(self, robot_type: str, world: str = "pick_place"):
-        if robot_type not in DESCRIPTIONS:
-            raise ValueError(f"no kinematic description of {robot_type!r} for a physics world; "
-                             f"known: {', '.join(sorted(DESCRIPTIONS))}")
+        if robot_type not in MODELLED_ARMS:
+            raise ValueError(f"the physics world models {', '.join(MODELLED_ARMS)} (their fingers and Feetech "
+                             f"servo gains); {robot_type!r} is not modelled")
         self.robot_type = robot_type
         self.name = world
         self.task = task(world)
