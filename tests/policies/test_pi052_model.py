@@ -27,7 +27,7 @@ def vlm(tmp_path_factory):
 def policy(vlm) -> PI052Policy:
     torch.set_num_threads(1)
     config = tiny_config(vlm, state_dim=6, action_dim=6, cameras=["front", "wrist"], chunk_size=10,
-                         n_action_steps=10)
+                         n_action_steps=10, enable_fast_action_loss=True, fast_vocab_size=64)
     torch.manual_seed(0)
     model = PI052Policy(config, STATS)
     with torch.no_grad():  # larger than the default init (AdaRMS included), so outputs are far from ties
@@ -146,6 +146,36 @@ def test_flow_and_text_losses_train_the_right_parts(policy):
     assert backbone.expert.layers[0].input_layernorm.dense.weight.grad.abs().sum() > 0  # AdaRMS learns
     assert backbone.gemma_expert.lm_head.weight.grad is None  # never used, frozen
     policy.zero_grad(set_to_none=True)
+
+
+def test_fast_tokens_are_hidden_from_the_actions_and_predicted_causally(policy):
+    batch = make_batch(policy, 2, target="grasp the corner")
+    fast = torch.tensor([[3, 7, 9, -1], [5, 2, 8, 1]])  # the first row padded
+    x = torch.randn(2, policy.config.chunk_size, 32, generator=torch.Generator().manual_seed(5))
+    time = torch.tensor([0.3, 0.8])
+    with torch.no_grad():
+        with_fast = policy._prefix(batch, fast=fast)
+        hidden, velocity, _ = policy.model.training_pass(with_fast, x, x, time, fast_len=4)
+        _, without, _ = policy.model.training_pass(policy._prefix(batch), x, x, time)
+        # The action expert sees neither the FAST tokens nor their positions.
+        assert torch.allclose(velocity, without, atol=1e-5)
+        changed = fast.clone()
+        changed[1, 3] = 40
+        later, _, _ = policy.model.training_pass(policy._prefix(batch, fast=changed), x, x, time, fast_len=4)
+    # FAST tokens are causal: changing the last one leaves the ones before it (and the prompt) alone.
+    assert torch.allclose(later[1, :-1], hidden[1, :-1], atol=1e-5)
+    assert (later[1, -1] - hidden[1, -1]).abs().max() > 1e-3
+    vocab = policy.model.paligemma_with_expert.paligemma.lm_head.out_features
+    assert policy.fast_token_ids(torch.tensor([0, 63])).tolist() == [vocab - 129, vocab - 192]
+    assert vocab - 192 >= len(policy.tokenizer)  # the tail rows are above every text token
+    policy.train()
+    try:
+        _, parts = policy({**batch, "action.fast_tokens": fast})
+    finally:
+        policy.eval()
+    assert set(parts) == {"loss", "flow_loss", "text_loss", "fast_loss"} and parts["fast_loss"] > 0
+    with pytest.raises(ValueError, match="outside fast_vocab_size 64"):
+        policy.fast_token_ids(torch.tensor([64]))
 
 
 def test_cached_generation_equals_rerunning_the_sequence(policy):

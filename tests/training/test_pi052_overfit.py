@@ -75,3 +75,20 @@ def test_tiny_pi052_overfits_subtasks_and_actions(annotated_dataset, tmp_path):
             actions = policy.predict_action_chunk(acting)[0].numpy()
             errors = [np.abs(actions[: len(chunk)] - chunk).mean() for chunk in recorded]
             assert int(np.argmin(errors)) == phase, f"episode {episode} phase {phase}: errors {errors}"
+
+
+def test_pi052_trains_with_fast_action_tokens(annotated_dataset, tmp_path):
+    """The FAST option end to end: the tokenizer is fitted on the policy's own (quantile) action
+    normalization, the loss has its FAST part, and the checkpoint carries the fitted tokenizer."""
+    vlm = write_tiny_paligemma(tmp_path / "tiny_vlm", corpus=dataset_corpus(annotated_dataset))
+    overrides = tiny_policy_overrides(vlm, "pi052", chunk_size=10, n_action_steps=10)
+    overrides.update(enable_fast_action_loss=True, fast_vocab_size=128)
+    assert main(["train", "--policy", "pi052", "--dataset", str(annotated_dataset), "--vlm", str(vlm),
+                 "--policy-overrides", json.dumps(overrides), "--output-dir", str(tmp_path / "run"), "--steps", "4",
+                 "--batch-size", "4", "--device", "cpu", "--num-workers", "0", "--log-every", "1",
+                 "--val-every", "4", "--save-every", "4", "--no-progress"]) == 0
+    records = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert all(r["fast_loss"] > 0 for r in records if r["split"] == "train")
+    checkpoint = tmp_path / "run" / "checkpoints" / "000004" / "pretrained_model"
+    assert (checkpoint / "fast_tokenizer").is_dir()
+    assert json.loads((checkpoint / "config.json").read_text())["enable_fast_action_loss"] is True

@@ -180,10 +180,15 @@ def build_sample_pipeline(config: TrainConfig, reader: DatasetReader, policy, re
     episodes = load_episodes(reader)
     fast = None
     if getattr(policy.config, "enable_fast_action_loss", False):
-        # The policy's own action normalization, (x - mean) / (std + eps), so FAST sees what it sees.
-        stats = policy.stats()[ACTION]
-        mean = stats["mean"].cpu().numpy().astype(np.float32)
-        std = (stats["std"].cpu() + policy.normalizer.eps).numpy().astype(np.float32)
+        # The policy's own action normalization as (x - mean) / std, so FAST sees what it sees:
+        # SmolVLA2's (x - mean) / (std + eps), PI052's quantiles as their middle and half span.
+        if hasattr(policy, "action_affine"):
+            center, scale = policy.action_affine()
+        else:
+            stats = policy.stats()[ACTION]
+            center, scale = stats["mean"], stats["std"] + policy.normalizer.eps
+        mean = center.cpu().numpy().astype(np.float32)
+        std = scale.cpu().numpy().astype(np.float32)
         tokenizer = _fast_tokenizer(config, policy, [episodes[e] for e in train_ids], mean, std, resume_from, env)
         fast = (tokenizer, mean, std)
     frames = FrameSource(reader, config.frame_cache_mb)

@@ -23,7 +23,8 @@ POLICY_TYPES = ("pi05", "pi052")
 NORMALIZATION_MODES = ("IDENTITY", "MEAN_STD", "QUANTILES")
 
 # Fields only a "pi052" config.json carries (LeRobot's PI05Config would refuse them).
-PI052_ONLY_FIELDS = ("recipe_path", "text_loss_weight", "flow_loss_weight", "fps", "vlm_model_name")
+PI052_ONLY_FIELDS = ("recipe_path", "text_loss_weight", "flow_loss_weight", "fps", "vlm_model_name",
+                     "enable_fast_action_loss", "fast_loss_weight", "fast_vocab_size", "fast_skip_tokens")
 FEATURE_FIELDS = ("image_features", "state_dim", "action_dim", "image_shapes")
 
 # openpi's Gemma variants (LeRobot's get_gemma_config): width, depth, mlp, heads, kv heads, head dim.
@@ -90,6 +91,12 @@ class PI052Config:
     text_loss_weight: float = 1.0
     flow_loss_weight: float = 1.0
     fps: float | None = None
+    # FAST action tokens after the state text, predicted by the LM head (pi0-FAST's vocabulary tail:
+    # FAST id f is row vocab_size - 1 - fast_skip_tokens - f); the action expert never sees them.
+    enable_fast_action_loss: bool = False
+    fast_loss_weight: float = 1.0
+    fast_vocab_size: int = 1024
+    fast_skip_tokens: int = 128
     # Folder (or Hub id) of the PaliGemma config + tokenizer; a saved checkpoint keeps them in vlm/.
     vlm_model_name: str = "google/paligemma-3b-pt-224"
 

@@ -139,9 +139,14 @@ class PI05Model(nn.Module):
     # --- training ------------------------------------------------------------------------------------
 
     def training_pass(
-        self, prefix: Prefix, actions: Tensor | None, noise: Tensor | None, time: Tensor | None
+        self, prefix: Prefix, actions: Tensor | None, noise: Tensor | None, time: Tensor | None, fast_len: int = 0
     ) -> tuple[Tensor, Tensor | None, Tensor | None]:
-        """One joint pass: (prefix hidden, velocity, velocity target); only the prefix without actions."""
+        """One joint pass: (prefix hidden, velocity, velocity target); only the prefix without actions.
+
+        ``fast_len`` trailing prefix tokens are FAST tokens: the action tokens never see them (they
+        encode the very actions being denoised) and take their positions as if they were absent, so
+        training and inference place the suffix alike.
+        """
         backbone = self.paligemma_with_expert
         if actions is None:
             bias = attention_bias(make_att_2d_masks(prefix.pad, prefix.att))
@@ -155,10 +160,19 @@ class PI05Model(nn.Module):
         first = torch.zeros_like(ones)
         first[:, 0] = True
         pad = torch.cat([prefix.pad, ones], 1)
-        bias = attention_bias(make_att_2d_masks(pad, torch.cat([prefix.att, first], 1)))
-        positions = torch.cumsum(pad.long(), dim=1) - 1
+        visible = make_att_2d_masks(pad, torch.cat([prefix.att, first], 1))
+        prefix_len = prefix.pad.shape[1]
+        base_len = prefix_len - fast_len
+        positional = pad.clone()
+        if fast_len:
+            visible[:, prefix_len:, base_len:prefix_len] = False
+            positional[:, base_len:prefix_len] = False
+        positions = torch.cumsum(positional.long(), dim=1) - 1
+        if fast_len:
+            base_count = positional[:, :base_len].sum(1, keepdim=True)
+            positions[:, base_len:prefix_len] = base_count + torch.cumsum(prefix.pad[:, base_len:].long(), 1) - 1
         streams = [Stream(backbone.language_model, prefix.embeddings), Stream(backbone.expert, suffix, cond)]
-        (prefix_out, suffix_out), _ = backbone.run(streams, bias, positions)
+        (prefix_out, suffix_out), _ = backbone.run(streams, attention_bias(visible), positions)
         return prefix_out, self.velocity(suffix_out), target
 
     # --- inference -----------------------------------------------------------------------------------

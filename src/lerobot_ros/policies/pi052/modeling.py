@@ -34,6 +34,7 @@ from ..smolvla2.images import observation_to_batch
 TOKENS_KEY = "observation.language.tokens"
 MASK_KEY = "observation.language.attention_mask"
 CAUSAL_KEY = "observation.language.causal"
+FAST_KEY = "action.fast_tokens"
 IGNORE_INDEX = -100
 
 
@@ -131,7 +132,31 @@ class PI052Policy(nn.Module):
             masks.append(torch.zeros_like(masks[-1]))
         return images, masks
 
-    def _prefix(self, batch: Mapping[str, Tensor], *, with_state: bool = True) -> Prefix:
+    def fast_token_ids(self, fast: Tensor) -> Tensor:
+        """FAST id f -> LM vocabulary row ``vocab - 1 - fast_skip_tokens - f`` (the tail, as pi0-FAST)."""
+        vocab = self.model.paligemma_with_expert.paligemma.lm_head.out_features
+        if int(fast.max()) >= self.config.fast_vocab_size:
+            raise ValueError(f"FAST id {int(fast.max())} is outside fast_vocab_size {self.config.fast_vocab_size}")
+        if vocab - self.config.fast_skip_tokens - self.config.fast_vocab_size < len(self.tokenizer):
+            raise ValueError(f"the LM head's {vocab} rows leave no room for {self.config.fast_vocab_size} FAST "
+                             f"tokens above the tokenizer's {len(self.tokenizer)} (fast_skip_tokens "
+                             f"{self.config.fast_skip_tokens})")
+        return vocab - 1 - self.config.fast_skip_tokens - fast
+
+    def action_affine(self) -> tuple[Tensor, Tensor]:
+        """The action normalization as (x - center) / scale (QUANTILES: the q01..q99 middle and half
+        span), so FAST tokenizes actions exactly as the flow loss sees them."""
+        stats = self.stats()["action"]
+        mode = self.config.normalization_mapping.get("ACTION", "IDENTITY")
+        if mode == "QUANTILES":
+            span = stats["q99"] - stats["q01"]
+            span = torch.where(span == 0, torch.full_like(span, self.normalizer.eps), span)
+            return stats["q01"] + span / 2, span / 2
+        if mode == "MEAN_STD":
+            return stats["mean"], stats["std"] + self.normalizer.eps
+        return torch.zeros_like(stats["mean"]), torch.ones_like(stats["mean"])
+
+    def _prefix(self, batch: Mapping[str, Tensor], *, with_state: bool = True, fast: Tensor | None = None) -> Prefix:
         for key in (TOKENS_KEY, MASK_KEY):
             if key not in batch:
                 raise ValueError(f"batch has no {key!r} (keys: {sorted(batch)})")
@@ -150,6 +175,11 @@ class PI052Policy(nn.Module):
             opens[:, 0] = True  # the state text is a block of its own after the chat
             tokens, mask = torch.cat([tokens, state_ids], 1), torch.cat([mask, state_mask], 1)
             causal = torch.cat([causal, opens], 1)
+        if fast is not None:  # causal FAST tokens after the state text; padding (-1) masked
+            fast = fast.to(self.device)
+            fast_mask = fast >= 0
+            tokens = torch.cat([tokens, torch.where(fast_mask, self.fast_token_ids(fast.clamp(min=0)), 0)], 1)
+            mask, causal = torch.cat([mask, fast_mask], 1), torch.cat([causal, torch.ones_like(fast_mask)], 1)
         images, image_masks = self._images(batch)
         return self.model.embed_prefix(images, image_masks, tokens, mask, causal)
 
@@ -157,12 +187,14 @@ class PI052Policy(nn.Module):
 
     def forward(self, batch: Mapping[str, Tensor], *, noise: Tensor | None = None, time: Tensor | None = None
                 ) -> tuple[Tensor, dict[str, float]]:
-        """Weighted flow-matching (+ PI052 text) loss, and each part as a float.
+        """Weighted flow-matching (+ PI052 text and FAST) loss, and each part as a float.
 
         ``noise``/``time`` fix the flow sample (tests); by default they are drawn as LeRobot does.
         """
         config = self.config
-        prefix = self._prefix(batch)
+        fast = batch.get(FAST_KEY) if config.enable_fast_action_loss and config.chat_prompt else None
+        prefix = self._prefix(batch, fast=fast)
+        fast_len = 0 if fast is None else fast.shape[1]
         batch_size = prefix.pad.shape[0]
         predict = batch.get("predict_actions")
         predict = torch.ones(batch_size, dtype=torch.bool, device=self.device) if predict is None else predict.bool()
@@ -172,7 +204,7 @@ class PI052Policy(nn.Module):
             actions = F.pad(normalized, (0, config.max_action_dim - normalized.shape[-1]))
             noise = torch.randn_like(actions) if noise is None else noise.to(actions)
             time = sample_time(batch_size, config, self.device) if time is None else time.to(actions)
-        prefix_out, velocity, target = self.model.training_pass(prefix, actions, noise, time)
+        prefix_out, velocity, target = self.model.training_pass(prefix, actions, noise, time, fast_len)
         parts: dict[str, Tensor] = {}
         total = prefix_out.new_zeros((), dtype=torch.float32)
         if velocity is not None:
@@ -187,6 +219,14 @@ class PI052Policy(nn.Module):
             chat = prefix_out[:, prefix.lang_start : prefix.lang_start + length]
             parts["text_loss"] = self._next_token_loss(chat, batch["text_labels"].long().to(self.device))
             total = total + config.text_loss_weight * parts["text_loss"]
+        if fast is not None:
+            # The last state token predicts the first FAST token, each FAST token the next.
+            fast = fast.to(self.device)
+            hidden = prefix_out[:, -fast_len - 1 :]
+            ids = torch.where(fast >= 0, self.fast_token_ids(fast.clamp(min=0)), IGNORE_INDEX)
+            labels = torch.cat([torch.full_like(fast[:, :1], IGNORE_INDEX), ids], 1)
+            parts["fast_loss"] = self._next_token_loss(hidden, labels)
+            total = total + config.fast_loss_weight * parts["fast_loss"]
         return total, {"loss": float(total.detach()), **{k: float(v.detach()) for k, v in parts.items()}}
 
     def _next_token_loss(self, hidden: Tensor, labels: Tensor) -> Tensor:

@@ -60,7 +60,8 @@ def pi05_language(tokenizer, tasks: Sequence[str], normalized_state: Tensor, max
 
 
 def state_suffix(tokenizer, normalized_state: Tensor, device) -> tuple[Tensor, Tensor]:
-    """PI052's state text after the chat: right-padded tokens (B, S) and their mask."""
+    """PI052's state text after the chat: left-padded tokens (B, S) and their mask (left, so every
+    sample's last state token is the last column, where FAST tokens follow)."""
     texts = [f"State: {state_text(row)};\nAction: " for row in discretize_state(normalized_state)]
-    encoded = tokenizer(texts, add_special_tokens=False, padding="longest", padding_side="right", return_tensors="pt")
+    encoded = tokenizer(texts, add_special_tokens=False, padding="longest", padding_side="left", return_tensors="pt")
     return encoded["input_ids"].to(device), encoded["attention_mask"].bool().to(device)

@@ -27,6 +27,8 @@ from .prompt import CHAT_TEMPLATE
 PAD, EOS, BOS, UNK = "<pad>", "<eos>", "<bos>", "<unk>"
 SAY_TOKENS = ("<say>", "</say>")
 EXPERT_CONFIG_FILE = "expert_config.json"
+# LM-head rows kept free above the tokenizer for FAST action tokens (fast_vocab_size + fast_skip_tokens).
+FAST_RESERVED_ROWS = 1024 + 128
 
 BUILTIN_CORPUS = (
     "Task: pick up the red cube and put it in the bowl, State: 12 128 255 0 77 200;\nAction: ",
@@ -92,7 +94,7 @@ def write_tiny_paligemma(folder: str | Path, *, corpus: Iterable[str] = (), imag
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     tokenizer = train_tokenizer(corpus)
-    vocab_size = 64 * math.ceil(len(tokenizer) / 64)
+    vocab_size = 64 * math.ceil((len(tokenizer) + FAST_RESERVED_ROWS) / 64)
     config, expert = tiny_paligemma_config(vocab_size, image_size)
     config.save_pretrained(folder)
     expert.to_json_file(folder / EXPERT_CONFIG_FILE)
