@@ -14,7 +14,7 @@ import torch
 from lerobot_ros.cli.main import main
 from lerobot_ros.dataset import DatasetReader
 from lerobot_ros.policies.chat import ChatTokenizer
-from lerobot_ros.policies.pi052 import PI052Policy, write_tiny_paligemma
+from lerobot_ros.policies.pi052 import PI052Policy, tiny_config, write_tiny_paligemma
 from lerobot_ros.policies.prompts import ACTION_TARGETS, action_messages, subtask_messages
 from lerobot_ros.training.quick import dataset_corpus, tiny_policy_overrides
 from lerobot_ros.training.synthetic import SUBTASKS, TASK, SyntheticSpec, active_language
@@ -92,3 +92,25 @@ def test_pi052_trains_with_fast_action_tokens(annotated_dataset, tmp_path):
     checkpoint = tmp_path / "run" / "checkpoints" / "000004" / "pretrained_model"
     assert (checkpoint / "fast_tokenizer").is_dir()
     assert json.loads((checkpoint / "config.json").read_text())["enable_fast_action_loss"] is True
+
+
+def test_a_lerobot_pi05_checkpoint_fine_tunes_as_pi052(annotated_dataset, tmp_path, capsys):
+    """--policy-path with a pi05 checkpoint (LeRobot's layout, task prompts): its language head is
+    switched on and the run writes pi052 checkpoints; another model's flag is refused by name."""
+    vlm = write_tiny_paligemma(tmp_path / "tiny_vlm", corpus=dataset_corpus(annotated_dataset))
+    config = tiny_config(vlm, state_dim=SPEC.dim, action_dim=SPEC.dim, cameras=[FRONT], type="pi05",
+                         image_shapes={FRONT: [3, SPEC.height, SPEC.width]})
+    pi05 = PI052Policy(config, {key: {"q01": [-1.0] * SPEC.dim, "q99": [1.0] * SPEC.dim}
+                                for key in ("observation.state", "action")})
+    source = pi05.save_pretrained(tmp_path / "pi05")
+    assert json.loads((source / "config.json").read_text())["type"] == "pi05"
+    common = ["--dataset", str(annotated_dataset), "--policy-path", str(source), "--steps", "2", "--batch-size", "2",
+              "--device", "cpu", "--num-workers", "0", "--val-every", "2", "--save-every", "2", "--no-progress"]
+    assert main(["train", "--policy", "pi052", "--output-dir", str(tmp_path / "run"), *common]) == 0
+    checkpoint = tmp_path / "run" / "checkpoints" / "000002" / "pretrained_model"
+    saved = json.loads((checkpoint / "config.json").read_text())
+    assert saved["type"] == "pi052" and saved["fps"] == SPEC.fps
+    records = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert {"flow_loss", "text_loss"} <= set(records[0])
+    assert main(["train", "--output-dir", str(tmp_path / "wrong"), *common]) != 0
+    assert f"{source} is a pi052 checkpoint: train it with --policy pi052" in capsys.readouterr().err
