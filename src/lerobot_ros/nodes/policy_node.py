@@ -59,8 +59,9 @@ FOLLOWERS = tuple(sorted(n for n, t in ROBOT_TYPES.items() if t.role == "robot")
 PARAMS = [
     Param("checkpoint", "", "Policy checkpoint: a local folder or a Hugging Face Hub id (from the local cache); "
           "SmolVLA2, or any LeRobot policy (ACT, Diffusion, SmolVLA, ...) with the lerobot extra installed"),
-    Param("backend", "auto", "Which implementation runs the checkpoint: auto (by its config.json type: smolvla2 is "
-          "ours, any other type LeRobot's), smolvla2, or lerobot", choices=BACKENDS),
+    Param("backend", "auto", "Which implementation runs the checkpoint: auto (by its config.json type: smolvla2 and "
+          "pi052 are ours, any other type LeRobot's), smolvla2 (ours: SmolVLA2, or PI052 for a pi052 checkpoint), "
+          "or lerobot", choices=BACKENDS),
     Param("device", "cpu", "Torch device of the model (cpu, cuda, cuda:1, mps)"),
     Param("contract_file", "", "Feature contract (lerobot_ros.json) to read the policy's topics, joints and units "
           "from; empty: the checkpoint's own, else one built from the parameters below (a checkpoint trained "
