@@ -216,7 +216,15 @@ def test_a_pi05_checkpoint_becomes_pi052(policy, tmp_path):
         policy.config.type = "pi052"
     data = json.loads((saved / "config.json").read_text())
     assert data["type"] == "pi05" and "recipe_path" not in data and "vlm_model_name" not in data
+    # A Hub checkpoint's preprocessor names Google's tokenizer: saved again, it still does (so LeRobot
+    # loads it on any machine); a local tokenizer is named by the saved vlm/ folder's absolute path.
+    preprocessor = saved / "policy_preprocessor.json"
+    assert str((saved / "vlm").resolve()) in preprocessor.read_text()
+    preprocessor.write_text(preprocessor.read_text().replace(str((saved / "vlm").resolve()),
+                                                             "google/paligemma-3b-pt-224"))
     loaded = PI052Policy.from_pretrained(saved)
+    assert "google/paligemma-3b-pt-224" in (loaded.save_pretrained(tmp_path / "again") /
+                                            "policy_preprocessor.json").read_text()
     loaded.tokenizer.chat_template = None  # as Google's PaliGemma tokenizer: no chat template
     assert not loaded.config.chat_prompt
     loaded.enable_language_head()

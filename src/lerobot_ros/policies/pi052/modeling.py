@@ -66,6 +66,7 @@ class PI052Policy(nn.Module):
         self.tokenizer = tokenizer if tokenizer is not None else AutoTokenizer.from_pretrained(config.vlm_model_name)
         self.model = PI05Model(config, *model_configs(config, vlm_folder or config.vlm_model_name))
         self.normalizer = Normalizer(as_stats(dataset_stats), config.normalization_mapping, eps)
+        self.tokenizer_hub_id: str | None = None  # the Hub tokenizer a loaded checkpoint's processor named
         self.set_requires_grad()
 
     @property
@@ -303,11 +304,13 @@ class PI052Policy(nn.Module):
         config = PI052Config.load(folder)
         if vlm is None and (folder / checkpoint.VLM_FOLDER).is_dir():
             vlm = folder / checkpoint.VLM_FOLDER
-        config.vlm_model_name = str(vlm) if vlm is not None else (checkpoint.tokenizer_name(folder)
-                                                                  or config.vlm_model_name)
+        named = checkpoint.tokenizer_name(folder)
+        config.vlm_model_name = str(vlm) if vlm is not None else (named or config.vlm_model_name)
         weights = checkpoint.map_keys(checkpoint.read_weights(folder))
         stats, eps = checkpoint.read_stats(folder)
         policy = cls(config, stats, eps=eps)
+        if named and not Path(named).expanduser().exists():
+            policy.tokenizer_hub_id = named  # saved again in the processor, for LeRobot elsewhere
         checkpoint.load_strict(policy, weights, folder)
         policy.eval()
         return policy.to(device=device, dtype=torch_dtype)
@@ -324,5 +327,8 @@ class PI052Policy(nn.Module):
         self.tokenizer.save_pretrained(vlm_folder)
         self.config.save(folder)
         checkpoint.write_weights(folder, self.state_dict())
-        checkpoint.write_processors(folder, self.config, self.stats(), self.normalizer.eps, str(vlm_folder))
+        # LeRobot's tokenizer step loads this name: the Hub tokenizer the checkpoint came with, else
+        # the saved vlm/ folder (an absolute path: valid on this machine).
+        tokenizer = self.tokenizer_hub_id or str(vlm_folder.resolve())
+        checkpoint.write_processors(folder, self.config, self.stats(), self.normalizer.eps, tokenizer)
         return folder
