@@ -17,8 +17,9 @@ import pytest
 
 from lerobot_ros.nodes.composition import Graph
 from lerobot_ros.evaluation.baselines import PresentPosePolicy
-from lerobot_ros.evaluation.bench import BenchConfig, ExpertBench, PolicyBench
+from lerobot_ros.evaluation.bench import ExpertBench, PolicyBench
 from lerobot_ros.evaluation.metrics import summarize
+from lerobot_ros.evaluation.settings import BenchConfig
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 

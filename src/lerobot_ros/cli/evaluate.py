@@ -49,9 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..dds import keep_dds_on_loopback
-    keep_dds_on_loopback("lerobot-ros eval", DOMAIN_ID)
-    from ..evaluation.bench import BenchConfig, BenchError
-    from ..evaluation.run import EvalSettings, evaluate, tqdm_progress
+    from ..evaluation.settings import BenchConfig, EvalSettings
 
     try:
         height, width = (int(v) for v in args.image_size.lower().split("x"))
@@ -65,6 +63,11 @@ def run(args: argparse.Namespace) -> int:
         videos=not args.no_videos, policy_parameters=policy,
         bench=BenchConfig(robot_type=args.robot_type, world=args.world, cameras=cameras, image_height=height,
                           image_width=width, fps=args.fps))
+    keep_dds_on_loopback("lerobot-ros eval", DOMAIN_ID)
+    # rclpy, torch and the nodes load once the arguments are known to be good and DDS is set.
+    from ..evaluation.bench import BenchError
+    from ..evaluation.run import evaluate, tqdm_progress
+
     try:
         result = evaluate(settings, progress=tqdm_progress)
     except BenchError as err:

@@ -19,12 +19,9 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
-import yaml
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import qos_profile_sensor_data
@@ -44,12 +41,14 @@ from ..scenarios.scripted_leader import ScriptedLeader
 from ..sim.physics.coupling import running_world
 from ..teleop.teleop_session import Phase
 from .metrics import EpisodeOutcome
+from .settings import BenchConfig
 
 STARTUP_TIMEOUT_S = 30.0
 LEADER_RATE_HZ = 50
 SUCCESS_POLL_HZ = 20
 SETTLE_S = 1.0  # after the expert's last pose, how long the cube may take to come to rest
 HOME_TOLERANCE_RAD = 0.05
+HOME_MOVE_S = 1.5
 HEARTBEAT_PERIOD_S = 0.2
 
 
@@ -65,41 +64,14 @@ def wait_until(condition: Callable[[], bool], timeout_s: float, what: str) -> No
         time.sleep(0.05)
 
 
-@dataclass(frozen=True)
-class BenchConfig:
-    robot_type: str = "so101_follower"
-    world: str = "pick_place"
-    cameras: tuple[str, ...] = ("front",)
-    image_width: int = 128
-    image_height: int = 96
-    fps: float = 15.0
-    controller: str = "arm_controller"
-
-    @property
-    def port(self) -> str:
-        return f"sim://{self.robot_type}?world={self.world}"
-
-    def parameters(self, folder: Path, extra: dict | None = None) -> Path:
-        """The composed nodes' parameter file (one section per node name, as a launch file passes)."""
-        nodes = {
-            "robot_node": {"robot_type": self.robot_type, "port": self.port, "diagnostics_rate_hz": 0.5},
-            "teleop_node": {"leader_type": self.robot_type.replace("_follower", "_leader"), "leader_port": "sim",
-                            "follower_type": self.robot_type, "follower_port": self.port, "ramp_time_s": 1.0,
-                            "diagnostics_rate_hz": 0.5},
-            **(extra or {}),
-        }
-        path = folder / "bench_parameters.yaml"
-        folder.mkdir(parents=True, exist_ok=True)
-        path.write_text(yaml.safe_dump({n: {"ros__parameters": p} for n, p in nodes.items()}, sort_keys=False))
-        return path
-
-    def camera_overrides(self, name: str) -> dict:
-        return {"cli_args": ["--ros-args", "-r", f"__node:={name}_camera_node"],
-                "parameter_overrides": [
-                    Parameter("name", value=name), Parameter("source", value="mujoco"),
-                    Parameter("world", value=self.world), Parameter("width", value=self.image_width),
-                    Parameter("height", value=self.image_height), Parameter("fps", value=self.fps),
-                    Parameter("publish_compressed", value=False), Parameter("warmup_s", value=0.0)]}
+def camera_node_options(config: BenchConfig, name: str) -> dict:
+    """camera_node's options for camera ``name`` of the world (a node of its own name, mujoco source)."""
+    return {"cli_args": ["--ros-args", "-r", f"__node:={name}_camera_node"],
+            "parameter_overrides": [
+                Parameter("name", value=name), Parameter("source", value="mujoco"),
+                Parameter("world", value=config.world), Parameter("width", value=config.image_width),
+                Parameter("height", value=config.image_height), Parameter("fps", value=config.fps),
+                Parameter("publish_compressed", value=False), Parameter("warmup_s", value=0.0)]}
 
 
 class BenchOperator(Node):
@@ -194,7 +166,7 @@ class _Bench:
         self.robot = graph.add(RobotNode())
         self.world = running_world(config.world)
         for camera in config.cameras:
-            graph.add(CameraNode(**config.camera_overrides(camera)))
+            graph.add(CameraNode(**camera_node_options(config, camera)))
         self.operator = graph.add(BenchOperator(self.world.joint_names, config.controller,
                                                 config.cameras[0] if config.cameras else None))
         self.expert = PickPlaceExpert(self.world)
@@ -278,9 +250,17 @@ class PolicyBench(_Bench):
         overrides = [Parameter("checkpoint", value=checkpoint)] if checkpoint else []
         self.policy_node = graph.add(PolicyNode(policy=policy, parameter_overrides=overrides))
 
-    def go_home(self, timeout_s: float = 10.0) -> None:
-        self.operator.move_to(self.expert.home, 1.5)
-        wait_until(self.at_home, timeout_s, "the follower to reach the home pose")
+    def go_home(self, timeout_s: float = 20.0) -> None:
+        """Move the arm home, sending the trajectory again (as an operator would press again) when the
+        driver dropped it (a read failed on a busy machine: the driver holds and drops the trajectory)."""
+        deadline = time.monotonic() + timeout_s
+        while not self.at_home():
+            self.operator.move_to(self.expert.home, HOME_MOVE_S)
+            try:
+                wait_until(self.at_home, min(HOME_MOVE_S + 1.5, max(deadline - time.monotonic(), 0.0)), "")
+            except BenchError:
+                if time.monotonic() >= deadline:
+                    raise BenchError(f"the follower did not reach the home pose within {timeout_s:g} s") from None
 
     def episode(self, seed: int, timeout_s: float) -> tuple[EpisodeOutcome, list[np.ndarray]]:
         self.go_home()

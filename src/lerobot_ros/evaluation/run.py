@@ -10,41 +10,19 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable
 
 from ..nodes.composition import Graph
 from ..recording.contract import FeatureContract
 from .baselines import PresentPosePolicy
-from .bench import BenchConfig, BenchError, ExpertBench, PolicyBench
+from .bench import BenchError, ExpertBench, PolicyBench
 from .metrics import EpisodeOutcome, Summary, summarize
 from .report import plot_summary, write_summary, write_video
+from .settings import BenchConfig, EvalSettings
 
-BASELINES = ("present-pose",)
 CONTRACT_FILE = "lerobot_ros.json"  # training copies the dataset's feature contract beside the weights
-
-
-@dataclass(frozen=True)
-class EvalSettings:
-    output: Path
-    checkpoint: str = ""
-    baseline: str = ""  # instead of a checkpoint: one of BASELINES
-    episodes: int = 10
-    first_seed: int = 1000
-    timeout_s: float = 20.0
-    reference_episodes: int = 3
-    videos: bool = True
-    bench: BenchConfig = field(default_factory=BenchConfig)
-    policy_parameters: dict = field(default_factory=dict)  # policy_node parameters (backend, device, ...)
-
-    def __post_init__(self) -> None:
-        if bool(self.checkpoint) == bool(self.baseline):
-            raise ValueError("give a checkpoint or a baseline (one of: " + ", ".join(BASELINES) + "), not both")
-        if self.baseline and self.baseline not in BASELINES:
-            raise ValueError(f"unknown baseline {self.baseline!r}; known: {', '.join(BASELINES)}")
-        if self.episodes < 1 or self.timeout_s <= 0 or self.reference_episodes < 0:
-            raise ValueError("episodes must be >= 1, timeout_s > 0 and reference_episodes >= 0")
 
 
 def bench_for_checkpoint(checkpoint: str, bench: BenchConfig) -> BenchConfig:
