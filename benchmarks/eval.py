@@ -41,7 +41,8 @@ def main() -> None:
     args = parser.parse_args()
     keep_dds_on_loopback("benchmarks/eval.py", 65)
 
-    from lerobot_ros.evaluation.run import EvalSettings, evaluate, record_demonstrations, tqdm_progress
+    from lerobot_ros.evaluation.run import evaluate, record_demonstrations, tqdm_progress
+    from lerobot_ros.evaluation.settings import EvalSettings
     from lerobot_ros.training.quick import train_tiny_checkpoint
 
     out = args.output
