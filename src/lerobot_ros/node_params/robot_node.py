@@ -13,7 +13,8 @@ PARAMS = [
     Param("lerobot_config", "", "robot_type lerobot:<type> only: YAML mapping (or a file holding one) of further "
           "fields of LeRobot's robot config (e.g. `{use_degrees: false}`); port, calibration_id (LeRobot's id) and "
           "calibration_dir are taken from the parameters above"),
-    Param("port", "sim", "Serial port (/dev/ttyACM0), or `sim` / `sim://<robot_type>` for a simulated bus"),
+    Param("port", "sim", "Serial port (/dev/ttyACM0), or `sim` / `sim://<robot_type>` for a simulated bus "
+          "(`sim://so101_follower?world=pick_place`: moved by the MuJoCo physics twin, docs/simulation.md)"),
     Param("baudrate", 1_000_000, "Bus baud rate", min=9_600, max=4_000_000),
     Param("calibration_id", "", "LeRobot calibration id: <calibration dir>/{robots|teleoperators}/<name>/<id>.json"),
     Param("calibration_file", "", "Explicit calibration JSON (overrides calibration_id)"),
