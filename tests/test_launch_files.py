@@ -31,7 +31,7 @@ PARAM_FILES = {
     "gamepad_node.yaml": "lerobot_ros.node_params.gamepad_node",
     "keyboard_node.yaml": "lerobot_ros.node_params.keyboard_node",
     "teleop_node.yaml": "lerobot_ros.node_params.teleop_node",
-    "policy_node.yaml": "lerobot_ros.nodes.policy_node",
+    "policy_node.yaml": "lerobot_ros.node_params.policy_node",
     "say_node.yaml": "lerobot_ros.node_params.say_node",
     "recorder_node.yaml": "lerobot_ros.node_params.recorder_node",
 }

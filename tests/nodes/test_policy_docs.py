@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from lerobot_ros.nodes import policy_node, say_node
+from lerobot_ros.node_params import policy_node, say_node
 from lerobot_ros.node_params.param import markdown_table
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "policy.md"
