@@ -19,6 +19,7 @@ from safetensors.torch import load_file, save_file
 
 from lerobot_ros.policies.pi052 import PI052Policy, write_tiny_paligemma
 from lerobot_ros.policies.pi052.checkpoint import MODEL_FILE, POSTPROCESSOR_FILE, PREPROCESSOR_FILE
+from lerobot_ros.policies.pi052.flow import sample_time
 from oracle_helpers import build_oracle
 
 REFERENCE_SCRIPT = Path(__file__).parent / "reference" / "lerobot_pi05_061.py"
@@ -91,6 +92,17 @@ def test_flow_loss_matches_lerobot_061(lerobot_run):
     with torch.no_grad():  # other flow times give another loss: the times are really used
         _, moved = policy.forward(_batch(io), noise=io["loss_noise"], time=1 - io["time"])
     assert abs(moved["flow_loss"] - float(io["loss"])) > 100 * TOLERANCE
+
+
+def test_flow_time_sampling_matches_lerobot_061(lerobot_run):
+    """Beta(1.5, 1) * 0.999 + 0.001, drawn as LeRobot draws it: the same numbers from the same seed."""
+    policy = _load(lerobot_run)
+    torch.manual_seed(123)
+    ours = sample_time(20_000, policy.config, "cpu")
+    theirs = lerobot_run["io"]["sampled_time"]
+    assert torch.allclose(ours, theirs, atol=1e-6)
+    assert 0.001 <= float(ours.min()) and float(ours.max()) <= 1.0
+    assert float(ours.mean()) == pytest.approx(0.6 * 0.999 + 0.001, abs=0.01)  # Beta(1.5, 1) has mean 0.6
 
 
 def test_strict_keys_and_openpi_names(lerobot_run, tmp_path):

@@ -143,6 +143,9 @@ def write_reference(out: Path) -> None:
     with torch.no_grad():
         loss, parts = policy.forward(batch)
     io["loss"] = loss.detach()
+    del policy.model.sample_time  # LeRobot's own time sampling again, from a known seed
+    torch.manual_seed(123)
+    io["sampled_time"] = policy.model.sample_time(20_000, "cpu")
     io["normalized_action_target"] = batch["action"]
     checkpoint = out / "checkpoint"
     policy.save_pretrained(checkpoint)
