@@ -243,7 +243,8 @@ def test_bad_inputs_are_named(policy, vlm):
     without_quantiles = PI052Policy(config, {k: {"mean": [0.0] * 6, "std": [1.0] * 6} for k in STATS})
     with pytest.raises(ValueError, match=r"QUANTILES normalization of observation.state needs the statistics"):
         without_quantiles.predict_action_chunk(make_batch(without_quantiles))
-    for field, value, message in (("image_resolution", (32, 48), "square"), ("paligemma_variant", "gemma_7b", "variant"),
-                                  ("type", "pi0", "policy type"), ("use_relative_actions", True, "relative")):
+    for field, value, message in (("image_resolution", (32, 48), "square"),
+                                  ("paligemma_variant", "gemma_7b", "variant"), ("type", "pi0", "policy type"),
+                                  ("use_relative_actions", True, "relative")):
         with pytest.raises(ValueError, match=message):
             PI052Config(**{field: value})

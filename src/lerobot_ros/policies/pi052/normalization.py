@@ -67,7 +67,8 @@ class Normalizer(nn.Module):
         return self
 
     def stats(self) -> Stats:
-        return {key: {name: getattr(self, self._buffer(key, name)) for name in names} for key, names in self._names.items()}
+        return {key: {name: getattr(self, self._buffer(key, name)) for name in names}
+                for key, names in self._names.items()}
 
     def _mode(self, key: str) -> tuple[str, list[Tensor]]:
         mode = self.mapping.get(FEATURE_KINDS[key], "IDENTITY")
