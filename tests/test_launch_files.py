@@ -244,10 +244,10 @@ def test_parameter_file_names_real_parameters_with_valid_values(file_name):
 @pytest.mark.slow
 @pytest.mark.ros
 @pytest.mark.parametrize("module, node_name, params_file, overrides, ready", [
-    ("lerobot_ros.node_params.robot_node", "robot_node", "robot_node.yaml", [], "joints at"),
-    ("lerobot_ros.node_params.camera_node", "front_camera", "camera_node.yaml",
+    ("lerobot_ros.nodes.robot_node", "robot_node", "robot_node.yaml", [], "joints at"),
+    ("lerobot_ros.nodes.camera_node", "front_camera", "camera_node.yaml",
      ["-p", "source:=sim", "-p", "name:=front"], "front"),
-    ("lerobot_ros.node_params.teleop_node", "teleop_node", "teleop_node.yaml", [], "leader so101_leader"),
+    ("lerobot_ros.nodes.teleop_node", "teleop_node", "teleop_node.yaml", [], "leader so101_leader"),
 ])
 def test_node_starts_from_its_parameter_file(module, node_name, params_file, overrides, ready, tmp_path):
     node = NodeProcess(module, node_name, REPO / "config" / params_file, tmp_path, extra_args=overrides)
