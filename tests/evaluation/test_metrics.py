@@ -19,6 +19,10 @@ def test_wilson_interval_matches_the_published_values(wins, n, low, high):
     assert wilson_interval(wins, n) == pytest.approx((low, high), abs=2e-4)
 
 
+def test_wilson_interval_is_exact_at_the_ends():
+    assert wilson_interval(0, 10)[0] == 0.0 and wilson_interval(10, 10)[1] == 1.0
+
+
 def test_wilson_interval_refuses_nonsense():
     with pytest.raises(ValueError, match="at least one episode"):
         wilson_interval(0, 0)
