@@ -74,6 +74,9 @@ def test_the_cameras_render_the_world(setup):
     assert front.shape == (120, 160, 3)
     red = (front[..., 0] > 150) & (front[..., 1] < 60) & (front[..., 2] < 60)
     assert red.sum() > 5  # the cube is in view
+    wrist = MujocoCamera(world, "wrist", 160, 120).render()  # on the gripper (the description's mount)
+    assert wrist.shape == (120, 160, 3) and wrist.std() > 10  # a scene, not a blank frame
+    assert not np.array_equal(wrist, front)
     with pytest.raises(ValueError, match="no camera 'top'"):
         MujocoCamera(world, "top")
 
