@@ -49,6 +49,8 @@ import yaml
 from ..robots.driver import DriverConfig
 from ..robots.tables import robot_type
 from ..robots.units import RADIANS, UNITS, lerobot_default_units
+from .errors import RecordingConfigError
+from .live_language import load_language_topics
 
 if TYPE_CHECKING:
     from .live_language import LanguageTopic
@@ -76,10 +78,6 @@ _FEATURE_KEYS = {"key", "topic", "type", "joints", "field", "units", "max_age_s"
                  "width", "size", "names", "base"}
 _BASE_KEYS = {"topic", "type", "max_age_s", "time_source"}
 _ROBOT_KEYS = {"type", "joint_prefix"}
-
-
-class RecordingConfigError(ValueError):
-    """The config cannot be recorded; the message names the feature and the fix."""
 
 
 def resolve_topic(name: str, namespace: str = "/") -> str:
@@ -256,8 +254,6 @@ def load_recording_config(source: str | Path | Mapping) -> RecordingConfig:
             return load_recording_config(raw)
         except RecordingConfigError as error:
             raise RecordingConfigError(f"{source}: {error}") from None
-    from .live_language import load_language_topics  # it imports this module's error
-
     raw = source
     _check_top_level(raw)
     fps = _fps(raw.get("fps"))

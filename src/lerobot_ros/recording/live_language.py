@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..dataset.language import LanguageRow, say
-from .config import RecordingConfigError
+from .errors import RecordingConfigError
 
 PERSISTENT_KINDS = ("subtask", "plan", "memory")
 EVENT_KINDS = ("say", "user_input")

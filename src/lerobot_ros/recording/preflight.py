@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..dataset import VideoEncoding
 from ..dataset.info import DatasetInfo
-from .recording_session import SessionError
+from .errors import SessionError
 
 # Less free space than this refuses to start: a minute of one 640x480 AV1 camera is about 10-20 MB,
 # plus its data rows and the encoder's temporary segment. A floor, not a guarantee for a long session.

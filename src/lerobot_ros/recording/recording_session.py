@@ -67,7 +67,9 @@ from ..dataset import DatasetWriter, FileLimits, LanguageRow, SaveResult, VideoE
 from ..dataset.atomic import write_json_atomically
 from .config import RecordingConfig
 from .encoding_worker import EncodingWorker
+from .errors import SessionError
 from .live_language import LanguageTopic
+from .preflight import check_location, check_resume_codec
 from .quality import QualityReport
 from .causal_sampler import CausalSampler
 
@@ -75,10 +77,6 @@ IDLE, RECORDING, FINALIZED = "idle", "recording", "finalized"
 SPLIT, TRUNCATE = "split", "truncate"
 GAP_POLICIES = (SPLIT, TRUNCATE)
 _log = logging.getLogger(__name__)
-
-
-class SessionError(RuntimeError):
-    """An episode command that the present state does not allow; the text says what to do."""
 
 
 @dataclass(frozen=True)
@@ -234,8 +232,6 @@ class RecordingSession:
         A location that cannot be written or has too little space, and a resume with another codec,
         are refused here, before the first frame (recording/preflight.py). An existing empty folder
         (a mount point) is recorded into as it is."""
-        from .preflight import check_location, check_resume_codec  # it imports SessionError
-
         root = Path(settings.root)
         features = config.dataset_features()
         check_location(root, settings.reports)
