@@ -17,6 +17,7 @@ tokens, chunk 50, 10 flow steps:
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import platform
 import statistics
@@ -132,6 +133,9 @@ def main() -> None:
                         help="pi052: pi0.5 beside LeRobot's PI05Policy (benchmarks/pi052_latency.py)")
     parser.add_argument("--cameras", type=int, default=2, choices=(1, 2, 3), help="pi052: cameras at 224 px")
     parser.add_argument("--no-generation", action="store_true", help="time the action chunk only")
+    parser.add_argument("--unfused", action="store_true", help="also the graphed chunk without fused projections")
+    parser.add_argument("--compile-mode", default=None, help="torch.compile mode, e.g. max-autotune-no-cudagraphs")
+    parser.add_argument("--attention", default="", help="also graphed chunks with these SDPA backends, e.g. efficient,math")
     args = parser.parse_args()
     device = torch.device(args.device)
     torch.manual_seed(0)
@@ -192,17 +196,29 @@ def main() -> None:
     ours.to(device=device, dtype=torch.bfloat16 if device.type == "cuda" else torch.float32).eval()
     results["ours_bf16_eager"] = timed(lambda: ours.predict_action_chunk(batch), args.iters, args.warmup, device)
     if device.type == "cuda":
-        start = time.perf_counter()
-        graphed = GraphedActionChunk(ours, batch)
-        results["graph_build_s"] = round(time.perf_counter() - start, 1)  # torch.compile + capture, once
-        results["ours_bf16_cuda_graph"] = timed(lambda: graphed(batch), args.iters, args.warmup, device)
+        variants = {"ours_bf16_cuda_graph": {"fuse": True, "compile_mode": args.compile_mode}}
+        for name in filter(None, args.attention.split(",")):
+            variants[f"ours_bf16_cuda_graph_{name}_attention"] = {
+                "fuse": True, "compile_mode": args.compile_mode, "attention": name}
+        if args.unfused:
+            variants["ours_bf16_cuda_graph_unfused"] = {"fuse": False, "compile_mode": args.compile_mode}
+        eager_copy = [copy.deepcopy(ours) for _ in range(len(variants) - 1)]
         noise = torch.randn(1, config.chunk_size, config.max_action_dim, device=device)
         eager = ours.predict_action_chunk(batch, noise=noise)
-        results["graph_vs_eager_max_abs"] = float((graphed(batch, noise=noise) - eager).abs().max())
-        if args.profile:
-            from chunk_profile import profile_chunk
+        for index, (name, options) in enumerate(variants.items()):
+            policy = ours if index == 0 else eager_copy.pop()
+            start = time.perf_counter()
+            graphed = GraphedActionChunk(policy, batch, **options)
+            results[f"{name}_build_s"] = round(time.perf_counter() - start, 1)  # compile + capture, once
+            results[name] = timed(lambda: graphed(batch), args.iters, args.warmup, device)
+            results[f"{name}_vs_eager_max_abs"] = float((graphed(batch, noise=noise) - eager).abs().max())
+            if args.profile:
+                from chunk_profile import profile_chunk
 
-            results["chunk_profile"] = profile_chunk(ours, batch)
+                results[f"{name}_profile"] = profile_chunk(policy, batch)
+            del graphed, policy
+        del eager_copy
+        torch.cuda.empty_cache()
 
     if not args.no_generation:
         results.update(time_generation(ours, batch, args.new_tokens, device))
