@@ -148,7 +148,8 @@ def record_takes(root: Path, one_file: bool, takes: int, seconds: float, encodin
         row.update(committed_after_s=outcome.committed_after_s if one_file else row["blocked_s"],
                    flush_s=timings.encode_flush_s if timings else float("nan"),
                    commit_s=(timings.total_s - timings.encode_flush_s) if timings else float("nan"),
-                   lost=account.ticks - account.written, ticks=account.ticks)
+                   lost=account.ticks - account.written, ticks=account.ticks, dropped=account.dropped_encoder,
+                   not_fresh=account.not_fresh, gaps=len(account.gaps))
     return rows
 
 
@@ -198,7 +199,9 @@ def main() -> None:
         print(f"| {name} | {size} | {1e3 * np.median(blocked):.1f} / {1e3 * blocked[-1]:.1f} ms "
               f"| {np.median(committed):.3f} / {committed[-1]:.3f} s | {np.median([x['flush_s'] for x in t]):.3f} s "
               f"| {np.median([x['commit_s'] for x in t]):.3f} s | {r['fill_commit_s']:.3f} s "
-              f"| {sum(x['lost'] for x in t)}/{sum(x['ticks'] for x in t)} | {r['files']} |")
+              f"| {sum(x['lost'] for x in t)}/{sum(x['ticks'] for x in t)} (encoder queue full: "
+              f"{sum(x['dropped'] for x in t)}, not fresh: {sum(x['not_fresh'] for x in t)}; "
+              f"{sum(x['gaps'] for x in t)} splits) | {r['files']} |")
 
 
 if __name__ == "__main__":
