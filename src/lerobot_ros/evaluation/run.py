@@ -16,19 +16,18 @@ from typing import Callable
 
 from ..nodes.composition import Graph
 from ..recording.contract import FeatureContract
+from ..runtime.backends import checkpoint_contract
 from .baselines import PresentPosePolicy
 from .bench import BenchError, ExpertBench, PolicyBench
 from .metrics import EpisodeOutcome, Summary, summarize
 from .report import plot_summary, write_summary, write_video
 from .settings import BenchConfig, EvalSettings
 
-CONTRACT_FILE = "lerobot_ros.json"  # training copies the dataset's feature contract beside the weights
-
-
 def bench_for_checkpoint(checkpoint: str, bench: BenchConfig) -> BenchConfig:
-    """The cameras a checkpoint was trained with (names and sizes from its feature contract), else ``bench``'s."""
-    path = Path(checkpoint).expanduser() / CONTRACT_FILE
-    if not path.is_file():
+    """The cameras a checkpoint was trained with (names and sizes from its feature contract: its own, or
+    its training dataset's for a lerobot-train checkpoint), else ``bench``'s."""
+    path = checkpoint_contract(str(Path(checkpoint).expanduser()))
+    if path is None:
         return bench
     images = [f for f in FeatureContract.load(path).config.features if f.is_image]
     if not images:
