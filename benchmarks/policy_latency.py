@@ -135,7 +135,6 @@ def main() -> None:
     parser.add_argument("--no-generation", action="store_true", help="time the action chunk only")
     parser.add_argument("--unfused", action="store_true", help="also the graphed chunk without fused projections")
     parser.add_argument("--compile-mode", default=None, help="torch.compile mode, e.g. max-autotune-no-cudagraphs")
-    parser.add_argument("--attention", default="", help="also graphed chunks with these SDPA backends, e.g. efficient,math")
     args = parser.parse_args()
     device = torch.device(args.device)
     torch.manual_seed(0)
@@ -197,9 +196,6 @@ def main() -> None:
     results["ours_bf16_eager"] = timed(lambda: ours.predict_action_chunk(batch), args.iters, args.warmup, device)
     if device.type == "cuda":
         variants = {"ours_bf16_cuda_graph": {"fuse": True, "compile_mode": args.compile_mode}}
-        for name in filter(None, args.attention.split(",")):
-            variants[f"ours_bf16_cuda_graph_{name}_attention"] = {
-                "fuse": True, "compile_mode": args.compile_mode, "attention": name}
         if args.unfused:
             variants["ours_bf16_cuda_graph_unfused"] = {"fuse": False, "compile_mode": args.compile_mode}
         eager_copy = [copy.deepcopy(ours) for _ in range(len(variants) - 1)]

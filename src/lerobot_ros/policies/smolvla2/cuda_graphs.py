@@ -37,24 +37,6 @@ def compile_inference(policy, *, fuse: bool = True, mode: str | None = None) -> 
     policy._compiled_for_inference = True
 
 
-def attention_backend(name: str | None):
-    """A context that restricts scaled_dot_product_attention to one backend (None: torch's own choice).
-
-    Names: "efficient" (memory-efficient attention), "cudnn", "flash", "math".
-    """
-    from contextlib import nullcontext
-
-    from torch.nn.attention import SDPBackend, sdpa_kernel
-
-    backends = {"efficient": SDPBackend.EFFICIENT_ATTENTION, "cudnn": SDPBackend.CUDNN_ATTENTION,
-                "flash": SDPBackend.FLASH_ATTENTION, "math": SDPBackend.MATH}
-    if name is None:
-        return nullcontext()
-    if name not in backends:
-        raise ValueError(f"attention backend {name!r}: choose one of {sorted(backends)}")
-    return sdpa_kernel(backends[name])
-
-
 class GraphedActionChunk:
     """``policy.predict_action_chunk`` for one set of input shapes, replayed from a CUDA graph.
 
@@ -72,16 +54,10 @@ class GraphedActionChunk:
         compile: bool = True,
         fuse: bool = True,
         compile_mode: str | None = None,
-        attention: str | None = None,
     ):
         if policy.device.type != "cuda":
             raise ValueError(f"CUDA graphs need the policy on a CUDA device, not {policy.device}")
         self.policy = policy
-        with attention_backend(attention):  # chosen when the graph is compiled and captured
-            self._capture(example, warmup, compile, fuse, compile_mode)
-
-    def _capture(self, example, warmup: int, compile: bool, fuse: bool, compile_mode: str | None) -> None:
-        policy = self.policy
         if compile and not getattr(policy, "_compiled_for_inference", False):
             compile_inference(policy, fuse=fuse, mode=compile_mode)
         self.inputs = {key: value.to(policy.device).clone() for key, value in example.items()}
