@@ -49,6 +49,29 @@ def resolve_calibration(rtype: RobotType, calibration_file: str, calibration_id:
                           f"--port <port> --id <id>`")
 
 
+def open_sim_for_lerobot(port: str, type_name: str,
+                         attach_world: WorldAttacher | None = None) -> tuple[SimulatedBus, Path]:
+    """Our simulated bus of ``type_name`` (a type with a simulator of ours) for LeRobot's own driver of
+    the same type, calibrated as the simulator is: the calibration is written into the servos (LeRobot
+    then finds them calibrated) and saved as ``<folder>/sim.json`` for LeRobot to load as id ``sim``.
+    The caller removes the folder once LeRobot has read it, and stops the simulator."""
+    rtype = robot_type(type_name)
+    sim = open_sim_port(port, rtype.name, attach_world)
+    calibration = default_sim_calibration(rtype.name)
+    try:
+        bus = robot_bus(sim.port, rtype)
+        bus.connect()
+        with bus.torque_disabled():
+            write_calibration(bus, calibration)
+        bus.disconnect(disable_torque=True)
+    except BaseException:
+        sim.stop()
+        raise
+    folder = Path(tempfile.mkdtemp(prefix="lerobot_ros_sim_calibration_"))
+    save_calibration(folder / "sim.json", calibration)
+    return sim, folder
+
+
 @dataclass
 class RobotSetup:
     robot: Robot | LeRobotRobot
@@ -95,16 +118,7 @@ class RobotSetup:
         port, calibration_id, calibration_dir, source = p["port"], p["calibration_id"], p["calibration_dir"], ""
         sim = folder = None
         if is_sim_port(port):
-            rtype = robot_type(type_name)  # a type with a simulator of ours
-            sim = open_sim_port(port, rtype.name, attach_world)
-            calibration = default_sim_calibration(rtype.name)
-            bus = robot_bus(sim.port, rtype)
-            bus.connect()
-            with bus.torque_disabled():  # the calibration in the servos too: LeRobot then finds them calibrated
-                write_calibration(bus, calibration)
-            bus.disconnect(disable_torque=True)
-            folder = Path(tempfile.mkdtemp(prefix="lerobot_ros_sim_calibration_"))
-            save_calibration(folder / "sim.json", calibration)
+            sim, folder = open_sim_for_lerobot(port, type_name, attach_world)
             port, calibration_id, calibration_dir = sim.port, "sim", str(folder)
             source = "the simulator's calibration"
         try:
