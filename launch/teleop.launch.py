@@ -34,7 +34,8 @@ def generate_launch_description():
         DeclareLaunchArgument("follower_calibration_id", default_value="",
                               description="LeRobot calibration id of the follower (--robot.id)"),
         DeclareLaunchArgument("leader_type", default_value="so101_leader",
-                              description="Leader arm type: so100_leader, so101_leader, koch_leader, omx_leader"),
+                              description="Leader arm type: so100_leader, so101_leader, koch_leader, omx_leader, or "
+                                          "lerobot:<type> for LeRobot's own teleoperator driver"),
         DeclareLaunchArgument("leader_port", default_value="sim",
                               description="Leader serial port (/dev/ttyACM1) or `sim`"),
         DeclareLaunchArgument("leader_calibration_id", default_value="",

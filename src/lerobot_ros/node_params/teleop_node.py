@@ -10,7 +10,12 @@ LEADERS = tuple(sorted(n for n, t in ROBOT_TYPES.items() if t.role == "teleopera
 FOLLOWERS = tuple(sorted(n for n, t in ROBOT_TYPES.items() if t.role == "robot"))
 
 PARAMS = [
-    Param("leader_type", "so101_leader", "Leader arm type", choices=LEADERS),
+    Param("leader_type", "so101_leader", "Leader arm type: one of " + ", ".join(LEADERS) + ", or lerobot:<type> for "
+          "LeRobot's own driver of any installed LeRobot teleoperator whose actions are joint positions (lerobot "
+          "extra; docs/teleop.md)"),
+    Param("lerobot_config", "", "leader_type lerobot:<type> only: YAML mapping (or a file holding one) of further "
+          "fields of LeRobot's teleoperator config (e.g. `{use_degrees: false}`); port, leader_calibration_id "
+          "(LeRobot's id) and calibration_dir are taken from the parameters here"),
     Param("leader_port", "sim",
           "Leader's serial port (/dev/ttyACM1), or `sim` / `sim://<leader_type>` for a simulated leader in this node"),
     Param("leader_calibration_id", "", "LeRobot calibration id of the leader (teleoperators/<name>/<id>.json)"),

@@ -5,7 +5,8 @@ Reads the leader (torque off; Koch/OMX grippers held as triggers) on a fixed-rat
 follower's ``<controller>/joint_trajectory``, with units converted through both calibrations
 (:mod:`lerobot_ros.teleop.leader`) and the safety rules of :mod:`lerobot_ros.teleop.teleop_session`.
 The follower's present pose comes from its ``joint_states``. /diagnostics reports the leader bus
-and the stream.
+and the stream. ``leader_type:=lerobot:<type>`` reads LeRobot's own teleoperator driver instead
+(:mod:`lerobot_ros.teleop.lerobot_teleop`), behind the same loop, session and topics.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from ..robots.tables import robot_type
 from ..robots.ports import is_sim_port
 from ..teleop.health import leader_health, stream_health
 from ..teleop.leader import LeaderFollowerMap, TeleopPairError
+from ..teleop.lerobot_teleop import LeRobotFollowerMap, LeRobotLeaderSetup, is_lerobot_type
 from ..teleop.teleop_session import Command, TeleopConfig, TeleopSession
 from .diagnostics import diagnostic_status
 from .log_bridge import bridge_core_logging
@@ -52,13 +54,17 @@ class TeleopNode(Node):
         follower_calibration, follower_source = resolve_calibration(
             follower, p["follower_calibration_file"], p["follower_calibration_id"], p["calibration_dir"],
             is_sim_port(p["follower_port"]))
-        self.setup = RobotSetup.from_parameters({
-            "robot_type": p["leader_type"], "port": p["leader_port"], "baudrate": p["baudrate"],
-            "calibration_id": p["leader_calibration_id"], "calibration_file": p["leader_calibration_file"],
-            "calibration_dir": p["calibration_dir"], "torque": "off", "max_relative_target": 0.0})
+        if is_lerobot_type(p["leader_type"]):  # LeRobot's own teleoperator driver (teleop/lerobot_teleop.py)
+            self.setup = LeRobotLeaderSetup.from_parameters(p)
+            self.map = LeRobotFollowerMap(self.setup.robot, follower, follower_calibration, p["follower_joint_prefix"])
+        else:
+            self.setup = RobotSetup.from_parameters({
+                "robot_type": p["leader_type"], "port": p["leader_port"], "baudrate": p["baudrate"],
+                "calibration_id": p["leader_calibration_id"], "calibration_file": p["leader_calibration_file"],
+                "calibration_dir": p["calibration_dir"], "torque": "off", "max_relative_target": 0.0})
+            self.map = LeaderFollowerMap(self.setup.robot.rtype, self.setup.robot.calibration, follower,
+                                         follower_calibration, p["follower_joint_prefix"])
         leader = self.setup.robot
-        self.map = LeaderFollowerMap(leader.rtype, leader.calibration, follower, follower_calibration,
-                                     p["follower_joint_prefix"])
         self.session = TeleopSession(self.map.follower_names, self.map.follower_limits_rad, TeleopConfig(
             ramp_time_s=p["ramp_time_s"], max_step_rad=p["max_step_rad"],
             min_command_interval_s=0.5 / p["rate_hz"], leader_timeout_s=p["leader_timeout_s"],
@@ -163,7 +169,7 @@ class TeleopNode(Node):
 def main(args=None) -> None:
     # Its callbacks are short (store a pose, publish diagnostics): one executor thread is enough and
     # costs the least CPU, which the leader loop and the follower's robot_node need more.
-    run_node(TeleopNode, "teleop_node", (RobotSetupError, TeleopPairError, BusError, ValueError), args)
+    run_node(TeleopNode, "teleop_node", (RobotSetupError, TeleopPairError, BusError, ValueError, ImportError), args)
 
 
 if __name__ == "__main__":
