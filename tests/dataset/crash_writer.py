@@ -19,6 +19,13 @@ from dataset_helpers import CAMERA, create, frames_digest, record_episode  # noq
 
 from lerobot_ros.dataset import DatasetReader, DatasetWriter, FileLimits  # noqa: E402
 
+# pyarrow imports pandas, where it is installed (LeRobot brings it), when it first writes a table with
+# pandas metadata: about a second, paid here before READY, so the seeded kill delays fall into the writing.
+try:
+    import pandas  # noqa: F401
+except ImportError:
+    pass
+
 LIMITS = FileLimits(chunks_size=3, data_files_size_in_mb=0.012, video_files_size_in_mb=0.006)
 
 
