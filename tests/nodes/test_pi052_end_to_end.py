@@ -6,7 +6,9 @@ policy_node over loopback DDS: subtasks and memories through the phases, the arm
 motion, heartbeat stop and resume, interjection with plan and say, a question, the services), with
 the checkpoint trained by ``lerobot-ros train``'s code path for ``--policy pi052``. One torch
 thread trains fastest on the tiny matrices (two threads ran ten times slower on the loaded 2-core
-machine); 1500 steps of batch 8 take about 6 min there.
+machine); 3000 steps of batch 8 take 5-10 min there. 1500 steps (SmolVLA2's count) passed twice,
+then a checkpoint of the same count hovered between the first two key poses (its reach chunks ran
+into the grasp motion, so the image never showed the phase change); 3000 steps drove it through.
 
 Not checked here, unlike for SmolVLA2: the memory written for every frame of the motion. The tiny
 PI052 writes the right memory where the runtime asks for it (right after the subtask changed, as
@@ -29,9 +31,9 @@ from lerobot_ros.runtime.pi052_policy import PI052LanguagePolicy
 from lerobot_ros.scenarios.policy_scenario import write_scenario_dataset
 from lerobot_ros.training import train_tiny_checkpoint
 
-pytestmark = [pytest.mark.slow, pytest.mark.ros]
+pytestmark = [pytest.mark.slow, pytest.mark.ros, pytest.mark.timeout(1200)]  # training runs in the first test
 
-TRAIN_STEPS, BATCH = 1500, 8
+TRAIN_STEPS, BATCH = 3000, 8
 
 
 @pytest.fixture(scope="module")
@@ -54,4 +56,8 @@ def test_the_checkpoint_is_a_pi052_one_for_the_runtime(pi052_checkpoint):
 
 
 def test_policy_node_drives_the_simulated_arm_with_pi052(ros, pi052_checkpoint, tmp_path):
-    drive_through_the_trained_task(pi052_checkpoint, tmp_path)
+    # The scenario's gripper sits at its lower joint limit, and pi0.5's quantile normalization lets a
+    # prediction overshoot it by a few mrad; told the follower is simulated (its calibration known),
+    # policy_node clamps actions into the limits, as for a calibrated arm, instead of robot_node
+    # rejecting the whole trajectory.
+    drive_through_the_trained_task(pi052_checkpoint, tmp_path, {"port": "sim"})

@@ -123,9 +123,10 @@ def test_policy_drives_the_simulated_arm_through_the_trained_task(ros, checkpoin
     drive_through_the_trained_task(checkpoint, tmp_path)
 
 
-def drive_through_the_trained_task(checkpoint, tmp_path) -> None:
+def drive_through_the_trained_task(checkpoint, tmp_path, policy_params: dict | None = None) -> None:
     """The whole check over DDS for a checkpoint trained on the scenario (tests/nodes/
-    test_pi052_end_to_end.py runs it with a PI052 checkpoint)."""
+    test_pi052_end_to_end.py runs it with a PI052 checkpoint); ``policy_params`` adds policy_node
+    parameters."""
     robot = NodeProcess("lerobot_ros.nodes.robot_node", "robot_node",
                         {"robot_type": "so101_follower", "port": "sim"}, tmp_path)
     camera = NodeProcess("lerobot_ros.nodes.camera_node", "front_camera",
@@ -134,7 +135,7 @@ def drive_through_the_trained_task(checkpoint, tmp_path) -> None:
     policy = NodeProcess("lerobot_ros.nodes.policy_node", "policy_node",
                          # the scenario dataset has no feature contract: radians, policy_node's default topics
                          {"checkpoint": str(checkpoint), "units": "radians", "subtask_rate_hz": 2.0,
-                          "heartbeat_timeout_s": HEARTBEAT_TIMEOUT_S}, tmp_path)
+                          "heartbeat_timeout_s": HEARTBEAT_TIMEOUT_S, **(policy_params or {})}, tmp_path)
     nodes = [robot, camera, policy]
     client = RobotClient("policy_test_arm")
     operator = Operator()
