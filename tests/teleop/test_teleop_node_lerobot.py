@@ -35,6 +35,7 @@ TICK_RAD = 2 * math.pi / 4095
 # The follower's joint_states against the pose the leader asks for, once both are still: the servo
 # simulator settles on its goal and LeRobot's integer Goal_Position rounding is one tick.
 POSE_TOLERANCE_RAD = 0.01
+RATE_HZ, MIN_RATE_FRACTION = 100.0, 0.9  # teleop_node's default rate_hz; tests/nodes checks robot_node at 0.95
 SETTLED_GOAL_TICKS = 2  # the follower's Goal_Position against the one our leader map computes
 LEADER, FOLLOWER = robot_type("so101_leader"), robot_type("so101_follower")
 NAMESPACE = "/lerobot_pair"
@@ -137,7 +138,8 @@ def test_lerobots_leader_drives_the_follower_through_teleop_node(ros, tmp_path):
             teleop = start("lerobot_ros.nodes.teleop_node", "teleop_lerobot", {
                 "leader_type": "lerobot:so101_leader", "leader_port": leader_sim.port,
                 "leader_calibration_file": str(leader_file), "follower_type": "so101_follower",
-                "follower_calibration_file": str(follower_file), "ramp_time_s": 1.0, "diagnostics_rate_hz": 10.0},
+                "follower_calibration_file": str(follower_file), "ramp_time_s": 1.0, "rate_hz": RATE_HZ,
+                "diagnostics_rate_hz": 10.0},
                 tmp_path)
             assert wait_for(settled, 40.0), (goal_error(), logs())
             assert wait_for(follower_at_leader_pose, 5.0), (listener.positions(), logs())
@@ -145,6 +147,14 @@ def test_lerobots_leader_drives_the_follower_through_teleop_node(ros, tmp_path):
             with listener.lock:
                 leader_state = listener.leader_states[-1]
             assert list(leader_state.name) == LEADER.joint_names  # the leader's own radians, leader names
+            # At the node's rate: LeRobot's get_action() (about 2 ms on this bus) keeps up with rate_hz.
+            with listener.lock:
+                counted = len(listener.leader_states)
+            time.sleep(2.0)
+            with listener.lock:
+                rate = (len(listener.leader_states) - counted) / 2.0
+            print(f"\nleader/joint_states from LeRobot's SO101Leader: {rate:.1f} Hz (rate_hz {RATE_HZ})")
+            assert rate >= MIN_RATE_FRACTION * RATE_HZ, f"leader/joint_states at {rate:.1f} Hz; {logs()}"
 
             # (Poses inside the follower's joint limits: teleop_node clamps to them, the gripper's closed end
             # at -10 degrees among them.)
