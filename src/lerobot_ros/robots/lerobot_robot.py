@@ -104,8 +104,8 @@ def config_values(port: str, calibration_id: str, calibration_dir: str, extra_ya
     return values
 
 
-class _NoBusDiagnostics:
-    """robot_node's bus diagnostics for a LeRobot robot: LeRobot keeps no per-motor counters."""
+class NoBusDiagnostics:
+    """The bus diagnostics of a LeRobot robot or teleoperator (robot_node, teleop_node): LeRobot keeps no per-motor counters."""
 
     hardware_error_bits: Mapping[int, str] = {}
 
@@ -137,7 +137,7 @@ class LeRobotRobot:
         self.known_type = known is not None
         self.rtype = replace(known, base=None) if known else RobotType(type_name, type_name, "robot", ())
         self.torque_enabled = True
-        self.bus = _NoBusDiagnostics(robot)
+        self.bus = NoBusDiagnostics(robot)
         self.max_step_rad = np.full(len(self.motors), max_relative_target_rad or math.inf)
         self.limits_rad = np.tile([-math.inf, math.inf], (len(self.motors), 1))
         self.units: JointUnits | None = None  # set at connect (it needs the calibration LeRobot loaded)

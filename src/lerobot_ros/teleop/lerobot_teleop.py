@@ -33,7 +33,7 @@ import numpy as np
 
 from ..motors.errors import BusError
 from ..motors.normalization import MotorCalibration, NormMode
-from ..robots.lerobot_robot import INSTALL_HINT, PREFIX, _NoBusDiagnostics, config_values, is_lerobot_type
+from ..robots.lerobot_robot import INSTALL_HINT, PREFIX, NoBusDiagnostics, config_values, is_lerobot_type
 from ..robots.ports import is_sim_port
 from ..robots.robot import JointReading, joint_limits_rad
 from ..robots.setup import open_sim_for_lerobot
@@ -132,7 +132,7 @@ class LeRobotLeader:
         self.known_type = known is not None and known.role == "teleoperator" and set(self.motors) <= set(known.joint_names)
         self.rtype = known if self.known_type else RobotType(type_name, type_name, "teleoperator", ())
         self.torque_enabled = False
-        self.bus = _NoBusDiagnostics(teleoperator)
+        self.bus = NoBusDiagnostics(teleoperator)
         self.limits_rad = np.tile([-math.inf, math.inf], (len(self.motors), 1))
         self.modes = self._norm_modes()
         self._units: JointUnits | None = None
