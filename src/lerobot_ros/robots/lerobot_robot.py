@@ -105,7 +105,8 @@ def config_values(port: str, calibration_id: str, calibration_dir: str, extra_ya
 
 
 class NoBusDiagnostics:
-    """The bus diagnostics of a LeRobot robot or teleoperator (robot_node, teleop_node): LeRobot keeps no per-motor counters."""
+    """The bus diagnostics of a LeRobot robot or teleoperator (robot_node, teleop_node): LeRobot keeps
+    no per-motor counters."""
 
     hardware_error_bits: Mapping[int, str] = {}
 

@@ -26,7 +26,6 @@ import pkgutil
 import shutil
 import termios
 from dataclasses import MISSING, dataclass, fields
-from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
@@ -61,7 +60,8 @@ def make_lerobot_teleoperator(type_name: str, values: Mapping[str, Any]):
         from lerobot.teleoperators.utils import make_teleoperator_from_config
         from lerobot.utils.import_utils import register_third_party_plugins
     except ImportError as err:
-        raise ImportError(f"leader_type {PREFIX}{type_name} needs the lerobot package ({err}): {INSTALL_HINT}") from None
+        raise ImportError(f"leader_type {PREFIX}{type_name} needs the lerobot package ({err}): "
+                          f"{INSTALL_HINT}") from None
     register_third_party_plugins()
     if type_name not in TeleoperatorConfig.get_known_choices():
         _import_teleoperator_packages()
@@ -118,7 +118,8 @@ class LeRobotLeader:
     ``leader/joint_states`` it publishes), where the type is one lerobot_ros knows."""
 
     def __init__(self, teleoperator, type_name: str):
-        """``type_name``: the type it was made as (LeRobot's config may carry an alias: so100_leader for so101_leader)."""
+        """``type_name``: the type it was made as (LeRobot's config may name an alias: so100_leader for
+        so101_leader)."""
         self.lerobot = teleoperator
         features = teleoperator.action_features
         self.motors = [key.removesuffix(".pos") for key, kind in features.items()
@@ -129,7 +130,8 @@ class LeRobotLeader:
                              "(end-effector teleoperators need LeRobot's inverse-kinematics processors)")
         self.joint_names = self.motors
         known = ROBOT_TYPES.get(type_name)
-        self.known_type = known is not None and known.role == "teleoperator" and set(self.motors) <= set(known.joint_names)
+        self.known_type = (known is not None and known.role == "teleoperator"
+                           and set(self.motors) <= set(known.joint_names))
         self.rtype = known if self.known_type else RobotType(type_name, type_name, "teleoperator", ())
         self.torque_enabled = False
         self.bus = NoBusDiagnostics(teleoperator)
