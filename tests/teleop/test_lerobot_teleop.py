@@ -83,6 +83,36 @@ def test_lerobots_leader_gives_the_follower_pose_our_leader_map_gives(leader_set
         assert abs(reading.raw["shoulder_pan"]) > 0.0 and 0.0 <= reading.raw["gripper"] <= 100.0
 
 
+@pytest.mark.parametrize("leader_type, follower_type", [
+    ("koch_leader", "koch_follower"), ("omx_leader", "omx_follower"), ("so100_leader", "lekiwi")])
+def test_lerobots_other_leader_arms_match_our_leader_map(leader_type, follower_type):
+    """Dynamixel leaders (Koch, OMX: -100..100, drive modes in the servo, the gripper held as a trigger
+    by LeRobot's own configure()) and an SO leader on LeKiwi's arm_* joints."""
+    needs_lerobot()
+    setup = LeRobotLeaderSetup.from_parameters(parameters(leader_type="lerobot:" + leader_type, leader_port="sim"))
+    try:
+        leader, sim, rtype = setup.robot, setup.sim, robot_type(leader_type)
+        follower, calibration = robot_type(follower_type), default_sim_calibration(follower_type)
+        lerobot_map = LeRobotFollowerMap(leader, follower, calibration)
+        native_map = LeaderFollowerMap(rtype, default_sim_calibration(leader_type), follower, calibration)
+        assert lerobot_map.follower_names == native_map.follower_names
+        leader.connect()
+        rng = random.Random(5)
+        for _ in range(5):
+            for motor in rtype.joints:
+                if motor.name == "gripper" and rtype.vendor == "dynamixel":
+                    continue  # a trigger: LeRobot holds it under torque
+                servo = sim.servo(motor.id)
+                servo.set_actual_position(servo.actual_position + rng.randint(-200, 200))
+            reading = leader.read()
+            ticks = {m.name: sim.servo(m.id).read_register("Present_Position") for m in rtype.joints}
+            np.testing.assert_allclose(lerobot_map.follower_positions_rad(reading.raw),
+                                       native_map.follower_positions_rad(ticks), atol=1.01 * TICK_RAD)  # ours rounds to a tick
+    finally:
+        setup.robot.disconnect()
+        setup.close()
+
+
 def test_an_unplugged_leader_is_a_fault_the_driver_recovers_from(leader_setup):
     leader, sim = leader_setup.robot, leader_setup.sim
     driver = Driver(leader, DriverConfig(reconnect_period_s=0.1))
