@@ -4,11 +4,14 @@ the chat, cached text generation, checkpoints and input errors."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 import torch
+from safetensors.torch import load_file, save_file
 
 from lerobot_ros.policies.pi052 import PI052Config, PI052Policy, tiny_config, write_tiny_paligemma
+from lerobot_ros.policies.pi052.checkpoint import MODEL_FILE, map_keys
 from lerobot_ros.policies.pi052.flow import euler_integrate
 from lerobot_ros.policies.pi052.prompt import discretize_state
 
@@ -229,6 +232,26 @@ def test_a_pi05_checkpoint_becomes_pi052(policy, tmp_path):
     assert not loaded.config.chat_prompt
     loaded.enable_language_head()
     assert loaded.config.type == "pi052" and loaded.tokenizer.chat_template is not None
+
+
+def test_siglip_keys_in_either_transformers_spelling(policy, tmp_path):
+    """LeRobot's pi05 checkpoints keep SigLIP under ``vision_tower.vision_model.`` (transformers < 5.6,
+    as LeRobot 0.6.1 pins); later 5.x flattened SiglipVisionModel, so LeRobot's PI05Policy built there
+    has ``vision_tower.embeddings.``. Ours saves the checkpoint spelling and loads either."""
+    saved = policy.save_pretrained(tmp_path / "nested")
+    weights = load_file(saved / MODEL_FILE)
+    vision = [key for key in weights if ".vision_tower." in key]
+    assert vision and all(".vision_tower.vision_model." in key for key in vision)
+    flat_folder = tmp_path / "flat"
+    shutil.copytree(saved, flat_folder)
+    flat = {key.replace(".vision_tower.vision_model.", ".vision_tower."): t for key, t in weights.items()}
+    assert "model.paligemma_with_expert.paligemma.model.vision_tower.post_layernorm.weight" in flat
+    save_file(flat, flat_folder / MODEL_FILE)
+    assert map_keys(flat).keys() == map_keys(weights).keys() == policy.state_dict().keys()
+    loaded = PI052Policy.from_pretrained(flat_folder)
+    batch = make_batch(policy)
+    noise = torch.randn(1, policy.config.chunk_size, 32, generator=torch.Generator().manual_seed(5))
+    assert torch.equal(loaded.predict_action_chunk(batch, noise=noise), policy.predict_action_chunk(batch, noise=noise))
 
 
 def test_bad_inputs_are_named(policy, vlm):

@@ -41,12 +41,18 @@ EMBED_TOKENS = "model.paligemma_with_expert.paligemma.model.language_model.embed
 PLAIN_EXPERT_NORM = re.compile(
     r"model\.paligemma_with_expert\.gemma_expert\.model\.(layers\.\d+\.(input|post_attention)_layernorm|norm)\.weight"
 )
+# SigLIP's keys in LeRobot's pi05 checkpoints (openpi's converter, transformers < 5.6 as LeRobot 0.6.1
+# pins) sit under ``vision_tower.vision_model.``; transformers 5.6 flattened SiglipVisionModel, so a
+# PI05Policy built under it has ``vision_tower.embeddings.`` etc. Both mean the one on-disk layout.
+VISION_TOWER = "model.paligemma_with_expert.paligemma.model.vision_tower."
+SIGLIP_MODEL = "vision_model."
 
 
 def map_keys(weights: dict[str, Tensor]) -> dict[str, Tensor]:
     """Checkpoint keys -> ours, as LeRobot's PI05Policy.from_pretrained fixes them: wrapper prefixes
     off, ``model.`` on, ``action_time_mlp_*`` -> ``time_mlp_*``, pi0's ``state_proj`` and plain expert
-    norms dropped, and the token embedding taken from the LM head (PaliGemma ties them)."""
+    norms dropped, and the token embedding taken from the LM head (PaliGemma ties them). SigLIP keys
+    get the checkpoint's ``vision_tower.vision_model.`` spelling whichever transformers made them."""
     mapped: dict[str, Tensor] = {}
     for key, tensor in weights.items():
         for prefix in WRAPPER_PREFIXES:
@@ -55,6 +61,8 @@ def map_keys(weights: dict[str, Tensor]) -> dict[str, Tensor]:
         if not key.startswith("model."):
             key = f"model.{key}"
         key = key.replace("model.action_time_mlp_", "model.time_mlp_")
+        if key.startswith(VISION_TOWER) and not key.startswith(VISION_TOWER + SIGLIP_MODEL):
+            key = VISION_TOWER + SIGLIP_MODEL + key[len(VISION_TOWER) :]
         if key.startswith("model.state_proj.") or PLAIN_EXPERT_NORM.fullmatch(key):
             continue
         mapped[key] = tensor
