@@ -137,8 +137,10 @@ def test_a_lekiwi_take_over_dds_is_lerobots_lekiwi_state_and_action(ros, oracle_
     steady = state[np.flatnonzero(drove)[15:], 6:]  # half a second after the first command
     tolerance = np.array([0.01, 0.01, 1.5])  # m/s, m/s, deg/s: wheel speeds are whole raw steps
     assert np.all(np.abs(steady.mean(axis=0) - drive_lerobot) <= tolerance), (steady.mean(axis=0), drive_lerobot)
-    after = state[last_drive + 30:, 6:]  # a second after the last command: the base stood
-    assert len(after) >= 30 and np.all(np.abs(after) <= tolerance / 2), after
+    # Half a second after the action's last drive frame (itself robot_node's 0.5 s watchdog after the
+    # last cmd_vel) the wheels stood; a take on a busy machine can end 15 frames early, hence >= 15.
+    after = state[last_drive + 15:, 6:]
+    assert len(after) >= 15 and np.all(np.abs(after) <= tolerance / 2), after
     # The arm: the commanded pose in degrees (the gripper 0..100), where robot_node brought it.
     units = JointUnits(LEKIWI, ARM, "degrees", default_sim_calibration("lekiwi"))
     np.testing.assert_allclose(state[-30:, :6], np.tile(units.from_radians(np.array(POSE_RAD)), (30, 1)), atol=0.5)
