@@ -18,10 +18,7 @@ tokens as LeRobot's preprocessor pads it, chunk 50, 10 flow steps. Measured:
 
 from __future__ import annotations
 
-import statistics
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -31,28 +28,12 @@ from lerobot_ros.policies.pi052.checkpoint import map_keys
 from lerobot_ros.policies.pi052.core import EXPERT_CONFIG_FILE, model_configs
 from lerobot_ros.policies.pi052.tiny import train_tokenizer
 
+from policy_latency import timed  # the shared p50/p99 timer (policy_latency imports this module only in main)
+
 CAMERA_NAMES = ("front", "wrist", "side")
 STATE_DIM = ACTION_DIM = 6
 PROMPT_TOKENS = 200  # LeRobot pads pi0.5's prompt to tokenizer_max_length
 STATS = {key: {"q01": [-1.0] * 6, "q99": [1.0] * 6} for key in ("observation.state", "action")}
-
-
-def timed(fn: Callable[[], object], iters: int, warmup: int, device: torch.device) -> dict[str, float]:
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(iters):
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        fn()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
-    return {"p50_ms": round(statistics.median(samples), 2),
-            "p99_ms": round(samples[min(len(samples) - 1, int(0.99 * len(samples)))], 2),
-            "mean_ms": round(statistics.fmean(samples), 2), "n": iters}
 
 
 def write_full_size(folder: Path, config: PI052Config) -> Path:
