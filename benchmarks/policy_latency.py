@@ -33,6 +33,7 @@ from transformers import LlamaConfig, SmolVLMConfig, SmolVLMVisionConfig
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from lerobot_ros.policies.smolvla2 import SmolVLA2Config, SmolVLA2Policy, write_tiny_vlm  # noqa: E402
+from lerobot_ros.policies.smolvla2.attention import ATTENTION_KERNELS  # noqa: E402
 from lerobot_ros.policies.smolvla2.cuda_graphs import GraphedActionChunk  # noqa: E402
 from lerobot_ros.policies.smolvla2.tiny import IMAGE_TOKEN, train_tokenizer  # noqa: E402
 
@@ -135,6 +136,12 @@ def main() -> None:
     parser.add_argument("--no-generation", action="store_true", help="time the action chunk only")
     parser.add_argument("--unfused", action="store_true", help="also the graphed chunk without fused projections")
     parser.add_argument("--compile-mode", default=None, help="torch.compile mode, e.g. max-autotune-no-cudagraphs")
+    parser.add_argument("--attention", default="sdpa", choices=ATTENTION_KERNELS,
+                        help="attention kernel of the first graphed variant")
+    parser.add_argument("--also-attention", action="store_true",
+                        help="also the graphed chunk with every other attention kernel")
+    parser.add_argument("--also-compile-mode", default=None,
+                        help="also the graphed chunk under this torch.compile mode (e.g. max-autotune-no-cudagraphs)")
     args = parser.parse_args()
     device = torch.device(args.device)
     torch.manual_seed(0)
@@ -195,14 +202,23 @@ def main() -> None:
     ours.to(device=device, dtype=torch.bfloat16 if device.type == "cuda" else torch.float32).eval()
     results["ours_bf16_eager"] = timed(lambda: ours.predict_action_chunk(batch), args.iters, args.warmup, device)
     if device.type == "cuda":
-        variants = {"ours_bf16_cuda_graph": {"fuse": True, "compile_mode": args.compile_mode}}
+        first = {"fuse": True, "compile_mode": args.compile_mode, "attention": args.attention}
+        variants = {"ours_bf16_cuda_graph": first}
+        if args.also_attention:
+            for kernel in ATTENTION_KERNELS:
+                if kernel != args.attention:
+                    variants[f"ours_bf16_cuda_graph_{kernel}_attention"] = {**first, "attention": kernel}
+        if args.also_compile_mode:
+            variants[f"ours_bf16_cuda_graph_{args.also_compile_mode}"] = {**first, "compile_mode": args.also_compile_mode}
         if args.unfused:
-            variants["ours_bf16_cuda_graph_unfused"] = {"fuse": False, "compile_mode": args.compile_mode}
+            variants["ours_bf16_cuda_graph_unfused"] = {**first, "fuse": False}
         eager_copy = [copy.deepcopy(ours) for _ in range(len(variants) - 1)]
         noise = torch.randn(1, config.chunk_size, config.max_action_dim, device=device)
         eager = ours.predict_action_chunk(batch, noise=noise)
         for index, (name, options) in enumerate(variants.items()):
             policy = ours if index == 0 else eager_copy.pop()
+            torch._dynamo.reset()  # compile each variant afresh: its options are not part of dynamo's guards
+            results[f"{name}_options"] = options
             start = time.perf_counter()
             graphed = GraphedActionChunk(policy, batch, **options)
             results[f"{name}_build_s"] = round(time.perf_counter() - start, 1)  # compile + capture, once
@@ -212,6 +228,8 @@ def main() -> None:
                 from chunk_profile import profile_chunk
 
                 results[f"{name}_profile"] = profile_chunk(policy, batch)
+            if args.out:  # what is measured so far survives a run cut short by a time limit
+                args.out.write_text(json.dumps(results, indent=2) + "\n")
             del graphed, policy
         del eager_copy
         torch.cuda.empty_cache()

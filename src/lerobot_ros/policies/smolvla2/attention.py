@@ -60,14 +60,24 @@ def group_bias(bias: Tensor, groups: int) -> Tensor:
     return bias if groups == 1 else bias.repeat(1, 1, groups, 1)
 
 
-def attend(query: Tensor, key: Tensor, value: Tensor, bias: Tensor) -> Tensor:
+ATTENTION_KERNELS = ("sdpa", "matmul")
+
+
+def attend(query: Tensor, key: Tensor, value: Tensor, bias: Tensor, kernel: str = "sdpa") -> Tensor:
     """Grouped-query attention. query (B, Lq, H, D), key/value (B, Lk, KV, D) -> (B, Lq, H*D).
 
     ``bias`` is (B, 1, Lq, Lk), or already grouped (B, 1, H/KV * Lq, Lk) by ``group_bias``. The H/KV
     query heads that share a key/value head are folded into the query length (one attention per
     key/value head over H/KV * Lq rows) instead of repeating the keys and values H/KV times: the
     same result without copying them in every layer.
+
+    ``kernel`` "sdpa" is torch's fused attention (cuDNN's on Hopper when a bias is given); "matmul"
+    spells it out as two matrix products around a float32 softmax, which torch.compile turns into
+    two GEMMs and one fused bias-softmax kernel: cheaper than cuDNN's fixed cost for the short
+    sequences of a batch-1 denoising step (see docs/benchmarks.md).
     """
+    if kernel not in ATTENTION_KERNELS:
+        raise ValueError(f"attention kernel {kernel!r} is not one of {ATTENTION_KERNELS}")
     batch, length, heads, dim = query.shape
     kv_heads = key.shape[2]
     groups = heads // kv_heads
@@ -77,5 +87,9 @@ def attend(query: Tensor, key: Tensor, value: Tensor, bias: Tensor) -> Tensor:
     v = value.transpose(1, 2).to(q.dtype)
     if bias.shape[-2] != groups * length:
         bias = group_bias(bias, groups)
-    out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias.to(q.dtype))
+    if kernel == "sdpa":
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias.to(q.dtype))
+    else:
+        scores = torch.matmul(q, k.transpose(-1, -2)).float() * dim**-0.5 + bias.float()
+        out = torch.matmul(scores.softmax(dim=-1).to(q.dtype), v)
     return out.view(batch, kv_heads, groups, length, dim).permute(0, 3, 1, 2, 4).reshape(batch, length, heads * dim)

@@ -146,6 +146,8 @@ class VLMWithExpert(nn.Module):
         self.stride = self.num_vlm_layers // len(self.lm_expert.layers)
         self._positions: dict[tuple, Tensor] = {}
         self.projections_fused = False
+        # attention.attend's kernel for the cached inference paths; compile_inference may change it.
+        self.attention_kernel = "sdpa"
 
     # --- structure --------------------------------------------------------------------------------
 
@@ -246,7 +248,7 @@ class VLMWithExpert(nn.Module):
             query, key, value = _project_qkv(layer, hidden, rope)
             if kv_sink is not None:
                 kv_sink(index, key, value)
-            hidden = _finish_layer(layer, hidden, attend(query, key, value, bias))
+            hidden = _finish_layer(layer, hidden, attend(query, key, value, bias, self.attention_kernel))
         return hidden
 
     def new_text_cache(self, batch: int, capacity: int, dtype: torch.dtype, device) -> TextCache:
@@ -267,7 +269,8 @@ class VLMWithExpert(nn.Module):
             query, key, value = _project_qkv(layer, hidden, rope)
             cache.keys[index].index_copy_(1, slots, key)
             cache.values[index].index_copy_(1, slots, value)
-            hidden = _finish_layer(layer, hidden, attend(query, cache.keys[index], cache.values[index], bias))
+            attended = attend(query, cache.keys[index], cache.values[index], bias, self.attention_kernel)
+            hidden = _finish_layer(layer, hidden, attended)
         return hidden
 
     # --- the action expert ---------------------------------------------------------------------------
@@ -316,10 +319,10 @@ class VLMWithExpert(nn.Module):
                 keys, values = cache.keys[index], cache.values[index]
                 keys[:, prefix_len:] = key
                 values[:, prefix_len:] = value
-                attended = attend(query, keys, values, bias_self)
+                attended = attend(query, keys, values, bias_self, self.attention_kernel)
             else:
                 query = self._expert_query(layer, suffix, rope_cross)
-                attended = attend(query, cache.keys[index], cache.values[index], bias_cross)
+                attended = attend(query, cache.keys[index], cache.values[index], bias_cross, self.attention_kernel)
             suffix = _finish_layer(layer, suffix, attended)
         return self.lm_expert.norm(suffix)
 

@@ -15,8 +15,10 @@ from collections.abc import Mapping
 import torch
 from torch import Tensor
 
+from .attention import ATTENTION_KERNELS
 
-def compile_inference(policy, *, fuse: bool = True, mode: str | None = None) -> None:
+
+def compile_inference(policy, *, fuse: bool = True, mode: str | None = None, attention: str = "sdpa") -> None:
     """Prepare this policy instance's per-chunk inference for graph capture: fused projections, torch.compile.
 
     ``fuse`` stacks each layer's q/k/v and gate/up weights (``VLMWithExpert.fuse_projections``);
@@ -24,11 +26,15 @@ def compile_inference(policy, *, fuse: bool = True, mode: str | None = None) -> 
     embeddings and activations around them, which cuts the kernels per layer about threefold: what
     a graph replay pays for. Compiled are the vision tower, the prefix pass and the whole denoising
     step (time embedding, expert layers, velocity head), on this instance only: training and the
-    uncached text reference keep running eagerly with their changing shapes.
+    uncached text reference keep running eagerly with their changing shapes. ``attention`` picks
+    ``attention.attend``'s kernel for the prefix pass, the denoising steps and cached text decoding.
     """
     if getattr(policy, "_compiled_for_inference", False):
         raise RuntimeError("this policy instance is already compiled for inference")
     backbone = policy.model.vlm_with_expert
+    if attention not in ATTENTION_KERNELS:
+        raise ValueError(f"attention kernel {attention!r} is not one of {ATTENTION_KERNELS}")
+    backbone.attention_kernel = attention
     if fuse:
         backbone.fuse_projections()
     for name in ("embed_images", "build_flow_cache"):
@@ -54,12 +60,13 @@ class GraphedActionChunk:
         compile: bool = True,
         fuse: bool = True,
         compile_mode: str | None = None,
+        attention: str = "sdpa",
     ):
         if policy.device.type != "cuda":
             raise ValueError(f"CUDA graphs need the policy on a CUDA device, not {policy.device}")
         self.policy = policy
         if compile and not getattr(policy, "_compiled_for_inference", False):
-            compile_inference(policy, fuse=fuse, mode=compile_mode)
+            compile_inference(policy, fuse=fuse, mode=compile_mode, attention=attention)
         self.inputs = {key: value.to(policy.device).clone() for key, value in example.items()}
         batch = next(iter(self.inputs.values())).shape[0]
         shape = (batch, policy.config.chunk_size, policy.config.max_action_dim)
