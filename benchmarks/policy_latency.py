@@ -134,6 +134,7 @@ def main() -> None:
                         help="pi052: pi0.5 beside LeRobot's PI05Policy (benchmarks/pi052_latency.py)")
     parser.add_argument("--cameras", type=int, default=2, choices=(1, 2, 3), help="pi052: cameras at 224 px")
     parser.add_argument("--no-generation", action="store_true", help="time the action chunk only")
+    parser.add_argument("--no-lerobot", action="store_true", help="leave LeRobot's SmolVLA out (ours only)")
     parser.add_argument("--unfused", action="store_true", help="also the graphed chunk without fused projections")
     parser.add_argument("--compile-mode", default=None, help="torch.compile mode, e.g. max-autotune-no-cudagraphs")
     parser.add_argument("--attention", default="sdpa", choices=ATTENTION_KERNELS,
@@ -182,7 +183,7 @@ def main() -> None:
     try:
         import lerobot as lerobot_package
 
-        lerobot = build_lerobot(folder, device, image_size) if not args.tiny else None
+        lerobot = build_lerobot(folder, device, image_size) if not (args.tiny or args.no_lerobot) else None
         results["lerobot"] = lerobot_package.__version__ if hasattr(lerobot_package, "__version__") else "?"
     except Exception as error:  # noqa: BLE001 - the run still reports our numbers, and why LeRobot's are missing
         results["lerobot_error"] = repr(error)
