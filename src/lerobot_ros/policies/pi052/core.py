@@ -23,6 +23,7 @@ from transformers import GemmaConfig, PaliGemmaConfig
 
 from .backbone import KeyValues, PaliGemmaWithExpert, Stream, attention_bias
 from .configuration import GEMMA_VARIANTS, PI052Config
+from ..smolvla2.rtc import RTCGuidance
 from .flow import euler_integrate, interpolate, time_embedding
 from ..smolvla2.attention import make_att_2d_masks
 
@@ -186,8 +187,9 @@ class PI05Model(nn.Module):
                                         keep=True)
         return hidden, cache
 
-    def sample_actions(self, prefix: Prefix, noise: Tensor) -> Tensor:
-        """Normalized, padded actions (B, chunk, max_action_dim): Euler steps over one prefix cache."""
+    def sample_actions(self, prefix: Prefix, noise: Tensor, guidance: RTCGuidance | None = None) -> Tensor:
+        """Normalized, padded actions (B, chunk, max_action_dim): Euler steps over one prefix cache;
+        ``guidance``: real-time chunking toward the running chunk (SmolVLA2's :mod:`rtc`)."""
         _, cache = self.prefix_cache(prefix)
         batch, steps = noise.shape[:2]
         prefix_len = prefix.pad.shape[1]
@@ -202,4 +204,4 @@ class PI05Model(nn.Module):
             (out,), _ = self.paligemma_with_expert.run([Stream(expert, suffix, cond)], bias, positions, past=cache)
             return self.velocity(out)
 
-        return euler_integrate(velocity, noise, self.config.num_inference_steps)
+        return euler_integrate(velocity, noise, self.config.num_inference_steps, guidance)

@@ -30,6 +30,7 @@ from .generation import SamplingOptions, decode_with_cache, decode_without_cache
 from .normalization import DEFAULT_EPS, Normalizer, Stats, as_stats
 from .prompt import CHAT_TEMPLATE, pi05_language, state_suffix
 from ..smolvla2.images import observation_to_batch
+from ..smolvla2.rtc import ChunkPrefix, RTCConfig, RTCGuidance
 
 TOKENS_KEY = "observation.language.tokens"
 MASK_KEY = "observation.language.attention_mask"
@@ -242,21 +243,30 @@ class PI052Policy(nn.Module):
     # --- inference -----------------------------------------------------------------------------------
 
     @torch.no_grad()
-    def predict_action_chunk_normalized(self, batch: Mapping[str, Tensor], *, noise: Tensor | None = None) -> Tensor:
-        """(B, chunk, action_dim) actions before unnormalization (what LeRobot's policy returns)."""
+    def predict_action_chunk_normalized(self, batch: Mapping[str, Tensor], *, noise: Tensor | None = None,
+                                        guidance: RTCGuidance | None = None) -> Tensor:
+        """(B, chunk, action_dim) actions before unnormalization (what LeRobot's policy returns);
+        ``guidance``: real-time chunking toward the running chunk's normalized prefix."""
         prefix = self._prefix(batch)
         shape = (prefix.pad.shape[0], self.config.chunk_size, self.config.max_action_dim)
         if noise is None:
             noise = torch.randn(shape, dtype=torch.float32, device=self.device)
         elif tuple(noise.shape) != shape:
             raise ValueError(f"noise must have shape {shape}, got {tuple(noise.shape)}")
-        actions = self.model.sample_actions(prefix, noise.to(self.device, torch.float32))
+        actions = self.model.sample_actions(prefix, noise.to(self.device, torch.float32), guidance)
         return actions[:, :, : self.config.action_dim]
 
     @torch.no_grad()
-    def predict_action_chunk(self, batch: Mapping[str, Tensor], *, noise: Tensor | None = None) -> Tensor:
-        """(B, chunk, action_dim) actions in raw units."""
-        return self.normalizer.unnormalize(ACTION_KEY, self.predict_action_chunk_normalized(batch, noise=noise))
+    def predict_action_chunk(self, batch: Mapping[str, Tensor], *, noise: Tensor | None = None,
+                             rtc: ChunkPrefix | None = None, rtc_config: RTCConfig = RTCConfig()) -> Tensor:
+        """(B, chunk, action_dim) actions in raw units; ``rtc``: real-time chunking, the running chunk's
+        left-over actions in raw units (normalized here) and the inference delay."""
+        guidance = None
+        if rtc is not None:
+            normalized = self.normalizer.normalize(ACTION_KEY, rtc.actions.to(self.device))
+            guidance = RTCGuidance(ChunkPrefix(normalized, rtc.inference_delay), rtc_config)
+        return self.normalizer.unnormalize(
+            ACTION_KEY, self.predict_action_chunk_normalized(batch, noise=noise, guidance=guidance))
 
     @torch.no_grad()
     def generate_tokens(self, batch: Mapping[str, Tensor], *, max_new_tokens: int = 64, min_new_tokens: int = 0,

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
+
+if TYPE_CHECKING:
+    from .rtc import RTCGuidance
 
 
 def sample_time(batch: int, device, generator: torch.Generator | None = None) -> Tensor:
@@ -38,12 +42,19 @@ def time_embedding(time: Tensor, dimension: int, min_period: float, max_period: 
     return torch.cat([torch.sin(angles), torch.cos(angles)], dim=1)
 
 
-def euler_integrate(velocity: Callable[[Tensor, Tensor], Tensor], noise: Tensor, num_steps: int) -> Tensor:
-    """x_{t+dt} = x_t + dt * v(x_t, t) from t = 1 down to 0."""
+def euler_integrate(velocity: Callable[[Tensor, Tensor], Tensor], noise: Tensor, num_steps: int,
+                    guidance: RTCGuidance | None = None) -> Tensor:
+    """x_{t+dt} = x_t + dt * v(x_t, t) from t = 1 down to 0; ``guidance`` (real-time chunking) corrects
+    each velocity toward the running chunk's prefix, as LeRobot's loop routes it through its RTCProcessor."""
     dt = -1.0 / num_steps
     x = noise
     batch = noise.shape[0]
     for step in range(num_steps):
-        time = torch.full((batch,), 1.0 + step * dt, dtype=torch.float32, device=noise.device)
-        x = x + dt * velocity(x, time)
+        time = 1.0 + step * dt
+        times = torch.full((batch,), time, dtype=torch.float32, device=noise.device)
+        if guidance is None:
+            v = velocity(x, times)
+        else:
+            v = guidance.velocity(lambda y, t=times: velocity(y, t), x, time)
+        x = x + dt * v
     return x

@@ -29,6 +29,7 @@ from .generation import (
 )
 from .images import observation_to_batch, prepare_images
 from .normalization import DEFAULT_EPS, Normalizer, Stats, as_stats
+from .rtc import ChunkPrefix, RTCConfig, RTCGuidance
 
 TOKENS_KEY = "observation.language.tokens"
 MASK_KEY = "observation.language.attention_mask"
@@ -210,8 +211,10 @@ class SmolVLA2Policy(nn.Module):
     # --- inference -----------------------------------------------------------------------------------
 
     @torch.no_grad()
-    def predict_action_chunk_normalized(self, batch: Mapping[str, Tensor], *, noise: Tensor | None = None) -> Tensor:
-        """(B, chunk, action_dim) actions before unnormalization (what LeRobot's policy returns)."""
+    def predict_action_chunk_normalized(self, batch: Mapping[str, Tensor], *, noise: Tensor | None = None,
+                                        guidance: RTCGuidance | None = None) -> Tensor:
+        """(B, chunk, action_dim) actions before unnormalization (what LeRobot's policy returns);
+        ``guidance``: real-time chunking toward the running chunk's normalized prefix (:mod:`.rtc`)."""
         prefix = self._prefix(batch)
         batch_size = prefix.pad.shape[0]
         shape = (batch_size, self.config.chunk_size, self.config.max_action_dim)
@@ -219,17 +222,25 @@ class SmolVLA2Policy(nn.Module):
             noise = torch.randn(shape, dtype=torch.float32, device=self.device)
         elif tuple(noise.shape) != shape:
             raise ValueError(f"noise must have shape {shape}, got {tuple(noise.shape)}")
-        actions = self.model.sample_actions(prefix, noise.to(self.device, torch.float32))
+        actions = self.model.sample_actions(prefix, noise.to(self.device, torch.float32), guidance)
         return actions[:, :, : self.config.action_dim]
 
     @torch.no_grad()
-    def predict_action_chunk(self, batch: Mapping[str, Tensor], *, noise: Tensor | None = None) -> Tensor:
+    def predict_action_chunk(self, batch: Mapping[str, Tensor], *, noise: Tensor | None = None,
+                             rtc: ChunkPrefix | None = None, rtc_config: RTCConfig = RTCConfig()) -> Tensor:
         """(B, chunk, action_dim) actions in raw units.
 
+        ``rtc``: real-time chunking, the running chunk's left-over actions in raw units (normalized here)
+        and the inference delay; the chunk is then sampled eagerly (the CUDA graphs are captured unguided).
         With ``use_cuda_graphs`` on a CUDA device the chunk is replayed from a CUDA graph (compiled and
         captured on the first call for these input shapes, which takes seconds; then about 25x faster
         than eager at full size, see docs/benchmarks.md).
         """
+        if rtc is not None:
+            normalized = self.normalizer.normalize(ACTION_KEY, rtc.actions.to(self.device))
+            guidance = RTCGuidance(ChunkPrefix(normalized, rtc.inference_delay), rtc_config)
+            return self.normalizer.unnormalize(
+                ACTION_KEY, self.predict_action_chunk_normalized(batch, noise=noise, guidance=guidance))
         if self.use_cuda_graphs and self.device.type == "cuda":
             inputs = {key: value for key, value in batch.items() if isinstance(value, Tensor)}
             signature = tuple(sorted((key, tuple(value.shape)) for key, value in inputs.items()))
