@@ -20,7 +20,7 @@ from .dynamixel_protocol import DynamixelProtocol
 from .faults import BusFaults
 from .feetech_protocol import FeetechProtocol
 from .pty_link import PtyLink
-from .servo import SimulatedServo, default_position, make_servo
+from .servo import SimulatedServo, WriteObserver, default_position, make_servo
 
 RETURN_DELAY_UNIT_S = 2e-6
 
@@ -114,6 +114,11 @@ class SimulatedBus:
             if servo.id == servo_id:
                 return servo
         raise KeyError(f"no simulated servo with id {servo_id} (ids: {sorted(s.id for s in self._servos)})")
+
+    def observe_writes(self, observer: WriteObserver) -> None:
+        """Tell ``observer`` of every write a servo of this bus applies (see :data:`WriteObserver`)."""
+        for servo in self._servos:
+            servo.write_observers.append(observer)
 
     # ------------------------------------------------------------------ wire
 

@@ -38,6 +38,11 @@ def default_position(model: MotorModel, servo_id: int) -> float:
     offset = (servo_id * 37) % 61 - 30
     return float(model.max_position // 2 + (offset or 17))
 
+# Told of every write the wire applies: (servo id, the registers it changed, time.monotonic() when it
+# was applied; registers a write could not change, read-only or locked, are left out). It runs on the bus thread with the bus lock held, so it must be quick: benchmarks
+# stamp when commands reach the arm with it (benchmarks/lerobot_dispatch.py).
+WriteObserver = Callable[[int, tuple[str, ...], float], None]
+
 # An external shaft (a physics engine): given the shaft angle the position loop asks for (ticks, in
 # the unbounded ``actual`` frame; None while torque is off or not in a position mode), it returns
 # where the shaft is now: (ticks, ticks/s, load as a signed fraction of full torque).
@@ -61,6 +66,7 @@ class SimulatedServo:
         self._pending_write: tuple[int, bytes] | None = None
         self._drive: ShaftDrive | None = None
         self._drive_load = 0.0
+        self.write_observers: list[WriteObserver] = []
         for name, value in model.defaults.items():
             self.memory.set(name, value)
         self.memory.set("Model_Number", model.model_number)
@@ -132,10 +138,22 @@ class SimulatedServo:
         if error:
             return error
         torque_before = self._torque_on()
-        for offset in self._writable_offsets(address, len(data)):
+        offsets = self._writable_offsets(address, len(data))
+        for offset in offsets:
             self.memory.data[address + offset] = data[offset]
         self._after_write(torque_before)
+        if self.write_observers:
+            self._tell_observers({address + offset for offset in offsets}, address, len(data))
         return 0
+
+    def _tell_observers(self, written: set[int], address: int, length: int) -> None:
+        """Report the registers that ``written`` (byte addresses) changed; a refused write reports none."""
+        now = time.monotonic()
+        names = tuple(name for name, reg in self.memory.registers_touching(address, length)
+                      if written.intersection(range(reg.address, reg.address + reg.size)))
+        if names:
+            for observe in self.write_observers:
+                observe(self.id, names, now)
 
     def reg_write(self, address: int, data: bytes) -> int:
         """REG_WRITE: check now, apply on ACTION."""
