@@ -9,6 +9,7 @@ target span. Only loading differs; the policy appends the discretized state itse
 
 from __future__ import annotations
 
+from ..policies.smolvla2.rtc import RTCConfig
 from .smolvla2_policy import SmolVLA2LanguagePolicy, TextGeneration
 
 
@@ -17,11 +18,11 @@ class PI052LanguagePolicy(SmolVLA2LanguagePolicy):
 
     @classmethod
     def load(cls, name_or_path: str, *, device: str = "cpu", text: TextGeneration = TextGeneration(),
-             chunk_fps: float | None = None) -> PI052LanguagePolicy:
+             chunk_fps: float | None = None, rtc: RTCConfig = RTCConfig()) -> PI052LanguagePolicy:
         from ..policies.pi052 import PI052Policy
 
         policy = PI052Policy.from_pretrained(name_or_path, device=device)
         if not policy.config.chat_prompt:
             raise ValueError(f"{name_or_path} is a LeRobot pi05 checkpoint (task prompts, no language head): "
                              "run it with backend lerobot, or fine-tune it as pi052 (lerobot-ros train --policy pi052)")
-        return cls(policy, text, chunk_fps)
+        return cls(policy, text, chunk_fps, rtc)

@@ -28,13 +28,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..recording.config import COMMAND_TYPES, IMAGE_TYPES, FeatureConfig, RecordingConfigError, load_recording_config
+from ..recording.config import (BASE_NAMES, COMMAND_TYPES, IMAGE_TYPES, FeatureConfig, RecordingConfigError,
+                                load_recording_config)
 from ..recording.contract import FeatureContract
 from ..recording.message_values import MessageValueError, MissingJoints, body_velocity, pick_joints
 from ..robots.omni_base import BodyVelocity
 from ..robots.tables import robot_type
 from ..robots.units import lerobot_default_units
 from .policy import LanguagePolicy, Observation
+from .schedule import RunningPrefix
 
 STATE, ACTION = "observation.state", "action"
 LEROBOT_UNITS = "lerobot"  # policy_node's units parameter: LeRobot 0.6's units for the robot type
@@ -113,6 +115,19 @@ class PolicyFeatures:
         if base is None:
             return joints
         return np.concatenate((joints, np.array([tuple(body_velocity(step)) for step in base])), axis=1)
+
+    def actions_from_radians(self, rows: np.ndarray) -> np.ndarray:
+        """``actions_to_radians``' inverse: rows in the runtime's units back into the action feature's
+        (what real-time chunking hands the policy of its running chunk)."""
+        rows = np.asarray(rows, dtype=np.float64)
+        joints = len(self.action.joints)
+        values = rows[:, :joints]
+        if self._action_units is not None:
+            values = np.stack([self._action_units.from_radians(step) for step in values])
+        if self.action.base is None:
+            return values
+        lerobot = [BodyVelocity(*(float(v) for v in step)).to_lerobot() for step in rows[:, joints:]]
+        return np.concatenate((values, np.array([[step[name] for name in BASE_NAMES] for step in lerobot])), axis=1)
 
     @property
     def base_columns(self) -> int:
@@ -228,5 +243,8 @@ class RadianActions:
     def generate(self, messages, observation: Observation) -> str:
         return self.policy.generate(messages, observation)
 
-    def action_chunk(self, messages, observation: Observation) -> np.ndarray:
-        return self.features.actions_to_radians(self.policy.action_chunk(messages, observation))
+    def action_chunk(self, messages, observation: Observation, rtc: RunningPrefix | None = None) -> np.ndarray:
+        if rtc is None:
+            return self.features.actions_to_radians(self.policy.action_chunk(messages, observation))
+        prefix = RunningPrefix(self.features.actions_from_radians(rtc.actions), rtc.inference_delay)
+        return self.features.actions_to_radians(self.policy.action_chunk(messages, observation, rtc=prefix))

@@ -12,6 +12,10 @@ never stalls the arm:
   scene, interjections (new plan and speech), the first subtask, an action chunk when fewer than
   ``refill_s`` seconds of actions remain, the memory after a subtask ended, the next subtask
   (every ``1 / subtask_hz`` s). Each call sees the latest observation.
+* A new chunk takes over from the running one by ``chunk_blending``: a cross-fade over ``blend_s``
+  (:mod:`.schedule`), or real-time chunking (``rtc``): the policy gets the running schedule's next
+  steps and the inference delay (the largest recent chunk latency, in steps) and is guided onto them
+  while it samples; its chunk then replaces the old one from now on.
 * Prompts are the recipe's (:mod:`lerobot_ros.policies.prompts`); text that comes back empty or
   malformed is rejected with a reason, counted and reported, and the previous value stays.
 
@@ -41,10 +45,14 @@ import numpy as np
 from ..policies import prompts
 from .heartbeat import Heartbeat
 from .policy import LanguagePolicy, Observation
-from .schedule import ActionSchedule, clamp_to_limits, limit_steps, merge
+from .schedule import (ActionSchedule, RunningPrefix, clamp_to_limits, inference_delay, limit_steps, merge,
+                       running_prefix)
 from .text import Rejection, check_line, split_plan_and_say
 
 log = logging.getLogger(__name__)
+CROSSFADE, RTC = "crossfade", "rtc"
+CHUNK_BLENDINGS = (CROSSFADE, RTC)
+LATENCIES_KEPT = 100  # the inference delay is the largest of the last this many chunk latencies (LeRobot's)
 
 
 class Mode(str, Enum):
@@ -62,6 +70,9 @@ class RuntimeConfig:
     subtask_hz: float = 1.0  # how often the subtask is asked for
     refill_s: float = 0.5  # ask for a new chunk when fewer seconds of actions than this remain
     blend_s: float = 0.2  # cross-fade from the old chunk to the new one over this time
+    # How a new chunk takes over from the running one: crossfade (over blend_s), or rtc (real-time
+    # chunking: the policy is guided onto the running chunk's next steps; it replaces it from now on).
+    chunk_blending: str = CROSSFADE
     horizon_s: float = 0.3  # each dispatched trajectory reaches this far ahead
     heartbeat_timeout_s: float = 1.0  # 0: no operator heartbeat needed
     max_step_rad: float = math.inf  # largest change of any joint per action step
@@ -89,6 +100,9 @@ class RuntimeConfig:
             raise ValueError(f"runtime max_step_rad must be positive (inf = no cap), got {self.max_step_rad}")
         if self.base_columns < 0:
             raise ValueError(f"runtime base_columns must be >= 0, got {self.base_columns}")
+        if self.chunk_blending not in CHUNK_BLENDINGS:
+            raise ValueError(f"runtime chunk_blending {self.chunk_blending!r} is not one of "
+                             f"{', '.join(CHUNK_BLENDINGS)}")
         bad = [i for i, (lower, upper) in enumerate(self.joint_limits_rad) if not lower < upper]
         if bad:
             raise ValueError(f"runtime joint_limits_rad: lower must be below upper, not so for joints {bad}")
@@ -141,6 +155,7 @@ class RuntimeDiagnostics:
     chunks: int = 0
     chunks_discarded: int = 0  # computed before a pause, stop or stale heartbeat: never dispatched
     chunk_latency_s: float = math.nan  # the last chunk: observation to schedule
+    inference_delay_steps: int = 0  # rtc: the delay the last chunk was guided with
     clamped_values: int = 0  # joint values limited by max_step_rad
     limited_values: int = 0  # joint values clamped into the follower's joint limits
     dispatched: int = 0
@@ -189,6 +204,7 @@ class HierarchicalRuntime:
         self._completed_subtask: str | None = None  # memory update pending for it
         self._next_subtask_s = -math.inf
         self._schedule: ActionSchedule | None = None
+        self._latencies: collections.deque[float] = collections.deque(maxlen=LATENCIES_KEPT)
         self._motion_epoch = 0  # bumped whenever motion is dropped; chunks of an older epoch are discarded
         self._dispatching = False
         self._worker = threading.Thread(target=self._work, name="policy-worker", daemon=True)
@@ -478,7 +494,12 @@ class HierarchicalRuntime:
             return
         messages = prompts.action_messages(task, plan, memory, subtask) if self.talks else [
             {"role": "user", "content": task}]
-        chunk = np.asarray(self.policy.action_chunk(messages, observation))
+        rtc = self.config.chunk_blending == RTC
+        prefix = self._running_prefix(observation) if rtc else None
+        if prefix is None:
+            chunk = np.asarray(self.policy.action_chunk(messages, observation))
+        else:
+            chunk = np.asarray(self.policy.action_chunk(messages, observation, rtc=prefix))
         joints = observation.start_rad.shape[0]
         if chunk.ndim != 2 or chunk.shape[1] != joints:
             raise ValueError(f"the policy returned actions of shape {chunk.shape}; expected (steps, "
@@ -490,7 +511,7 @@ class HierarchicalRuntime:
                 self.diagnostics.chunks_discarded += 1
                 return
             old = self._schedule
-            merged = merge(old, new, now_s, self.config.blend_s)
+            merged = merge(old, new, now_s, 0.0 if rtc else self.config.blend_s)
             if merged is None:  # the whole chunk was due before it was ready
                 self.diagnostics.chunks_discarded += 1
                 return
@@ -503,6 +524,20 @@ class HierarchicalRuntime:
             self.diagnostics.chunks += 1
             self.diagnostics.clamped_values += clamped
             self.diagnostics.chunk_latency_s = now_s - observation.stamp_s
+            self._latencies.append(now_s - observation.stamp_s)
+            if prefix is not None:
+                self.diagnostics.inference_delay_steps = prefix.inference_delay
+
+    def _running_prefix(self, observation: Observation) -> RunningPrefix | None:
+        """For rtc: the running schedule at the new chunk's steps, and the delay in steps that the
+        largest recent latency gives (None for the first chunk, or when the schedule has ended)."""
+        fps = self.policy.chunk_fps
+        with self._lock:
+            old = self._schedule
+            latency = max(self._latencies, default=0.0)
+        if old is None:
+            return None
+        return running_prefix(old, observation.stamp_s, fps, inference_delay(latency, fps))
 
     # -- reporting ---------------------------------------------------------------------------------
 
@@ -518,6 +553,7 @@ class HierarchicalRuntime:
                 "text_calls": str(d.text_calls), "rejected_texts": str(d.rejected_total),
                 "last_rejected": d.last_rejected, "chunks": str(d.chunks),
                 "chunks_discarded": str(d.chunks_discarded), "chunk_latency_s": f"{d.chunk_latency_s:.3f}",
+                "chunk_blending": self.config.chunk_blending, "inference_delay_steps": str(d.inference_delay_steps),
                 "clamped_values": str(d.clamped_values), "limited_values": str(d.limited_values),
                 "dispatched": str(d.dispatched),
                 "starved_ticks": str(d.starved_ticks), "stale_heartbeat_ticks": str(d.stale_heartbeat_ticks),

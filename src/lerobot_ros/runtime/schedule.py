@@ -10,7 +10,12 @@ observations rarely agree), so the new chunk is cross-faded into the old one ove
 
 At ``now`` the target is exactly the old one, so the command is continuous; after ``blend_s`` it is
 the new chunk. (LeRobot's async client averages overlapping steps with fixed weights 0.3/0.7, which
-still jumps by 70 % of the disagreement; RTC needs guidance inside the flow sampler.)
+still jumps by 70 % of the disagreement.)
+
+Real-time chunking (``chunk_blending`` rtc) moves the agreement into the flow sampler instead: the
+worker hands the policy the running schedule at the new chunk's steps (:func:`running_prefix`) and the
+inference delay in steps (:func:`inference_delay`), the sampler guides the new chunk onto it, and the
+new chunk replaces the old one from ``now`` on without a cross-fade (``merge`` with ``blend_s`` 0).
 
 Every merged schedule is clamped so no joint moves more than ``max_step`` per action step, starting
 from the present command: the robot's ``max_relative_target``, enforced before it reaches the robot.
@@ -18,6 +23,7 @@ from the present command: the robot's ``max_relative_target``, enforced before i
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,6 +80,29 @@ class ActionSchedule:
         if not keep.any():
             return None
         return ActionSchedule(self.times_s[keep], self.positions[keep])
+
+
+@dataclass(frozen=True)
+class RunningPrefix:
+    """What real-time chunking needs of the running schedule: its targets at the new chunk's steps
+    (``actions`` (steps, columns), runtime units, step 0 at the new observation's stamp) and how many
+    of those steps will have been executed when the new chunk arrives (``inference_delay``)."""
+
+    actions: np.ndarray
+    inference_delay: int
+
+
+def inference_delay(latency_s: float, fps: float) -> int:
+    """Action steps that pass during a chunk's latency, rounded up (LeRobot's RTC: ceil(latency * fps))."""
+    return max(math.ceil(latency_s * fps - 1e-9), 0) if math.isfinite(latency_s) else 0
+
+
+def running_prefix(old: ActionSchedule, observed_s: float, fps: float, delay: int) -> RunningPrefix | None:
+    """``old`` sampled at the steps of a chunk observed at ``observed_s`` up to its end; None when it has ended."""
+    steps = int(math.floor((old.end_s - observed_s) * fps + 1e-9)) + 1
+    if steps <= 0:
+        return None
+    return RunningPrefix(old.at(observed_s + np.arange(steps) / fps), delay)
 
 
 def merge(old: ActionSchedule | None, new: ActionSchedule, now_s: float, blend_s: float) -> ActionSchedule | None:

@@ -17,7 +17,9 @@ import torch
 
 from ..policies import prompts
 from ..policies.chat import ChatTokenizer
+from ..policies.smolvla2.rtc import ChunkPrefix, RTCConfig
 from .policy import Observation
+from .schedule import RunningPrefix
 
 log = logging.getLogger(__name__)
 LANGUAGE_KEYS = ("observation.language.tokens", "observation.language.attention_mask", "observation.language.causal")
@@ -46,9 +48,11 @@ class SmolVLA2LanguagePolicy:
 
     talks = True
 
-    def __init__(self, policy, text: TextGeneration = TextGeneration(), chunk_fps: float | None = None):
+    def __init__(self, policy, text: TextGeneration = TextGeneration(), chunk_fps: float | None = None,
+                 rtc: RTCConfig = RTCConfig()):
         self.policy = policy.eval()
         self.text = text
+        self.rtc = rtc  # how a chunk asked for with the running chunk's prefix is guided onto it
         self.chat = ChatTokenizer(policy.tokenizer, policy.config.tokenizer_max_length)
         fps = chunk_fps or getattr(policy.config, "fps", None)
         if not fps:
@@ -63,14 +67,14 @@ class SmolVLA2LanguagePolicy:
 
     @classmethod
     def load(cls, name_or_path: str, *, device: str = "cpu", text: TextGeneration = TextGeneration(),
-             chunk_fps: float | None = None) -> SmolVLA2LanguagePolicy:
+             chunk_fps: float | None = None, rtc: RTCConfig = RTCConfig()) -> SmolVLA2LanguagePolicy:
         """A checkpoint folder or Hub id (through huggingface_hub's cache)."""
         from ..policies.smolvla2 import SmolVLA2Policy
 
         policy = SmolVLA2Policy.from_pretrained(name_or_path, device=device)
         # On a GPU the chunk and the text step replay from CUDA graphs (captured on first use).
         policy.use_cuda_graphs = policy.device.type == "cuda"
-        return cls(policy, text, chunk_fps)
+        return cls(policy, text, chunk_fps, rtc)
 
     @property
     def chunk_fps(self) -> float:
@@ -108,6 +112,15 @@ class SmolVLA2LanguagePolicy:
                                           temperature=t.temperature, top_p=t.top_p)
 
     @torch.inference_mode()
-    def action_chunk(self, messages: Sequence[dict], observation: Observation) -> np.ndarray:
-        actions = self.policy.predict_action_chunk(self._batch(messages, observation, generation=False))
+    def action_chunk(self, messages: Sequence[dict], observation: Observation,
+                     rtc: RunningPrefix | None = None) -> np.ndarray:
+        """The chunk; ``rtc``: real-time chunking onto the running chunk's next steps (its raw units)."""
+        batch = self._batch(messages, observation, generation=False)
+        if rtc is None:
+            actions = self.policy.predict_action_chunk(batch)
+        else:
+            steps = self.policy.config.chunk_size  # steps of the old chunk past the new one's end guide nothing
+            prefix = ChunkPrefix(torch.as_tensor(np.asarray(rtc.actions)[:steps], dtype=torch.float32),
+                                 rtc.inference_delay)
+            actions = self.policy.predict_action_chunk(batch, rtc=prefix, rtc_config=self.rtc)
         return actions[0].float().cpu().numpy()
