@@ -50,8 +50,9 @@ setup(
     extras_require={
         "gamepad": ["pygame>=2.1"],
         "policy": ["torch", "transformers>=5,<6", "tokenizers", "safetensors"],
-        # LeRobot's own policies, robots and teleoperators behind our nodes (Python >= 3.12)
-        "lerobot": ["lerobot[dataset,training,feetech,dynamixel]==0.6.1"],
+        # LeRobot's own policies, robots and teleoperators behind our nodes (Python >= 3.12); its smolvla
+        # extra holds transformers below 5.6, as LeRobot's SmolVLA needs (requirements/lerobot.txt)
+        "lerobot": ["lerobot[dataset,training,feetech,dynamixel,diffusion,smolvla]==0.6.1"],
         # sim://<robot>?world=<task>, camera_node source:=mujoco, lerobot-ros eval
         "physics": ["mujoco>=3.2"],
         "test": ["pytest", "pytest-timeout", "pygame>=2.1"]},

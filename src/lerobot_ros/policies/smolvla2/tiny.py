@@ -14,7 +14,15 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-from transformers import LlamaConfig, PreTrainedTokenizerFast, SmolVLMConfig, SmolVLMVisionConfig
+from transformers import (
+    LlamaConfig,
+    PreTrainedTokenizerFast,
+    SmolVLMConfig,
+    SmolVLMImageProcessor,
+    SmolVLMProcessor,
+    SmolVLMVideoProcessor,
+    SmolVLMVisionConfig,
+)
 
 from .configuration import SmolVLA2Config
 
@@ -133,11 +141,32 @@ def tiny_smolvlm_config(vocab_size: int, image_token_id: int) -> SmolVLMConfig:
     )
 
 
-def write_tiny_vlm(folder: str | Path, *, corpus: Iterable[str] = ()) -> Path:
+def tiny_processor(tokenizer: PreTrainedTokenizerFast, config: SmolVLMConfig) -> SmolVLMProcessor:
+    """SmolVLM's processor sized for the tiny tower (one image = one tower-sized tile).
+
+    Our SmolVLA2 needs only the tokenizer; LeRobot's SmolVLA loads the whole processor from the VLM
+    folder (``AutoProcessor``), as from the Hub's SmolVLM. Building one needs ``num2words`` (LeRobot's
+    smolvla extra brings it).
+    """
+    vision = config.vision_config
+    return SmolVLMProcessor(
+        image_processor=SmolVLMImageProcessor(
+            size={"longest_edge": vision.image_size}, max_image_size={"longest_edge": vision.image_size}
+        ),
+        tokenizer=tokenizer,
+        video_processor=SmolVLMVideoProcessor(),
+        image_seq_len=(vision.image_size // vision.patch_size) ** 2 // config.scale_factor**2,
+        chat_template=tokenizer.chat_template,
+    )
+
+
+def write_tiny_vlm(folder: str | Path, *, corpus: Iterable[str] = (), processor: bool = False) -> Path:
     """Write a tiny SmolVLM config and tokenizer into ``folder`` and return the folder.
 
     ``corpus`` adds domain text (tasks, subtasks) to the tokenizer's training text so they take few
     tokens. The text vocabulary leaves ``FAST_RESERVED_ROWS`` rows above the tokenizer for FAST.
+    ``processor`` also writes SmolVLM's processor (:func:`tiny_processor`), which LeRobot's SmolVLA
+    (``--policy.vlm_model_name=<folder>``) loads.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -146,6 +175,8 @@ def write_tiny_vlm(folder: str | Path, *, corpus: Iterable[str] = ()) -> Path:
     config = tiny_smolvlm_config(vocab_size, tokenizer.convert_tokens_to_ids(IMAGE_TOKEN))
     config.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
+    if processor:
+        tiny_processor(tokenizer, config).save_pretrained(folder)
     return folder
 
 
