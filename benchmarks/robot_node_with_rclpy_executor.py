@@ -1,7 +1,6 @@
 """The reference side of benchmarks/teleop_rate.py and teleop_latency.py: robot_node as it was before
 issue 20, its ``joint_trajectory`` commands handled by rclpy's MultiThreadedExecutor (3 threads, a
-mutually exclusive callback group, depth 1) instead of being read by the control loop (at its tick,
-and on arrival between ticks).
+mutually exclusive callback group, depth 1) instead of being read by the control loop at its tick.
 
     python benchmarks/robot_node_with_rclpy_executor.py --ros-args <robot_node's arguments>
 
@@ -17,7 +16,6 @@ from rclpy.qos import QoSProfile
 from trajectory_msgs.msg import JointTrajectory
 
 from lerobot_ros.motors.errors import BusError
-from lerobot_ros.nodes.fixed_rate_loop import FixedRateLoop
 from lerobot_ros.nodes.robot_node import RobotNode
 from lerobot_ros.nodes.runner import run_node
 from lerobot_ros.robots.setup import RobotSetupError
@@ -34,7 +32,6 @@ class ExecutorFedRobotNode(RobotNode):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.trajectories = _Nothing()
-        self.loop = FixedRateLoop(self.loop.period_s, self._tick)  # it waited for no command between ticks
         self.create_subscription(JointTrajectory, f"{self.p['controller_name']}/joint_trajectory",
                                  lambda msg: self._on_trajectory(msg, self._now()), QoSProfile(depth=1),
                                  callback_group=MutuallyExclusiveCallbackGroup())

@@ -7,6 +7,7 @@ from ..robots.tables import ROBOT_TYPES
 from ..robots.units import UNITS
 from ..runtime.backends import BACKENDS
 from ..runtime.policy_io import LEROBOT_UNITS
+from ..runtime.runtime import CHUNK_BLENDINGS, CROSSFADE
 from .param import Param
 
 FOLLOWERS = tuple(sorted(n for n, t in ROBOT_TYPES.items() if t.role == "robot"))
@@ -36,6 +37,13 @@ PARAMS = [
     Param("refill_s", 0.5, "Compute the next action chunk when fewer seconds of actions than this remain", min=0.0),
     Param("blend_s", 0.2, "Cross-fade from the previous chunk to a new one over this many seconds (0 = replace)",
           min=0.0),
+    Param("chunk_blending", CROSSFADE, "How a new chunk takes over from the running one: crossfade (over blend_s) "
+          "or rtc (real-time chunking: the flow policy is guided onto the running chunk's next steps while it "
+          "samples, then replaces it; SmolVLA2, PI052, LeRobot's SmolVLA and pi05)", choices=CHUNK_BLENDINGS),
+    Param("rtc_execution_horizon", 10, "rtc: how many steps of the running chunk guide the new one (LeRobot's "
+          "execution_horizon)", min=1),
+    Param("rtc_max_guidance_weight", 10.0, "rtc: the largest guidance weight (LeRobot's max_guidance_weight)",
+          min=0.001),
     Param("horizon_s", 0.3, "Each dispatched trajectory reaches this far ahead (the arm stops this soon after "
           "the node dies)", min=0.01),
     Param("heartbeat_timeout_s", 1.0, "The arm moves only while a `heartbeat` message (std_msgs/Empty) came "

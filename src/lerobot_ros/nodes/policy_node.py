@@ -43,11 +43,12 @@ from ..robots.tables import RobotType, robot_type
 from ..runtime.health import runtime_health
 from ..runtime.policy import LanguagePolicy, Observation
 from ..runtime.policy_io import LatestInputs, PolicyFeatures, RadianActions, StaleInput, default_contract
-from ..runtime.runtime import HierarchicalRuntime, Mode, RuntimeConfig
+from ..runtime.runtime import RTC, HierarchicalRuntime, Mode, RuntimeConfig
 from ..robots.ports import is_sim_port
 from ..runtime.schedule import ActionSchedule
 from ..runtime.backends import checkpoint_contract, load_policy
 from ..runtime.smolvla2_policy import TextGeneration
+from ..policies.smolvla2.rtc import RTCConfig
 from .diagnostics import diagnostic_status
 from .log_bridge import bridge_core_logging
 from .parameters import declare
@@ -78,7 +79,7 @@ class PolicyNode(Node):
         model = policy or load_policy(
             p["checkpoint"], p["backend"], device=p["device"], chunk_fps=p["chunk_fps"] or None,
             text=TextGeneration(max_new_tokens=p["max_new_tokens"], temperature=p["temperature"], top_p=p["top_p"]),
-            robot_type=p["robot_type"])
+            robot_type=p["robot_type"], rtc=self._rtc_config())
         contract, source = self._contract(model)
         self.features = PolicyFeatures(contract, model.image_features)
         self.policy = RadianActions(model, self.features)
@@ -103,7 +104,7 @@ class PolicyNode(Node):
         limits = self._joint_limits(contract)
         config = RuntimeConfig(
             control_hz=p["control_rate_hz"], subtask_hz=p["subtask_rate_hz"], refill_s=p["refill_s"],
-            blend_s=p["blend_s"], horizon_s=p["horizon_s"], heartbeat_timeout_s=p["heartbeat_timeout_s"],
+            blend_s=p["blend_s"], chunk_blending=p["chunk_blending"], horizon_s=p["horizon_s"], heartbeat_timeout_s=p["heartbeat_timeout_s"],
             max_step_rad=p["max_relative_target"] or math.inf, memory=p["memory"], start_on_task=p["start_on_task"],
             vqa_cameras=tuple(f"observation.images.{name}" for name in vqa),
             joint_limits_rad=tuple(map(tuple, limits)) if limits is not None else (),
@@ -139,6 +140,13 @@ class PolicyNode(Node):
             f"{f', base velocity -> {self.cmd_vel_pub.topic_name}' if self.cmd_vel_pub else ''}; chunks at "
             f"{self.policy.chunk_fps:g} fps dispatched at {p['control_rate_hz']:g} Hz; heartbeat "
             f"{'off' if p['heartbeat_timeout_s'] == 0 else str(p['heartbeat_timeout_s']) + ' s'}; ready")
+
+    def _rtc_config(self) -> RTCConfig | None:
+        """Real-time chunking's guidance settings; None with the cross-fade (nothing is guided)."""
+        if self.p["chunk_blending"] != RTC:
+            return None
+        return RTCConfig(execution_horizon=self.p["rtc_execution_horizon"],
+                         max_guidance_weight=self.p["rtc_max_guidance_weight"])
 
     def _contract(self, model: LanguagePolicy) -> tuple[FeatureContract, str]:
         """The checkpoint's contract (or contract_file), bound to the follower's calibration; without

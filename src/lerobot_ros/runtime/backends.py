@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from ..policies.smolvla2.checkpoint import resolve_folder
+from ..policies.smolvla2.rtc import RTCConfig
 from ..recording.contract import CONTRACT_FILE
 from .lerobot_policy import LeRobotPolicy, training_dataset
 from .pi052_policy import PI052LanguagePolicy
@@ -44,12 +45,14 @@ def choose_backend(checkpoint: str, backend: str = AUTO) -> str:
 
 
 def load_policy(checkpoint: str, backend: str = AUTO, *, device: str = "cpu", chunk_fps: float | None = None,
-                text: TextGeneration = TextGeneration(), robot_type: str = "") -> LanguagePolicy:
-    """The checkpoint loaded by its backend; ``robot_type`` is LeRobot's ``robot_type`` input."""
+                text: TextGeneration = TextGeneration(), robot_type: str = "",
+                rtc: RTCConfig | None = None) -> LanguagePolicy:
+    """The checkpoint loaded by its backend; ``robot_type`` is LeRobot's ``robot_type`` input; ``rtc``:
+    real-time chunking will be asked for with these settings (a LeRobot policy without RTC is refused)."""
     if choose_backend(checkpoint, backend) == SMOLVLA2:
         ours = PI052LanguagePolicy if checkpoint_type(resolve_folder(checkpoint)) == "pi052" else SmolVLA2LanguagePolicy
-        return ours.load(checkpoint, device=device, text=text, chunk_fps=chunk_fps)
-    return LeRobotPolicy.load(checkpoint, device=device, chunk_fps=chunk_fps, robot_type=robot_type)
+        return ours.load(checkpoint, device=device, text=text, chunk_fps=chunk_fps, rtc=rtc or RTCConfig())
+    return LeRobotPolicy.load(checkpoint, device=device, chunk_fps=chunk_fps, robot_type=robot_type, rtc=rtc)
 
 
 def checkpoint_contract(checkpoint: str) -> Path | None:

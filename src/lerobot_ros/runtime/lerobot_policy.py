@@ -12,6 +12,12 @@ Diffusion, SmolVLA, pi0, VQ-BeT, ...) computes its chunk on the first call and p
 this is one forward pass, and the chunk is exactly what ``lerobot-record`` would execute from that
 observation over the next ``n_action_steps`` ticks.
 
+Real-time chunking (policy_node ``chunk_blending:=rtc``) uses LeRobot's own RTC: loading switches
+it on in the policy's config (``rtc_config``, its ``RTCProcessor``) for policies whose
+``supports_rtc()`` is true (SmolVLA, pi05 in 0.6.1; any other is refused, naming its type), and each
+chunk is then ``predict_action_chunk(batch, inference_delay=..., prev_chunk_left_over=...)`` as
+LeRobot's RTC rollout calls it, the running chunk normalized by the preprocessor's normalizer step.
+
 Flat policies have no language head: ``talks`` is False, the runtime asks for no subtask, memory
 or answer, and the task string goes in as LeRobot's ``task``. ``lerobot`` is an optional
 dependency (``pip install 'lerobot_ros[lerobot]'``, Python >= 3.12): without it loading says so.
@@ -22,11 +28,15 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
 from .policy import Observation
+from .schedule import RunningPrefix
+
+if TYPE_CHECKING:
+    from ..policies.smolvla2.rtc import RTCConfig
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +83,22 @@ def task_of(messages: Sequence[dict]) -> str:
     return users[0]
 
 
+def enable_lerobot_rtc(policy, rtc: RTCConfig) -> None:
+    """Switch LeRobot's real-time chunking on in a loaded policy, with our settings in its RTCConfig."""
+    supports = getattr(policy, "supports_rtc", None)
+    if supports is None or not supports() or not hasattr(policy, "init_rtc_processor"):
+        raise ValueError(f"chunk_blending rtc needs a flow-matching policy with LeRobot's real-time chunking "
+                         f"(SmolVLA, pi05 in LeRobot 0.6.1); the {policy.config.type} policy has none: use "
+                         "chunk_blending crossfade")
+    from lerobot.configs import RTCAttentionSchedule
+    from lerobot.policies.rtc import RTCConfig as LeRobotRTCConfig
+
+    policy.config.rtc_config = LeRobotRTCConfig(
+        execution_horizon=rtc.execution_horizon, max_guidance_weight=rtc.max_guidance_weight,
+        prefix_attention_schedule=RTCAttentionSchedule(rtc.prefix_schedule.value))
+    policy.init_rtc_processor()
+
+
 class LeRobotPolicy:
     """A loaded LeRobot ``PreTrainedPolicy`` with its processors, asked for chunks of its
     ``n_action_steps`` actions in the units of its dataset (``RadianActions`` converts them)."""
@@ -95,13 +121,14 @@ class LeRobotPolicy:
                              "arm's present position anchors every chunk)")
         self.steps = int(getattr(config, "n_action_steps", 1) or 1)
         self.device = next(policy.parameters()).device
+        self.rtc = getattr(config, "rtc_config", None) is not None and bool(config.rtc_config.enabled)
 
     @classmethod
     def load(cls, name_or_path: str, *, device: str = "cpu", chunk_fps: float | None = None,
-             robot_type: str = "") -> LeRobotPolicy:
+             robot_type: str = "", rtc: RTCConfig | None = None) -> LeRobotPolicy:
         """A checkpoint folder (``.../pretrained_model``) or Hub id, as ``lerobot-record --policy.path``
         loads it; ``chunk_fps`` defaults to the fps of the dataset it was trained on, when that
-        dataset is on this machine."""
+        dataset is on this machine; ``rtc``: switch LeRobot's real-time chunking on with these settings."""
         require_lerobot()
         from lerobot.configs.policies import PreTrainedConfig
         from lerobot.policies.factory import get_policy_class, make_pre_post_processors
@@ -109,6 +136,8 @@ class LeRobotPolicy:
         config = PreTrainedConfig.from_pretrained(name_or_path)
         config.device = device
         policy = get_policy_class(config.type).from_pretrained(name_or_path, config=config)
+        if rtc is not None:
+            enable_lerobot_rtc(policy, rtc)
         preprocessor, postprocessor = make_pre_post_processors(
             policy_cfg=config, pretrained_path=str(name_or_path),
             preprocessor_overrides={"device_processor": {"device": device}})
@@ -138,10 +167,18 @@ class LeRobotPolicy:
         raise ValueError(f"the LeRobot {self.policy.config.type} policy has no language head: it answers no "
                          "question and writes no subtask, memory or plan")
 
-    def action_chunk(self, messages: Sequence[dict], observation: Observation) -> np.ndarray:
-        """(n_action_steps, action_dim) actions, in the dataset's units, from ``observation``."""
+    def action_chunk(self, messages: Sequence[dict], observation: Observation,
+                     rtc: RunningPrefix | None = None) -> np.ndarray:
+        """(n_action_steps, action_dim) actions, in the dataset's units, from ``observation``; ``rtc``: the
+        running chunk (dataset units) and the inference delay, for a policy loaded with real-time chunking."""
         import torch
         from lerobot.policies.utils import prepare_observation_for_inference
+
+        if self.rtc:
+            return self._rtc_chunk(observation, task_of(messages), rtc)
+        if rtc is not None:
+            raise ValueError(f"the LeRobot {self.policy.config.type} policy was loaded without real-time chunking "
+                             "(load it with rtc settings) but was asked for a guided chunk")
 
         frame = {STATE_KEY: np.asarray(observation.state, dtype=np.float32)}
         frame.update({key: np.ascontiguousarray(observation.images[key]) for key in self.image_features})
@@ -151,3 +188,27 @@ class LeRobotPolicy:
             self.policy.reset()  # a fresh action queue: the whole chunk comes from this observation
             actions = [self.postprocessor(self.policy.select_action(batch)) for _ in range(self.steps)]
         return torch.cat(actions).float().cpu().numpy()
+
+    def _rtc_chunk(self, observation: Observation, task: str, prefix: RunningPrefix | None) -> np.ndarray:
+        """A chunk as LeRobot's RTC rollout asks for it (``select_action`` refuses an RTC policy)."""
+        import torch
+        from lerobot.processor import NormalizerProcessorStep, TransitionKey, create_transition
+
+        # no_grad, not inference_mode: LeRobot's RTCProcessor takes a gradient through its prediction.
+        with torch.no_grad():
+            from lerobot.policies.utils import prepare_observation_for_inference
+
+            frame = {STATE_KEY: np.asarray(observation.state, dtype=np.float32)}
+            frame.update({key: np.ascontiguousarray(observation.images[key]) for key in self.image_features})
+            batch = self.preprocessor(prepare_observation_for_inference(frame, self.device, task, self.robot_type))
+            left_over, delay = None, None
+            if prefix is not None:
+                left_over = torch.as_tensor(np.asarray(prefix.actions)[: self.policy.config.chunk_size],
+                                            dtype=torch.float32, device=self.device)
+                normalizer = next((s for s in self.preprocessor.steps if isinstance(s, NormalizerProcessorStep)), None)
+                if normalizer is not None:
+                    left_over = normalizer(create_transition(action=left_over))[TransitionKey.ACTION]
+                delay = prefix.inference_delay
+            actions = self.policy.predict_action_chunk(batch, inference_delay=delay, prev_chunk_left_over=left_over)
+            actions = self.postprocessor(actions)
+        return actions[0, : self.steps].float().cpu().numpy()
