@@ -6,12 +6,13 @@
 1. ``--demos`` demonstrations of the scripted expert through teleop_node and recorder_node (seeds 0..),
 2. a tiny SmolVLA2 (``--policy-type smolvla2``, or ``pi052``) trained on them for ``--train-steps``,
 3. ``lerobot-ros eval``'s evaluation of the checkpoint on ``--episodes`` scenes (seeds 1000..), with
-   ``--reference-episodes`` expert episodes on the same scenes for the smoothness reference,
+   ``--reference-episodes`` expert episodes on the same scenes for the smoothness reference, once per
+   ``--chunk-blendings`` (policy_node's ``chunk_blending``: the cross-fade and real-time chunking),
 4. the same scenes for the present-pose baseline (the floor: 0 %).
 
 Prints one JSON line per stage (times, success rate and Wilson interval, smoothness, real-time factor)
 and writes them to ``<output>/benchmark.json``. LeRobot's ACT (through policy_node's LeRobot
-backend) and real-time chunking are not wired in here yet (docs/simulation.md says what is).
+backend) is not wired in here yet (docs/benchmarks.md gives its commands).
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ def main() -> None:
     parser.add_argument("--reference-episodes", type=int, default=3)
     parser.add_argument("--timeout-s", type=float, default=20.0)
     parser.add_argument("--expert-speed", type=float, default=1.0)
+    parser.add_argument("--chunk-blendings", default="crossfade,rtc",
+                        help="policy_node chunk_blending values to evaluate the checkpoint with, comma separated")
     args = parser.parse_args()
     keep_dds_on_loopback("benchmarks/eval.py", 65)
 
@@ -66,9 +69,12 @@ def main() -> None:
                                        batch_size=args.batch_size, policy_type=args.policy_type)
     stage("train", t, checkpoint=str(checkpoint))
 
+    blendings = [b.strip() for b in args.chunk_blendings.split(",") if b.strip()]
     for name, settings in (
-            ("eval", EvalSettings(output=out / "eval", checkpoint=str(checkpoint), episodes=args.episodes,
-                                  timeout_s=args.timeout_s, reference_episodes=args.reference_episodes)),
+            *((f"eval_{blending}", EvalSettings(
+                output=out / f"eval_{blending}", checkpoint=str(checkpoint), episodes=args.episodes,
+                timeout_s=args.timeout_s, reference_episodes=args.reference_episodes,
+                policy_parameters={"chunk_blending": blending})) for blending in blendings),
             ("baseline", EvalSettings(output=out / "baseline", baseline="present-pose", episodes=args.episodes,
                                       timeout_s=args.timeout_s, reference_episodes=0, videos=False))):
         t = time.monotonic()

@@ -44,6 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fps", type=float, default=15.0, help="camera frame rate (default 15)")
     parser.add_argument("--backend", default="", help="policy_node's backend parameter (default: its own)")
     parser.add_argument("--device", default="", help="policy_node's device parameter (default: its own)")
+    parser.add_argument("--chunk-blending", default="", choices=("", "crossfade", "rtc"),
+                        help="policy_node's chunk_blending: crossfade or rtc (real-time chunking; default: its own)")
     parser.add_argument("--no-videos", action="store_true", help="do not write an MP4 per episode")
 
 
@@ -56,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
     except ValueError:
         raise ValueError(f"--image-size {args.image_size!r}: give HEIGHTxWIDTH, e.g. 96x128") from None
     cameras = tuple(c.strip() for c in args.cameras.split(",") if c.strip())
-    policy = {k: v for k, v in (("backend", args.backend), ("device", args.device)) if v}
+    policy = {k: v for k, v in (("backend", args.backend), ("device", args.device),
+                                ("chunk_blending", args.chunk_blending)) if v}
     settings = EvalSettings(
         output=args.output.expanduser(), checkpoint=args.checkpoint, baseline=args.baseline, episodes=args.episodes,
         first_seed=args.first_seed, timeout_s=args.timeout_s, reference_episodes=args.reference_episodes,
