@@ -1,7 +1,9 @@
 """`make demo` end to end, as the Makefile runs it (python -m lerobot_ros.demo, DEMO_OUTPUT), with
-fewer episodes and training steps: the dataset it records loads in LeRobot 0.6.1 with its live
-language rows, the checkpoint loads with SmolVLA2Policy.from_pretrained, the arm moved under the
-policy, and nothing is written outside the output folder (HOME and the working directory stay empty)."""
+fewer episodes, training steps and evaluation scenes: the scripted expert's takes on the physics twin
+load in LeRobot 0.6.1 with their live language rows, the checkpoint loads with
+SmolVLA2Policy.from_pretrained, the evaluation scored it with a success rate and its interval, the
+arm moved under the policy, and nothing is written outside the output folder (HOME and the working
+directory stay empty)."""
 
 from __future__ import annotations
 
@@ -17,13 +19,17 @@ from oracle_helpers import lerobot_view
 
 from lerobot_ros.dataset import DatasetReader
 from lerobot_ros.policies.smolvla2 import SmolVLA2Policy
+from lerobot_ros.scenarios.pick_place_expert import PHASES
 
 pytestmark = [pytest.mark.slow, pytest.mark.ros]
 
 EPISODES = 2
-# Per episode (scenarios/demonstration.py): plan, 3 subtasks, 2 memories and the new plan of the interjection;
-# events: the VQA question and answer, the interjection and the spoken reply.
-PERSISTENT_STYLES = Counter({"plan": 2, "subtask": 3, "memory": 2})
+EVAL_EPISODES = 1
+TASK = "Pick up the red cube and put it on the green square."  # sim/physics/tasks.py, pick_place
+# Per episode: the expert's plan and the new plan of the interjection, a subtask per phase, the
+# memory after each phase (demo/narration.py, scenarios/pick_place_expert.py); events: the VQA
+# question and answer, the interjection and the spoken reply.
+PERSISTENT_STYLES = Counter({"plan": 2, "subtask": len(PHASES), "memory": len(PHASES)})
 EVENT_KINDS = Counter({"vqa": 2, "interjection": 1, "say": 1})
 
 
@@ -42,7 +48,7 @@ def demo(tmp_path_factory):
     env.pop("ROS_LOG_DIR", None)
     env.pop("MPLCONFIGDIR", None)
     result = subprocess.run([sys.executable, "-m", "lerobot_ros.demo", "--episodes", str(EPISODES),
-                             "--train-steps", "40", "--policy-s", "6"],
+                             "--train-steps", "40", "--eval-episodes", str(EVAL_EPISODES), "--eval-timeout-s", "8"],
                             cwd=cwd, env=env, capture_output=True, text=True, timeout=840)
     (base / "demo.log").write_text(result.stdout + result.stderr)
     assert result.returncode == 0, f"the demo failed:\n{result.stdout[-4000:]}\n{result.stderr[-6000:]}"
@@ -68,9 +74,10 @@ def test_lerobot_reads_the_recorded_dataset_with_its_live_language(demo, oracle_
     out = demo[0]
     columns, meta = lerobot_view(oracle_python, out / "dataset", tmp_path / "view")
     assert meta["num_episodes"] == EPISODES and meta["fps"] == 10
-    assert meta["num_frames"] >= EPISODES * 70  # 8 s episodes at 10 fps, none truncated early
-    assert set(meta["tasks"]) == {"put the cube in the bowl"}
+    assert meta["num_frames"] >= EPISODES * 90  # the expert's takes last about 10 s at 10 fps
+    assert set(meta["tasks"]) == {TASK}
     episodes = columns["episode_index"]
+    state = columns["observation.state"]
     for episode in range(EPISODES):
         frames = np.flatnonzero(episodes == episode)
         persistent = [meta["language_persistent"][i] for i in frames]
@@ -82,9 +89,17 @@ def test_lerobot_reads_the_recorded_dataset_with_its_live_language(demo, oracle_
         by_frame = sorted(sorted(kind(row) for row in meta["language_events"][i]) for i in frames
                           if meta["language_events"][i])
         assert by_frame == [["interjection", "say"], ["vqa", "vqa"]]
-    # The follower followed the leader: the arm went through the demonstration's reach and lift.
-    state = columns["observation.state"]
-    assert np.ptp(state[:, 1]) > 0.5 and np.ptp(state[:, 0]) > 0.5  # shoulder_lift and shoulder_pan
+        # The answer points at the cube inside the 128x96 front image.
+        answer = next(row for row in events if row["style"] == "vqa" and row["role"] == "assistant")
+        point = json.loads(answer["content"])["point"]
+        assert 0 <= point[0] < 128 and 0 <= point[1] < 96
+        # The follower followed the leader through the pick and place: the arm swung from the cube to
+        # the square, and the gripper opened, closed on the cube and opened again.
+        arm = state[frames]
+        assert np.ptp(arm[:, 0]) > 0.4 and np.ptp(arm[:, 1]) > 0.4  # shoulder_pan, shoulder_lift
+        gripper = arm[:, 5]
+        closed = int(np.argmin(gripper))
+        assert gripper[:closed].max() > 0.5 and gripper[closed] < 0.2 and gripper[closed:].max() > 0.5
 
 
 @pytest.mark.timeout(900)
@@ -96,10 +111,30 @@ def test_the_checkpoint_loads_and_the_policy_moved_the_arm(demo):
     assert policy.config.state_dim == 6 and policy.config.action_dim == 6
     assert summary["final_losses"]["loss"] > 0
     run = summary["policy"]
-    poses = np.array(run["joint_states"])
-    assert len(poses) > 100  # about 6 s of joint_states at 100 Hz, on a busy machine
-    assert np.abs(poses - poses[0]).max() > 0.05, "the arm did not move under the policy"
+    assert min(run["joint_states_per_episode"]) > 400  # 8 s of joint_states at 100 Hz, on a busy machine
+    assert run["max_displacement_rad"] > 0.05, "the arm did not move under the policy"
     assert run["subtasks"], "the policy generated no subtask"
+
+
+@pytest.mark.timeout(900)
+def test_the_evaluation_scored_the_policy_on_the_physics_task(demo):
+    out, stdout = demo[0], demo[1]
+    summary = json.loads((out / "summary.json").read_text())
+    score = summary["evaluation"]
+    assert score["episodes"] == EVAL_EPISODES and 0 <= score["successes"] <= EVAL_EPISODES
+    assert score["success_rate"] == score["successes"] / EVAL_EPISODES
+    assert 0.0 <= score["ci_low"] <= score["success_rate"] <= score["ci_high"] <= 1.0
+    assert score["ci_high"] - score["ci_low"] > 0.5  # one scene says little, and the interval says so
+    assert f"success {score['successes']}/{EVAL_EPISODES} = {100 * score['success_rate']:.0f} %" in stdout
+    # The evaluation's own files: lerobot-ros eval's summary (the same numbers), the plot, a video per scene.
+    evaluation = json.loads((out / "eval" / "summary.json").read_text())
+    assert evaluation["summary"]["successes"] == score["successes"]
+    assert [row["seed"] for row in evaluation["episodes"]] == score["seeds"] == [1000]
+    assert [row["path_length_rad"] for row in evaluation["episodes"]] == summary["policy"]["path_length_rad"]
+    assert (out / "eval" / "summary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "eval" / "videos" / "episode_1000.mp4").stat().st_size > 1000
+    # Smoothness is compared with the recorded takes (the reference).
+    assert score["reference_path_length_rad"] > 1.0
 
 
 def _demo_command(*args: str, env: dict, cwd) -> subprocess.CompletedProcess:

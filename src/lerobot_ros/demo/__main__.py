@@ -1,4 +1,4 @@
-"""``python -m lerobot_ros.demo`` (``make demo``): record, train, run; see the package docstring.
+"""``python -m lerobot_ros.demo`` (``make demo``): record, train, evaluate; see the package docstring.
 
 Outputs go to ``--output`` (default: $DEMO_OUTPUT, else ./demo_output); nothing is written outside
 it. DDS stays on loopback: the Makefile exports the settings, and started otherwise the demo sets
@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from ..dds import keep_dds_on_loopback
-from .settings import DemoSettings
+from .settings import PRESETS, DemoSettings
 
 MIN_MOTION_RAD = 0.02  # the policy must move some joint at least this far for the demo to pass
 
@@ -24,17 +24,22 @@ def parse_settings(argv: list[str] | None) -> DemoSettings:
     parser = argparse.ArgumentParser(prog="python -m lerobot_ros.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=Path(os.environ.get("DEMO_OUTPUT") or "demo_output"),
                         help="output folder (default: $DEMO_OUTPUT, else ./demo_output); an earlier demo's is replaced")
-    parser.add_argument("--episodes", type=int, default=defaults.episodes, help="episodes to record (default 3)")
-    parser.add_argument("--phase-s", type=float, default=defaults.phase_s,
-                        help="seconds per phase of the demonstration; an episode is 3 phases + 0.5 s (default 2.5)")
-    parser.add_argument("--train-steps", type=int, default=defaults.train_steps, help="training steps (default 200)")
-    parser.add_argument("--batch-size", type=int, default=defaults.batch_size, help="training batch size (default 8)")
-    parser.add_argument("--policy-s", type=float, default=defaults.policy_s,
-                        help="seconds the trained policy drives the arm (default 8)")
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="quick",
+                        help="quick (default: a few minutes) or full (50 demonstrations, 2000 steps, 20 evaluation "
+                             "episodes: a real training run, hours on a CPU); the options below override it")
+    parser.add_argument("--episodes", type=int, help=f"expert episodes to record (quick: {defaults.episodes})")
+    parser.add_argument("--train-steps", type=int, help=f"training steps (quick: {defaults.train_steps})")
+    parser.add_argument("--batch-size", type=int, help=f"training batch size (quick: {defaults.batch_size})")
+    parser.add_argument("--eval-episodes", type=int,
+                        help=f"seeded scenes the trained policy is scored on (quick: {defaults.eval_episodes})")
+    parser.add_argument("--eval-timeout-s", type=float,
+                        help=f"time limit of each evaluation scene, s (quick: {defaults.eval_timeout_s:g})")
     args = parser.parse_args(argv)
+    sizes = {**PRESETS[args.preset], **{name: value for name in ("episodes", "train_steps", "batch_size",
+                                                                  "eval_episodes", "eval_timeout_s")
+                                        if (value := getattr(args, name)) is not None}}
     try:
-        return DemoSettings(output=args.output.resolve(), episodes=args.episodes, phase_s=args.phase_s,
-                            train_steps=args.train_steps, batch_size=args.batch_size, policy_s=args.policy_s)
+        return DemoSettings(output=args.output.resolve(), **sizes)
     except ValueError as err:
         parser.error(str(err))
 
@@ -45,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     settings.prepare_output()
     parameters = settings.write_parameters()
 
-    # rclpy, torch and the nodes are imported once the environment is set.
+    # rclpy, torch, MuJoCo and the nodes are imported once the environment is set.
     from ..dataset.plot import plot_episode
     from ..training import train_tiny_checkpoint
     from . import pipeline
@@ -56,8 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     started = stage = time.monotonic()
     graph = pipeline.Graph(parameters)
     try:
-        log(f"[1/3] recording {settings.episodes} teleoperated episodes into {settings.dataset}")
-        pipeline.record(graph, settings, log)
+        log(f"[1/3] recording {settings.episodes} episodes of the scripted expert on the physics twin "
+            f"(pick and place, teleoperated) into {settings.dataset}")
+        demonstrations = pipeline.record(graph, settings, log)
         elapsed["recording"], stage = time.monotonic() - stage, time.monotonic()
 
         log(f"[2/3] plotting the episodes and training a tiny SmolVLA2 for {settings.train_steps} steps")
@@ -68,10 +74,10 @@ def main(argv: list[str] | None = None) -> int:
                                            batch_size=settings.batch_size, progress=sys.stderr.isatty())
         elapsed["training"], stage = time.monotonic() - stage, time.monotonic()
 
-        log(f"[3/3] policy_node drives the simulated arm with {checkpoint}")
-        run = pipeline.drive(graph, checkpoint, settings, log)
-        elapsed["policy"] = time.monotonic() - stage
-    except pipeline.GraphError as err:  # DemoError, or the graph itself
+        log(f"[3/3] evaluating {checkpoint}: policy_node drives the arm on {settings.eval_episodes} seeded scenes")
+        run = pipeline.evaluate(graph, checkpoint, settings, demonstrations, log)
+        elapsed["evaluation"] = time.monotonic() - stage
+    except (pipeline.GraphError, pipeline.BenchError) as err:  # a stage (DemoError), the bench, or the graph
         print(f"make demo: {err}", file=sys.stderr)
         return 1
     finally:

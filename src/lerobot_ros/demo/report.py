@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 from ..dataset import DatasetReader
-from ..scenarios.policy_scenario import KEY_POSES
 from ..training.metrics import LOG_FILE, PLOT_FILE, read_log
 from .pipeline import PolicyRun
 from .settings import DemoSettings
@@ -46,10 +45,6 @@ def quality_lines(reports: Path) -> list[str]:
     return lines
 
 
-def _pose(values) -> str:
-    return "[" + ", ".join(f"{v:+.2f}" for v in values) + "]"
-
-
 def distinct(texts: list[str]) -> list[str]:
     """The texts in order, each repetition of the one before dropped."""
     return [t for i, t in enumerate(texts) if i == 0 or t != texts[i - 1]]
@@ -57,17 +52,25 @@ def distinct(texts: list[str]) -> list[str]:
 
 def summarize(settings: DemoSettings, checkpoint: Path, policy: PolicyRun, elapsed_s: dict[str, float]) -> dict:
     """Everything the report prints, also written to ``summary.json`` in the output folder."""
+    evaluation = policy.evaluation
     summary = {
         "paths": {"dataset": str(settings.dataset), "plots": str(settings.plots),
                   "quality_reports": str(settings.quality_reports), "checkpoint": str(checkpoint),
                   "training_log": str(settings.training / LOG_FILE), "loss_plot": str(settings.training / PLOT_FILE),
+                  "evaluation": str(evaluation.folder / "summary.json"),
+                  "evaluation_plot": str(evaluation.folder / "summary.png"),
+                  "evaluation_videos": str(evaluation.folder / "videos"),
                   "node_parameters": str(settings.parameters)},
         "dataset": dataset_summary(settings.dataset),
         "quality": quality_lines(settings.quality_reports),
         "final_losses": final_losses(settings.training),
+        "evaluation": {**evaluation.summary.as_dict(), "text": evaluation.summary.text(),
+                       "seeds": [o.seed for o in evaluation.outcomes],
+                       "timeout_s": settings.eval_timeout_s},
         "policy": {"subtasks": distinct(policy.subtasks), "plans": distinct(policy.plans),
                    "memories": distinct(policy.memories), "max_displacement_rad": policy.max_displacement_rad,
-                   "path_length_rad": policy.path_length_rad, "joint_states": policy.poses.tolist()},
+                   "path_length_rad": [round(o.path_length_rad, 4) for o in evaluation.outcomes],
+                   "joint_states_per_episode": [len(o.poses) for o in evaluation.outcomes]},
         "elapsed_s": elapsed_s,
     }
     (settings.output / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
@@ -75,13 +78,15 @@ def summarize(settings: DemoSettings, checkpoint: Path, policy: PolicyRun, elaps
 
 
 def print_report(summary: dict, log=print) -> None:
-    paths, data, run = summary["paths"], summary["dataset"], summary["policy"]
+    paths, data, run, score = summary["paths"], summary["dataset"], summary["policy"], summary["evaluation"]
     log("\nWhere everything is:")
     log(f"  dataset          {paths['dataset']}  (LeRobotDataset v3.0)")
     log(f"  episode plots    {paths['plots']}/episode_<n>.png")
     log(f"  quality reports  {paths['quality_reports']}/episode_<n>.json")
     log(f"  checkpoint       {paths['checkpoint']}  (SmolVLA2Policy.from_pretrained loads it)")
     log(f"  training log     {paths['training_log']}, {paths['loss_plot']}")
+    log(f"  evaluation       {paths['evaluation']}, {paths['evaluation_plot']}, "
+        f"{paths['evaluation_videos']}/episode_<seed>.mp4")
     log(f"  node parameters  {paths['node_parameters']}")
     log("\nSummary:")
     log(f"  recorded {data['episodes']} episodes, {data['frames']} frames at {data['fps']} fps, "
@@ -89,12 +94,14 @@ def print_report(summary: dict, log=print) -> None:
     for line in summary["quality"]:
         log(f"    {line}")
     log("  final losses: " + ", ".join(f"{k} {v:.4f}" for k, v in summary["final_losses"].items()))
+    seeds = score["seeds"]
+    log(f"  evaluation of the trained policy on the physics task: {score['episodes']} seeded "
+        f"scene{'s' if score['episodes'] > 1 else ''} (seeds {seeds[0]}-{seeds[-1]}, {score['timeout_s']:g} s each)")
+    for line in score["text"].splitlines():
+        log(f"    {line}")
     log(f"  subtasks the policy generated: {run['subtasks'] or 'none'}")
     if run["plans"] or run["memories"]:
         log(f"  plans: {run['plans']}; memories: {run['memories']}")
-    log(f"  under the policy the arm moved up to {run['max_displacement_rad']:.3f} rad on a joint "
-        f"(path {run['path_length_rad']:.3f} rad in joint space, {len(run['joint_states'])} joint_states)")
-    if run["joint_states"]:
-        log(f"  it ended at {_pose(run['joint_states'][-1])} rad (the demonstrations start at {_pose(KEY_POSES[0])} "
-            f"and reach the cube at {_pose(KEY_POSES[1])})")
+    log(f"  under the policy the arm moved up to {run['max_displacement_rad']:.3f} rad on a joint from where an "
+        f"episode started (joint paths {', '.join(f'{p:.2f}' for p in run['path_length_rad'])} rad)")
     log("  time: " + ", ".join(f"{stage} {seconds:.0f} s" for stage, seconds in summary["elapsed_s"].items()))

@@ -10,30 +10,43 @@ from pathlib import Path
 
 import yaml
 
+from ..evaluation.settings import BenchConfig, EvalSettings
 from ..package_files import config_path
 
 MARKER = ".lerobot_ros_demo"  # marks a folder as a demo's output, so a rerun may replace it
-CAMERA = "front"
+BENCH = BenchConfig()  # the physics twin as lerobot-ros eval sets it up: pick_place, front camera 128x96 at 15 fps
+CAMERA = BENCH.cameras[0]
+
+# --preset: "quick" is make demo's few minutes on two CPU cores (a tiny policy that will not solve the
+# task); "full" records and evaluates the sizes benchmarks/eval.py uses for a real training run.
+PRESETS: dict[str, dict] = {
+    "quick": {},
+    "full": {"episodes": 50, "train_steps": 2000, "eval_episodes": 20, "eval_timeout_s": 20.0},
+}
 
 
 @dataclass(frozen=True)
 class DemoSettings:
     output: Path
-    episodes: int = 3
-    phase_s: float = 2.5  # an episode is three phases and a 0.5 s hold: 8 s
-    reset_s: float = 1.5  # the leader back to the start pose between episodes
+    episodes: int = 3  # expert demonstrations recorded (about 11 s each)
     train_steps: int = 200
     batch_size: int = 8
-    policy_s: float = 8.0  # how long the trained policy drives the arm
+    eval_episodes: int = 2  # seeded scenes the trained policy is scored on
+    eval_timeout_s: float = 15.0  # each scene's time limit (the expert needs about 11 s)
 
     def __post_init__(self) -> None:
         if self.episodes < 2:
             raise ValueError(f"--episodes {self.episodes}: the demo needs at least 2 (one is held out for validation)")
-        for name in ("phase_s", "policy_s"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if self.train_steps < 2 or self.batch_size < 1:
             raise ValueError("train_steps must be >= 2 and batch_size >= 1")
+        if self.eval_episodes < 1 or self.eval_timeout_s <= 0:
+            raise ValueError("eval_episodes must be >= 1 and eval_timeout_s positive")
+
+    def evaluation_settings(self, checkpoint: Path) -> EvalSettings:
+        """What the evaluation stage runs with (``lerobot-ros eval``'s settings; scenes from seed 1000,
+        apart from the recorded ones; the recorded takes are the smoothness reference)."""
+        return EvalSettings(output=self.evaluation, checkpoint=str(checkpoint), episodes=self.eval_episodes,
+                            timeout_s=self.eval_timeout_s, reference_episodes=0, bench=BENCH)
 
     @property
     def dataset(self) -> Path:
@@ -50,6 +63,10 @@ class DemoSettings:
     @property
     def training(self) -> Path:
         return self.output / "train"
+
+    @property
+    def evaluation(self) -> Path:
+        return self.output / "eval"
 
     @property
     def parameters(self) -> Path:
@@ -70,18 +87,17 @@ class DemoSettings:
 
     def write_parameters(self) -> Path:
         """The parameter file of the composed nodes (one section per node, as a launch file would pass)."""
-        image = {"height": 96, "width": 128}
         nodes = {
-            "robot_node": {"robot_type": "so101_follower", "port": "sim", "diagnostics_rate_hz": 0.5},
-            "camera_node": {"name": CAMERA, "source": "sim", "fps": 15.0, "publish_compressed": False, **image},
-            "teleop_node": {"leader_type": "so101_leader", "leader_port": "sim", "follower_type": "so101_follower",
-                            "follower_port": "sim", "ramp_time_s": 1.0, "diagnostics_rate_hz": 0.5},
+            "robot_node": {"robot_type": BENCH.robot_type, "port": BENCH.port, "diagnostics_rate_hz": 0.5},
+            "teleop_node": {"leader_type": "so101_leader", "leader_port": "sim", "follower_type": BENCH.robot_type,
+                            "follower_port": BENCH.port, "ramp_time_s": 1.0, "diagnostics_rate_hz": 0.5},
             "recorder_node": {"config": str(config_path("recording/so101_sim_demo.yaml")),
-                              "root": str(self.dataset), "robot_type": "so101_follower", "codec": "libx264",
-                              # One episode per demonstration: a stalled take is re-recorded, not split.
+                              "root": str(self.dataset), "robot_type": BENCH.robot_type, "port": BENCH.port,
+                              "codec": "libx264",
+                              # One episode per take: a stalled take is discarded, not split.
                               "on_gap": "truncate"},
             "policy_node": {"heartbeat_timeout_s": 1.0, "diagnostics_rate_hz": 0.5,
-                            "port": "sim"},  # the simulated follower: its joint limits clamp the actions
+                            "port": BENCH.port},  # the simulated follower: its joint limits clamp the actions
         }
         text = yaml.safe_dump({name: {"ros__parameters": p} for name, p in nodes.items()}, sort_keys=False)
         self.parameters.write_text("# The parameters `make demo` composed its nodes with.\n" + text)

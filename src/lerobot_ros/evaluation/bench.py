@@ -208,7 +208,10 @@ class ExpertBench(_Bench):
                    "teleop_node to track the leader")
         wait_until(self.at_home, STARTUP_TIMEOUT_S, "the follower to reach the expert's home pose")
 
-    def episode(self, seed: int) -> EpisodeOutcome:
+    def episode(self, seed: int, narrate: Callable[[Trajectory, float], None] | None = None) -> EpisodeOutcome:
+        """One take of the scene ``seed``. ``narrate(plan, t)``, when given, is called at every leader
+        tick with the plan's time ``t``, after the expert's own cues: more language than the expert's
+        plan, subtasks and memories (the demo's question about the view and its interjection)."""
         self.world.reset_objects(seed)
         plan = Trajectory(self.expert.waypoints())
         clock = PacedPlayback(plan)
@@ -226,6 +229,8 @@ class ExpertBench(_Bench):
             while cues and cues[0].at_s <= t:
                 cue = cues.pop(0)
                 self.operator.say(cue.topic, cue.text)
+            if narrate is not None:
+                narrate(plan, t)
 
         success, first = self._score(start, lambda: plan.duration_s + clock.held_s + SETTLE_S, False, play,
                                      LEADER_RATE_HZ)

@@ -52,38 +52,52 @@ class EvalResult:
 def evaluate(settings: EvalSettings, progress: Callable | None = None) -> EvalResult:
     """Run the evaluation (see the module docstring); writes into ``settings.output``."""
     bench = bench_for_checkpoint(settings.checkpoint, settings.bench) if settings.checkpoint else settings.bench
-    out = settings.output
-    out.mkdir(parents=True, exist_ok=True)
+    settings.output.mkdir(parents=True, exist_ok=True)
     policy_params = {"port": bench.port, "heartbeat_timeout_s": 1.0, **settings.policy_parameters}
-    graph = Graph(bench.parameters(out, {"policy_node": policy_params}))
-    seeds = [settings.first_seed + k for k in range(settings.episodes)]
+    graph = Graph(bench.parameters(settings.output, {"policy_node": policy_params}))
     bar = progress or (lambda iterable, **_: iterable)
     try:
         reference: list[EpisodeOutcome] = []
         if settings.reference_episodes:
             expert = ExpertBench(graph, bench)
-            for seed in bar(seeds[:settings.reference_episodes], desc="demonstrations", unit="episode"):
+            for seed in bar(settings.seeds[:settings.reference_episodes], desc="demonstrations", unit="episode"):
                 reference.append(expert.episode(seed))
             graph.remove_all()
         policy = (PresentPosePolicy(bench.cameras, (bench.image_height, bench.image_width))
                   if settings.baseline else None)
         runner = PolicyBench(graph, bench, checkpoint=settings.checkpoint, policy=policy)
-        outcomes: list[EpisodeOutcome] = []
-        episodes = bar(seeds, desc="evaluation", unit="episode")
-        for seed in episodes:
-            outcome, frames = runner.episode(seed, settings.timeout_s)
-            outcomes.append(outcome)
-            if settings.videos:
-                write_video(frames, out / "videos" / f"episode_{seed}.mp4", bench.fps)
-            if hasattr(episodes, "set_postfix"):
-                episodes.set_postfix(success=f"{sum(o.success for o in outcomes)}/{len(outcomes)}")
+        outcomes = policy_episodes(runner, settings, progress)
         stats = runner.world.stats()
     finally:
         graph.close()
+    return write_results(settings, bench, outcomes, reference, stats.real_time_factor)
+
+
+def policy_episodes(runner: PolicyBench, settings: EvalSettings, progress: Callable | None = None
+                    ) -> list[EpisodeOutcome]:
+    """The evaluation's episodes (``settings.seeds``) on a bench that is up, an MP4 of each when
+    ``settings.videos``; a caller composing its own graph (``make demo``) runs them this way too."""
+    bar = progress or (lambda iterable, **_: iterable)
+    outcomes: list[EpisodeOutcome] = []
+    episodes = bar(settings.seeds, desc="evaluation", unit="episode")
+    for seed in episodes:
+        outcome, frames = runner.episode(seed, settings.timeout_s)
+        outcomes.append(outcome)
+        if settings.videos:
+            write_video(frames, settings.output / "videos" / f"episode_{seed}.mp4", runner.config.fps)
+        if hasattr(episodes, "set_postfix"):
+            episodes.set_postfix(success=f"{sum(o.success for o in outcomes)}/{len(outcomes)}")
+    return outcomes
+
+
+def write_results(settings: EvalSettings, bench: BenchConfig, outcomes: list[EpisodeOutcome],
+                  reference: list[EpisodeOutcome], real_time_factor: float) -> EvalResult:
+    """Score the episodes and write ``summary.json``, ``reference.json`` and ``summary.png``."""
+    out = settings.output
     summary = summarize(outcomes, reference)
     record = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(settings).items()}
     record["bench"] = asdict(bench)
-    record["real_time_factor"] = round(stats.real_time_factor, 4)
+    record["real_time_factor"] = round(real_time_factor, 4)
     write_summary(out, summary, outcomes, record)
     (out / "reference.json").write_text(json.dumps([o.row() for o in reference], indent=2) + "\n")
     plot_summary(out / "summary.png", summary, outcomes, reference,

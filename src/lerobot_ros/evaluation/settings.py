@@ -60,3 +60,8 @@ class EvalSettings:
             raise ValueError(f"unknown baseline {self.baseline!r}; known: {', '.join(BASELINES)}")
         if self.episodes < 1 or self.timeout_s <= 0 or self.reference_episodes < 0:
             raise ValueError("episodes must be >= 1, timeout_s > 0 and reference_episodes >= 0")
+
+    @property
+    def seeds(self) -> list[int]:
+        """Episode ``k`` places the objects from seed ``first_seed + k``."""
+        return [self.first_seed + k for k in range(self.episodes)]
