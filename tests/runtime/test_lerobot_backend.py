@@ -9,6 +9,7 @@ trains one with lerobot-train and drives the simulated arm with it).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 
@@ -104,6 +105,73 @@ def test_chunks_are_what_lerobots_own_loop_executes(act_folder):
 
     with pytest.raises(ValueError, match="no language head"):
         ours.generate([{"role": "user", "content": "what do you see?"}], seen)
+
+
+@pytest.fixture(scope="module")
+def diffusion_folder(tmp_path_factory):
+    """A tiny Diffusion (two observation steps) and its processors, saved by LeRobot."""
+    needs_lerobot()
+    import torch
+    from lerobot.configs.types import FeatureType, PolicyFeature
+    from lerobot.policies.diffusion.configuration_diffusion import DiffusionConfig
+    from lerobot.policies.diffusion.modeling_diffusion import DiffusionPolicy
+    from lerobot.policies.factory import make_pre_post_processors
+
+    torch.manual_seed(0)
+    config = DiffusionConfig(
+        input_features={"observation.state": PolicyFeature(FeatureType.STATE, (DIM,)),
+                        FRONT: PolicyFeature(FeatureType.VISUAL, (3, H, W))},
+        output_features={"action": PolicyFeature(FeatureType.ACTION, (DIM,))},
+        n_obs_steps=2, horizon=8, n_action_steps=STEPS, drop_n_last_frames=2, down_dims=(16, 32),
+        diffusion_step_embed_dim=16, spatial_softmax_num_keypoints=8, pretrained_backbone_weights=None,
+        use_group_norm=True, noise_scheduler_type="DDIM", num_inference_steps=4, device="cpu")
+    stats = {"observation.state": {"min": torch.full((DIM,), -60.0), "max": torch.full((DIM,), 60.0)},
+             "action": {"min": torch.full((DIM,), -90.0), "max": torch.full((DIM,), 90.0)},
+             FRONT: {"mean": torch.full((3, 1, 1), 0.5), "std": torch.full((3, 1, 1), 0.2)}}
+    policy = DiffusionPolicy(config)
+    preprocessor, postprocessor = make_pre_post_processors(config, dataset_stats=stats)
+    folder = tmp_path_factory.mktemp("diffusion") / "pretrained_model"
+    policy.save_pretrained(folder)
+    preprocessor.save_pretrained(folder)
+    postprocessor.save_pretrained(folder)
+    return folder
+
+
+def test_a_policy_reading_two_frames_gets_the_earlier_one_as_lerobots_loop_gives_it(diffusion_folder):
+    """Diffusion's n_obs_steps 2: the chunk from the present frame and its history is the chunk
+    LeRobot's own loop (lerobot-record's predict_action every tick) computes at the tick where its
+    action queue has run dry, having been given the earlier frame on the tick before."""
+    import torch
+    from lerobot.common.control_utils import predict_action
+    from lerobot.configs.policies import PreTrainedConfig
+    from lerobot.policies.diffusion.modeling_diffusion import DiffusionPolicy
+    from lerobot.policies.factory import make_pre_post_processors
+
+    ours = LeRobotPolicy.load(str(diffusion_folder), chunk_fps=10.0, robot_type="so101_follower")
+    assert ours.observation_steps == 2 and ours.steps == STEPS
+    before, now = observation(1), observation(2)
+    task = [{"role": "user", "content": "reach"}]
+    torch.manual_seed(7)  # the diffusion's starting noise
+    chunk = ours.action_chunk(task, dataclasses.replace(now, history=(before,)))
+    assert chunk.shape == (STEPS, DIM)
+
+    config = PreTrainedConfig.from_pretrained(diffusion_folder)
+    theirs = DiffusionPolicy.from_pretrained(diffusion_folder, config=config)
+    pre, post = make_pre_post_processors(config, pretrained_path=str(diffusion_folder))
+
+    def tick(seen: Observation):
+        frame = {"observation.state": seen.state.astype(np.float32), FRONT: seen.images[FRONT]}
+        return predict_action(frame, theirs, torch.device("cpu"), pre, post, False, "reach", "so101_follower")
+
+    tick(before)
+    theirs._queues["action"].clear()  # mid-episode: the chunk the earlier ticks executed has run out
+    torch.manual_seed(7)
+    expected = torch.cat([tick(now) for _ in range(STEPS)]).numpy()
+    np.testing.assert_allclose(chunk, expected, rtol=1e-5, atol=1e-4)
+
+    torch.manual_seed(7)  # without its history the present frame stands for both (LeRobot's episode start)
+    alone = ours.action_chunk(task, now)
+    assert np.abs(alone - chunk).max() > 0.1, "the earlier frame made no difference to the chunk"
 
 
 class FlatPolicy:

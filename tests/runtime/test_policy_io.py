@@ -102,3 +102,34 @@ def test_a_message_that_cannot_fill_its_feature_names_it():
 def test_a_policy_reading_a_camera_the_contract_lacks_is_refused():
     with pytest.raises(RecordingConfigError, match="observation.images.wrist.*contract_file"):
         PolicyFeatures(so101_contract(), [CAMERA, "observation.images.wrist"])
+
+
+def test_a_policy_reading_earlier_frames_gets_them_one_frame_interval_apart():
+    """Diffusion's n_obs_steps: the frames 0.1 s (the dataset's 10 fps) before the present state, each
+    feature as last received by then, oldest first; before anything that old, the earliest stands in."""
+    features = PolicyFeatures(so101_contract(max_age_s=0.2), [CAMERA])
+    inputs = LatestInputs(features, start_s=0.0, history_steps=3, frame_interval_s=0.1)
+    for i in range(12):  # a joint state every 30 ms
+        inputs.put(features.state, joint_states(np.full(6, 0.01 * i)), 1.0 + 0.03 * i)
+    for j in range(7):  # a camera frame every 50 ms
+        inputs.put(features.images[0], mono(j), 1.0 + 0.05 * j)
+    seen = inputs.observe(1.34)  # the state of 1.33 s (i = 11) and the frame of 1.30 s (j = 6)
+    assert seen.stamp_s == pytest.approx(1.33) and seen.images[CAMERA][0, 0, 0] == 6
+    # at 1.13 and 1.23 s: the states of 1.12 and 1.21 s, the frames of 1.10 and 1.20 s
+    assert [h.stamp_s for h in seen.history] == pytest.approx([1.12, 1.21])
+    np.testing.assert_allclose([h.state[0] for h in seen.history], np.degrees([0.04, 0.07]), atol=1e-3)
+    assert [int(h.images[CAMERA][0, 0, 0]) for h in seen.history] == [2, 4]
+    assert all(h.history == () for h in seen.history)
+
+    fresh = LatestInputs(features, start_s=0.0, history_steps=3, frame_interval_s=0.1)
+    fresh.put(features.state, joint_states(np.full(6, 0.3)), 5.0)
+    fresh.put(features.images[0], mono(7), 5.0)
+    started = fresh.observe(5.01)
+    assert [h.stamp_s for h in started.history] == [5.0, 5.0]  # LeRobot repeats the first frame too
+
+    for i in range(200):  # what is kept stays bounded: the history's 0.2 s and the inputs' max age
+        inputs.put(features.state, joint_states(np.zeros(6)), 2.0 + 0.02 * i)
+    assert len(inputs._values["observation.state"]) <= 0.4 / 0.02 + 2
+    assert LatestInputs(features, start_s=0.0).observe(0.0) is None
+    with pytest.raises(ValueError, match="positive interval"):
+        LatestInputs(features, start_s=0.0, history_steps=2)

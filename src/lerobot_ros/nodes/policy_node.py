@@ -118,7 +118,8 @@ class PolicyNode(Node):
             sub = self.create_subscription(MESSAGE_TYPES[feature.type], feature.topic,
                                            lambda msg, f=feature: self._on_input(f, msg), qos, callback_group=inputs)
             self.topics[feature.key] = sub.topic_name
-        self.inputs = LatestInputs(self.features, time.monotonic())
+        self.inputs = LatestInputs(self.features, time.monotonic(), self.policy.observation_steps,
+                                   1.0 / self.policy.chunk_fps)
         self._input_errors: dict[str, int] = {}
         self._stale_logged: dict[str, float] = {}  # feature key -> when its staleness was last logged
         self.create_subscription(String, "task", self._on_task, 10)

@@ -12,6 +12,13 @@ Diffusion, SmolVLA, pi0, VQ-BeT, ...) computes its chunk on the first call and p
 this is one forward pass, and the chunk is exactly what ``lerobot-record`` would execute from that
 observation over the next ``n_action_steps`` ticks.
 
+A policy that reads an observation history (``n_obs_steps`` > 1: Diffusion, VQ-BeT) gets it too:
+``lerobot-record`` feeds it a frame every tick, so when its action queue runs dry it computes the
+chunk from the last ``n_obs_steps`` frames, 1 / fps apart. The runtime hands over those earlier
+frames (``Observation.history``), they go into the policy's observation queues first, and the chunk
+is the one ``lerobot-record`` would compute at that tick (not one from the present frame repeated,
+which LeRobot does only at an episode's start).
+
 Real-time chunking (policy_node ``chunk_blending:=rtc``) uses LeRobot's own RTC: loading switches
 it on in the policy's config (``rtc_config``, its ``RTCProcessor``) for policies whose
 ``supports_rtc()`` is true (SmolVLA, pi05 in 0.6.1; any other is refused, naming its type), and each
@@ -120,6 +127,10 @@ class LeRobotPolicy:
             raise ValueError(f"the policy ({config.type}) does not read {STATE_KEY}; policy_node needs it (the "
                              "arm's present position anchors every chunk)")
         self.steps = int(getattr(config, "n_action_steps", 1) or 1)
+        self.observation_steps = int(getattr(config, "n_obs_steps", 1) or 1)
+        if self.observation_steps > 1 and not isinstance(getattr(policy, "_queues", None), dict):
+            raise ValueError(f"the policy ({config.type}) reads {self.observation_steps} observation steps but "
+                             "keeps no observation queues (LeRobot's _queues) to give them to")
         self.device = next(policy.parameters()).device
         self.rtc = getattr(config, "rtc_config", None) is not None and bool(config.rtc_config.enabled)
 
@@ -169,24 +180,25 @@ class LeRobotPolicy:
 
     def action_chunk(self, messages: Sequence[dict], observation: Observation,
                      rtc: RunningPrefix | None = None) -> np.ndarray:
-        """(n_action_steps, action_dim) actions, in the dataset's units, from ``observation``; ``rtc``: the
-        running chunk (dataset units) and the inference delay, for a policy loaded with real-time chunking."""
+        """(n_action_steps, action_dim) actions, in the dataset's units, from ``observation`` (and the
+        ``observation_steps - 1`` frames of its history); ``rtc``: the running chunk (dataset units) and
+        the inference delay, for a policy loaded with real-time chunking."""
+        prefix = rtc
         import torch
-        from lerobot.policies.utils import prepare_observation_for_inference
 
+        task = task_of(messages)
         if self.rtc:
-            return self._rtc_chunk(observation, task_of(messages), rtc)
-        if rtc is not None:
+            return self._rtc_chunk(observation, task, prefix)
+        if prefix is not None:
             raise ValueError(f"the LeRobot {self.policy.config.type} policy was loaded without real-time chunking "
                              "(load it with rtc settings) but was asked for a guided chunk")
-
-        frame = {STATE_KEY: np.asarray(observation.state, dtype=np.float32)}
-        frame.update({key: np.ascontiguousarray(observation.images[key]) for key in self.image_features})
+        frames = [*observation.history, observation][-self.observation_steps:]
         with torch.inference_mode():
-            batch = prepare_observation_for_inference(frame, self.device, task_of(messages), self.robot_type)
-            batch = self.preprocessor(batch)
-            self.policy.reset()  # a fresh action queue: the whole chunk comes from this observation
-            actions = [self.postprocessor(self.policy.select_action(batch)) for _ in range(self.steps)]
+            batches = [self._batch(frame, task) for frame in frames]
+            self.policy.reset()  # fresh queues: the whole chunk comes from these frames
+            for earlier in batches[:-1]:
+                self._queue_observation(earlier)
+            actions = [self.postprocessor(self.policy.select_action(batches[-1])) for _ in range(self.steps)]
         return torch.cat(actions).float().cpu().numpy()
 
     def _rtc_chunk(self, observation: Observation, task: str, prefix: RunningPrefix | None) -> np.ndarray:
@@ -196,11 +208,7 @@ class LeRobotPolicy:
 
         # no_grad, not inference_mode: LeRobot's RTCProcessor takes a gradient through its prediction.
         with torch.no_grad():
-            from lerobot.policies.utils import prepare_observation_for_inference
-
-            frame = {STATE_KEY: np.asarray(observation.state, dtype=np.float32)}
-            frame.update({key: np.ascontiguousarray(observation.images[key]) for key in self.image_features})
-            batch = self.preprocessor(prepare_observation_for_inference(frame, self.device, task, self.robot_type))
+            batch = self._batch(observation, task)
             left_over, delay = None, None
             if prefix is not None:
                 left_over = torch.as_tensor(np.asarray(prefix.actions)[: self.policy.config.chunk_size],
@@ -212,3 +220,24 @@ class LeRobotPolicy:
             actions = self.policy.predict_action_chunk(batch, inference_delay=delay, prev_chunk_left_over=left_over)
             actions = self.postprocessor(actions)
         return actions[0, : self.steps].float().cpu().numpy()
+
+    def _batch(self, frame: Observation, task: str) -> dict:
+        """One frame as LeRobot's control loop gives it to the policy (batched, preprocessed)."""
+        from lerobot.policies.utils import prepare_observation_for_inference
+
+        values = {STATE_KEY: np.asarray(frame.state, dtype=np.float32)}
+        values.update({key: np.ascontiguousarray(frame.images[key]) for key in self.image_features})
+        return self.preprocessor(prepare_observation_for_inference(values, self.device, task, self.robot_type))
+
+    def _queue_observation(self, batch: dict) -> None:
+        """An earlier frame into the policy's observation queues, as its ``select_action`` queues one
+        at a tick where actions are still queued: LeRobot's ``populate_queues``, the cameras stacked
+        under ``observation.images`` first (as Diffusion, VQ-BeT and Multi-task DiT stack them)."""
+        import torch
+        from lerobot.policies.utils import populate_queues
+        from lerobot.utils.constants import ACTION, OBS_IMAGES
+
+        batch = dict(batch)
+        if self.image_features:
+            batch[OBS_IMAGES] = torch.stack([batch[key] for key in self.image_features], dim=-4)
+        populate_queues(self.policy._queues, batch, exclude_keys=[ACTION])  # the action queue stays empty

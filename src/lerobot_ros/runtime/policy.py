@@ -22,13 +22,17 @@ class Observation:
     their units, e.g. LeRobot's degrees); ``stamp_s``: monotonic time of the joint state, which
     anchors the action chunk in time; ``present_rad``: the action's joints where they are now, in
     radians (where the runtime's per-step limit starts), then an action's base velocity (REP-103,
-    LeKiwi), None when ``state`` is exactly that.
+    LeKiwi), None when ``state`` is exactly that. ``history``: for a policy that reads earlier
+    frames too (``observation_steps`` > 1: LeRobot's Diffusion, VQ-BeT), the observations one, two,
+    ... frame intervals (1 / ``chunk_fps``) before this one, oldest first, as its dataset's frames
+    were spaced; empty for the others.
     """
 
     images: Mapping[str, np.ndarray]
     state: np.ndarray
     stamp_s: float
     present_rad: np.ndarray | None = None
+    history: tuple[Observation, ...] = ()
 
     @property
     def start_rad(self) -> np.ndarray:
@@ -48,6 +52,11 @@ class LanguagePolicy(Protocol):
     @property
     def chunk_fps(self) -> float:
         """Rate of the action chunk's steps (the training dataset's fps)."""
+
+    @property
+    def observation_steps(self) -> int:
+        """How many frames, 1 / ``chunk_fps`` apart and ending with the present one, each action
+        chunk is computed from (``Observation.history`` holds the earlier ones); 1 for most."""
 
     @property
     def image_features(self) -> list[str]:

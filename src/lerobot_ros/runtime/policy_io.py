@@ -22,6 +22,8 @@ would have recorded (its units for the robot type, policy_node's historical topi
 
 from __future__ import annotations
 
+import collections
+import dataclasses
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -144,6 +146,13 @@ class PolicyFeatures:
         return rows[:, :joints], BodyVelocity(*(float(v) for v in rows[0, joints:]))
 
 
+def received_at(kept: Sequence[tuple[float, np.ndarray]], at_s: float) -> tuple[float, np.ndarray]:
+    """The last of ``kept`` (stamped values, oldest first) received at or before ``at_s``; the
+    oldest when none was."""
+    before = [stamped for stamped in kept if stamped[0] <= at_s]
+    return before[-1] if before else kept[0]
+
+
 @dataclass(frozen=True)
 class StaleInput:
     """An input feature the policy cannot use now: never received (``age_s`` None) or too old."""
@@ -154,13 +163,29 @@ class StaleInput:
 
 
 class LatestInputs:
-    """The latest value of every input feature with its receive time (any thread)."""
+    """The latest value of every input feature with its receive time (any thread).
 
-    def __init__(self, features: PolicyFeatures, start_s: float):
+    A policy that reads ``history_steps`` > 1 frames (LeRobot's Diffusion: ``n_obs_steps``) gets the
+    earlier ones too, ``frame_interval_s`` apart (its dataset's frame interval) and ending at the
+    present state's stamp: each feature as it was last received at each of those times, as the
+    recorder sampled its dataset. Just after the start, when nothing that old was received, the
+    earliest value stands in (LeRobot's policies repeat the first observation likewise).
+    """
+
+    def __init__(self, features: PolicyFeatures, start_s: float, history_steps: int = 1,
+                 frame_interval_s: float = 0.0):
+        if history_steps < 1 or (history_steps > 1 and frame_interval_s <= 0):
+            raise ValueError(f"an observation history of {history_steps} frames {frame_interval_s} s apart: "
+                             "it needs at least one frame and, for more, a positive interval")
         self.features = features
         self._start_s = start_s
+        self._history_steps = history_steps
+        self._frame_interval_s = frame_interval_s
+        # kept back this long: the oldest frame is this far behind a state up to its max_age_s old
+        self._keep_s = ((history_steps - 1) * frame_interval_s + max(f.max_age_s for f in features.inputs)
+                        if history_steps > 1 else 0.0)
         self._lock = threading.Lock()
-        self._values: dict[str, tuple[float, np.ndarray]] = {}
+        self._values: dict[str, collections.deque[tuple[float, np.ndarray]]] = {}
         self._present_rad: np.ndarray | None = None
         self._present_base = np.zeros(features.base_columns)  # the base's velocity (REP-103), from the state's
 
@@ -180,32 +205,43 @@ class LatestInputs:
                 raise MessageValueError(f"feature {feature.key!r}: the action's joints must be on {feature.topic} "
                                         f"(where the arm's present position comes from): {err}") from None
         with self._lock:
-            self._values[feature.key] = (now_s, value)
+            kept = self._values.setdefault(feature.key, collections.deque())
+            kept.append((now_s, value))
+            while len(kept) > 1 and kept[1][0] <= now_s - self._keep_s:
+                kept.popleft()  # the next one is old enough to stand for every frame before it
             if present is not None:
                 self._present_rad = present
 
     def observe(self, now_s: float) -> Observation | None:
-        """The observation, or None while any input is stale or missing."""
+        """The observation (with its history, when one is kept), or None while any input is stale or
+        missing."""
         with self._lock:
-            values = dict(self._values)
+            kept = {key: tuple(values) for key, values in self._values.items()}
             present = self._present_rad
             present_base = self._present_base
         for feature in self.features.inputs:
-            stamped = values.get(feature.key)
-            if stamped is None or now_s - stamped[0] > feature.max_age_s:
+            stamped = kept.get(feature.key)
+            if not stamped or now_s - stamped[-1][0] > feature.max_age_s:
                 return None
+        latest = self._frame({key: values[-1] for key, values in kept.items()})
+        if present is not None and len(present_base):
+            present = np.concatenate((present, present_base))
+        history = tuple(self._frame({key: received_at(values, latest.stamp_s - back * self._frame_interval_s)
+                                     for key, values in kept.items()})
+                        for back in range(self._history_steps - 1, 0, -1))
+        return dataclasses.replace(latest, present_rad=present, history=history)
+
+    def _frame(self, values: Mapping[str, tuple[float, np.ndarray]]) -> Observation:
+        """The observation made of one stamped value per feature (stamped by its state's)."""
         stamp_s, state = values[STATE]
         if self.features.state.base is not None:  # LeKiwi: the joints, then the base's velocity (odom)
             state = np.concatenate((state, values[self.features.state.base.key][1]))
-        if present is not None and len(present_base):
-            present = np.concatenate((present, present_base))
-        images = {f.key: values[f.key][1] for f in self.features.images}
-        return Observation(images, state, stamp_s, present)
+        return Observation({f.key: values[f.key][1] for f in self.features.images}, state, stamp_s)
 
     def stale(self, now_s: float) -> list[StaleInput]:
         """The inputs that keep the policy from observing, longest stale first."""
         with self._lock:
-            values = dict(self._values)
+            values = {key: kept[-1] for key, kept in self._values.items()}
         stale = []
         for feature in self.features.inputs:
             stamped = values.get(feature.key)
@@ -231,6 +267,10 @@ class RadianActions:
     @property
     def chunk_fps(self) -> float:
         return self.policy.chunk_fps
+
+    @property
+    def observation_steps(self) -> int:
+        return int(getattr(self.policy, "observation_steps", 1))  # a policy that does not say reads one frame
 
     @property
     def image_features(self) -> list[str]:

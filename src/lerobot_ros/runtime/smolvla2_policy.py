@@ -47,6 +47,7 @@ class SmolVLA2LanguagePolicy:
     """A loaded SmolVLA2Policy, asked questions and actions through chat prompts."""
 
     talks = True
+    observation_steps = 1  # each chunk from the present frame alone
 
     def __init__(self, policy, text: TextGeneration = TextGeneration(), chunk_fps: float | None = None,
                  rtc: RTCConfig = RTCConfig()):
