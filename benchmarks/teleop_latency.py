@@ -12,7 +12,9 @@ loops and polls the follower servo's Goal_Position register:
 
 teleop_node's own stamps (leader read started -> trajectory published) come from its /diagnostics.
 ``--reference`` adds the same measurement with robot_node as before issue 20 (its commands handled
-by rclpy's MultiThreadedExecutor: benchmarks/robot_node_with_rclpy_executor.py), in the same run.
+by rclpy's MultiThreadedExecutor: benchmarks/robot_node_with_rclpy_executor.py) and as first shipped
+for issue 20 (commands read at the loop's tick only: benchmarks/robot_node_reading_at_tick.py), in
+the same run.
 DDS stays on loopback (profile, discovery range and a domain id of its own are set below).
 """
 
@@ -46,7 +48,8 @@ STEP_TICKS = 40
 
 def percentiles_ms(values) -> dict[str, float]:
     v = np.asarray(values) * 1e3
-    return {"p50": float(np.percentile(v, 50)), "p99": float(np.percentile(v, 99)), "max": float(v.max())}
+    return {"p50": float(np.percentile(v, 50)), "p90": float(np.percentile(v, 90)), "p99": float(np.percentile(v, 99)),
+            "max": float(v.max())}
 
 
 def start_node(module: str, name: str, params: dict, tmp: Path) -> tuple[subprocess.Popen, Path]:
@@ -60,10 +63,16 @@ def start_node(module: str, name: str, params: dict, tmp: Path) -> tuple[subproc
     return proc, log
 
 
-REFERENCE_ROBOT_NODE = str(Path(__file__).parent / "robot_node_with_rclpy_executor.py")
+ROBOT_NODES = {  # the robot_node variants measured: module or script, and the name in the table
+    "shipped": ("lerobot_ros.nodes.robot_node", "shipped (written on arrival)"),
+    "tick": (str(Path(__file__).parent / "robot_node_reading_at_tick.py"),
+             "issue 20 as first shipped (read at the tick only)"),
+    "executor": (str(Path(__file__).parent / "robot_node_with_rclpy_executor.py"),
+                 "before issue 20 (rclpy MultiThreadedExecutor)"),
+}
 
 
-def measure(moves: int, time_from_start_s: float, reference: bool = False) -> dict:
+def measure(moves: int, time_from_start_s: float, variant: str = "shipped") -> dict:
     import rclpy
     from diagnostic_msgs.msg import DiagnosticArray
     from lerobot_ros.nodes.spin_thread import spin_in_thread
@@ -76,7 +85,7 @@ def measure(moves: int, time_from_start_s: float, reference: bool = False) -> di
     follower_file = save_calibration(tmp / "follower.json", follower_cal)
     with simulated_bus("so101_leader", timing_baudrate=BAUD) as leader_sim, \
             simulated_bus("so101_follower", timing_baudrate=BAUD) as follower_sim:
-        robot_module = REFERENCE_ROBOT_NODE if reference else "lerobot_ros.nodes.robot_node"
+        robot_module = ROBOT_NODES[variant][0]
         robot, robot_log = start_node(robot_module, "robot_node", {
             "robot_type": "so101_follower", "port": follower_sim.port, "calibration_file": str(follower_file)}, tmp)
         teleop, teleop_log = start_node("lerobot_ros.nodes.teleop_node", "teleop_node", {
@@ -146,26 +155,29 @@ def main() -> None:
     parser.add_argument("--time-from-start", type=float, default=0.01,
                         help="teleop_node time_from_start_s (its default is 0.01)")
     parser.add_argument("--reference", action="store_true",
-                        help="also measure robot_node as before issue 20 (rclpy's MultiThreadedExecutor)")
+                        help="also measure robot_node as before issue 20 (rclpy's MultiThreadedExecutor) and as "
+                             "first shipped for issue 20 (commands read at the tick only)")
     args = parser.parse_args()
     sys.setswitchinterval(0.0005)  # this process serves both simulated buses while it polls them
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"simulated SO-101 leader and follower, 1 Mbps wire timing; rate_hz 100, time_from_start_s "
           f"{args.time_from_start}; {args.moves} moves of {STEP_TICKS} ticks; load average (1 min) before each run\n")
-    print("| robot_node | measurement | p50 | p99 | max | load |")
-    print("|---|---|---|---|---|---|")
-    for reference in (False, True) if args.reference else (False,):
+    print("| robot_node | measurement | p50 | p90 | p99 | max | load |")
+    print("|---|---|---|---|---|---|---|")
+    for variant in ("shipped", "tick", "executor") if args.reference else ("shipped",):
         load = os.getloadavg()[0]
-        r = measure(args.moves, args.time_from_start, reference)
-        name = "before issue 20 (rclpy MultiThreadedExecutor)" if reference else "shipped"
+        r = measure(args.moves, args.time_from_start, variant)
+        name = ROBOT_NODES[variant][1]
         for key, label in (("first", "leader shaft moved -> follower Goal_Position first changes"),
                            ("settled", "leader shaft moved -> follower Goal_Position at LeRobot's goal (+/-1 tick)")):
             q = r[key]
-            print(f"| {name} | {label} | {q['p50']:.1f} ms | {q['p99']:.1f} ms | {q['max']:.1f} ms | {load:.2f} |")
+            print(f"| {name} | {label} | {q['p50']:.1f} ms | {q['p90']:.1f} ms | {q['p99']:.1f} ms | {q['max']:.1f} ms "
+                  f"| {load:.2f} |")
         p50, p99 = r["read_to_publish"]
         print(f"| {name} | teleop_node: leader read started -> trajectory published (last 1000) | {p50:.2f} ms "
-              f"| {p99:.2f} ms | | |")
-        print(f"| {name} | teleop_node loop overruns: {r['overruns']}, clamped steps: {r['clamped']} | | | | |", flush=True)
+              f"| | {p99:.2f} ms | | |")
+        print(f"| {name} | teleop_node loop overruns: {r['overruns']}, clamped steps: {r['clamped']} | | | | | |",
+              flush=True)
 
 if __name__ == "__main__":
     main()
