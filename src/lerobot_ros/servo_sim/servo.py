@@ -39,8 +39,9 @@ def default_position(model: MotorModel, servo_id: int) -> float:
     return float(model.max_position // 2 + (offset or 17))
 
 # Told of every write the wire applies: (servo id, the registers it changed, time.monotonic() when it
-# was applied; registers a write could not change, read-only or locked, are left out). It runs on the bus thread with the bus lock held, so it must be quick: benchmarks
-# stamp when commands reach the arm with it (benchmarks/lerobot_dispatch.py).
+# was applied; registers a write could not change, read-only or locked, are left out). It runs on the
+# bus thread with the bus lock held, so it must be quick: benchmarks stamp when commands reach the arm
+# with it (benchmarks/lerobot_dispatch.py).
 WriteObserver = Callable[[int, tuple[str, ...], float], None]
 
 # An external shaft (a physics engine): given the shaft angle the position loop asks for (ticks, in
