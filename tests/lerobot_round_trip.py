@@ -82,10 +82,10 @@ def drive(client: RobotClient, pose_at, duration_s: float) -> None:
         time.sleep(1.0 / COMMAND_HZ)
 
 
-def record_demonstrations(root: Path, tmp_path: Path) -> Path:
-    """EPISODES demonstrations recorded by recorder_node in LeRobot units; the dataset root."""
+def record_demonstrations(root: Path, tmp_path: Path, fps: int = FPS) -> Path:
+    """EPISODES demonstrations recorded by recorder_node in LeRobot units at ``fps``; the dataset root."""
     config = tmp_path / "so101_lerobot_units.yaml"
-    config.write_text(yaml.safe_dump({"fps": FPS, "robot": "so101_follower", "language": False, "features": [
+    config.write_text(yaml.safe_dump({"fps": fps, "robot": "so101_follower", "language": False, "features": [
         {"key": "observation.state", "topic": "joint_states", "type": "joint_state", "max_age_s": 0.5},
         {"key": "action", "topic": "arm_controller/joint_trajectory", "type": "joint_trajectory", "max_age_s": 0.5},
         {"key": "observation.images.front", "topic": "front/image_raw", "type": "image", "height": HEIGHT,
