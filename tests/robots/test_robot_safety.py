@@ -44,6 +44,18 @@ def settled_goal_register(sim, joint: str, expected: int) -> int:
     return goal_register(sim, joint)
 
 
+def settled_goals(sim) -> list[int]:
+    """Every Goal_Position once the simulator has taken the writes already sent (unchanged for 50 ms)."""
+    goals, deadline = None, time.monotonic() + 2.0
+    while time.monotonic() < deadline:
+        now = [s.read_register("Goal_Position") for s in sim.servos]
+        if now == goals:
+            break
+        goals = now
+        time.sleep(0.05)
+    return goals
+
+
 def test_no_torque_and_no_goal_when_the_first_read_fails(sim):
     goals_before = [s.read_register("Goal_Position") for s in sim.servos]
     sim.servo(3).faults.no_reply = True
@@ -142,3 +154,33 @@ def test_unplug_faults_then_resumes_holding_without_a_jump(sim):
     later = driver.step(3.0)
     np.testing.assert_allclose(later.command_rad, tick.reading.positions_rad, atol=2e-3)
     assert driver.status.read_failures >= 3
+
+
+def test_write_now_sends_the_new_command_between_steps_without_reading(sim):
+    """A command arriving between two steps is written at once (robot_node's write on arrival)."""
+    driver = Driver(make_robot(sim))
+    driver.start(0.0)
+    driver.step(0.01)
+    pan = goal_register(sim, "shoulder_pan")
+    names = tuple(SO101.joint_names)
+    driver.set_trajectory(JointTrajectory(names, (TrajectoryPoint([0.2, 0, 0, 0, 0, 0], time_from_start_s=0.02),)),
+                          0.012)
+    driver.write_now(0.022)  # half way along the new trajectory, before the next step
+    cal = default_sim_calibration("so101_follower")["shoulder_pan"]
+    halfway = radians_to_raw(0.1, cal, 4095, True)
+    assert settled_goal_register(sim, "shoulder_pan", halfway) == halfway != pan
+    assert driver.status.write_failures == 0
+
+
+def test_write_now_writes_nothing_after_a_failed_read(sim):
+    driver = Driver(make_robot(sim), DriverConfig(fault_after_failures=2))
+    driver.start(0.0)
+    driver.step(0.01)
+    names = tuple(SO101.joint_names)
+    driver.set_trajectory(JointTrajectory(names, (TrajectoryPoint([0.2, 0, 0, 0, 0, 0], time_from_start_s=0.02),)),
+                          0.012)
+    sim.servo(3).faults.no_reply = True
+    assert driver.step(0.02).reading is None  # the last step did not read the arm: no fresh present position
+    goals = settled_goals(sim)
+    driver.write_now(0.025)
+    assert settled_goals(sim) == goals
