@@ -26,7 +26,8 @@ def parse_settings(argv: list[str] | None) -> DemoSettings:
                         help="output folder (default: $DEMO_OUTPUT, else ./demo_output); an earlier demo's is replaced")
     parser.add_argument("--preset", choices=sorted(PRESETS), default="quick",
                         help="quick (default: a few minutes) or full (50 demonstrations, 2000 steps, 20 evaluation "
-                             "episodes: a real training run, half an hour or more on a CPU); the options below override it")
+                             "episodes: a real training run, half an hour or more on a CPU); the options below "
+                             "override it")
     parser.add_argument("--episodes", type=int, help=f"expert episodes to record (quick: {defaults.episodes})")
     parser.add_argument("--train-steps", type=int, help=f"training steps (quick: {defaults.train_steps})")
     parser.add_argument("--batch-size", type=int, help=f"training batch size (quick: {defaults.batch_size})")
