@@ -156,3 +156,14 @@ def test_the_demo_refuses_to_replace_a_folder_it_did_not_write(tmp_path):
     result = _demo_command("--output", str(tmp_path / "mine"), env=dict(os.environ), cwd=tmp_path)
     assert result.returncode != 0 and "is not a demo output folder" in result.stderr
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+
+
+def test_a_preset_sets_the_sizes_and_an_option_beside_it_overrides_one(tmp_path):
+    from lerobot_ros.demo.__main__ import parse_settings
+
+    quick = parse_settings(["--output", str(tmp_path)])
+    assert (quick.episodes, quick.train_steps, quick.eval_episodes) == (3, 200, 2)
+    full = parse_settings(["--output", str(tmp_path), "--preset", "full", "--episodes", "5"])
+    assert (full.episodes, full.train_steps, full.eval_episodes, full.eval_timeout_s) == (5, 2000, 20, 20.0)
+    with pytest.raises(SystemExit):  # argparse's error: one held-out episode needs two
+        parse_settings(["--output", str(tmp_path), "--episodes", "1"])
