@@ -44,7 +44,9 @@ went without a command), the write rate and the writes more than two periods apa
 also policy_node's own dispatch (the intervals at which its trajectories reach this process over
 DDS), the figure that compares with LeRobot's one write per loop tick. robot_node writes at each of
 its ticks and also when a trajectory arrives (issue 20), so its arm write rate exceeds the control
-rate and its p50 is shorter than a period by construction. Ratios are lerobot_ros over LeRobot (below
+rate and its p50 is shorter than a period by construction. For LeRobot the intervals are also split
+into the ticks that ran the model inline (every ``n_action_steps``-th) and the others; for
+policy_node its chunk compute time from /diagnostics (observation to schedule). Ratios are lerobot_ros over LeRobot (below
 1: shorter). The load average is taken before each side and at the end; the machine is shared, so
 read the numbers beside it. Nothing is asserted: this is a measurement.
 """
@@ -234,8 +236,23 @@ def run_lerobot(checkpoint: Path, rate: int, seconds: float, warmup_s: float, wo
                            f"{log.read_text(errors='replace')[-4000:]}")
     if not len(stamps):
         raise RuntimeError(f"lerobot-rollout never wrote Goal_Position:\n{log.read_text(errors='replace')[-4000:]}")
+    steps = json.loads((checkpoint / "config.json").read_text())["n_action_steps"]
     return {"command": " ".join(command[1:]), "load_before": before,
-            "arm": stats(window(stamps, stamps[0] + warmup_s, seconds), rate)}
+            "arm": stats(window(stamps, stamps[0] + warmup_s, seconds), rate),
+            "by_tick": model_ticks(stamps, steps, stamps[0] + warmup_s, seconds)}
+
+
+def model_ticks(stamps: np.ndarray, steps: int, start: float, seconds: float) -> dict:
+    """LeRobot's sync loop writes once a tick and runs the model inline when its queue of ``steps``
+    actions is empty: on the first tick and every ``steps``-th after, so the write ending every
+    ``steps``-th interval waited for the model. Their intervals apart from the others (in the window)."""
+    intervals = np.diff(stamps)
+    inside = (stamps[1:] >= start) & (stamps[1:] <= start + seconds)
+    model = (np.arange(len(intervals)) % steps) == steps - 1
+    ms = lambda v: round(float(v) * 1e3, 2)  # noqa: E731
+    return {f"{name}_interval_ms": {"count": int(sum(chosen)), "p50": ms(np.median(intervals[chosen])),
+                                    "max": ms(intervals[chosen].max())}
+            for name, chosen in (("model_tick", inside & model), ("queue_tick", inside & ~model))}
 
 
 def start_node(module: str, name: str, params: dict, work: Path) -> subprocess.Popen:
@@ -262,6 +279,7 @@ def run_lerobot_ros(checkpoint: Path, rate: int, seconds: float, warmup_s: float
                     height: int) -> dict:
     """robot_node + camera_node + policy_node on the simulated arm; Goal_Position writes and trajectory arrivals."""
     import rclpy
+    from diagnostic_msgs.msg import DiagnosticArray
     from std_msgs.msg import Empty, String
     from trajectory_msgs.msg import JointTrajectory
 
@@ -292,6 +310,10 @@ def run_lerobot_ros(checkpoint: Path, rate: int, seconds: float, warmup_s: float
         node = rclpy.create_node("lerobot_dispatch_benchmark")
         node.create_subscription(JointTrajectory, "arm_controller/joint_trajectory",
                                  lambda m: arrivals.append(time.monotonic()) if m.points else None, 100)
+        latencies: list[float] = []  # policy_node's chunk compute, observation to schedule (1 Hz /diagnostics)
+        node.create_subscription(DiagnosticArray, "/diagnostics", lambda msg: latencies.extend(
+            float(kv.value) for status in msg.status if status.name.endswith("runtime") for kv in status.values
+            if kv.key == "chunk_latency_s" and kv.value != "nan"), 10)
         task = node.create_publisher(String, "task", 10)
         heartbeat = node.create_publisher(Empty, "heartbeat", 10)
         node.create_timer(0.05, lambda: heartbeat.publish(Empty()))
@@ -316,7 +338,9 @@ def run_lerobot_ros(checkpoint: Path, rate: int, seconds: float, warmup_s: float
         stop_nodes(procs)
         stamps = arm.close()
     return {"load_before": before, "arm": stats(window(stamps, start, seconds), rate),
-            "policy_node_dispatch": stats(window(np.array(arrivals), start, seconds), rate)}
+            "policy_node_dispatch": stats(window(np.array(arrivals), start, seconds), rate),
+            "chunk_compute_ms": {"samples": len(latencies), "p50": round(float(np.median(latencies)) * 1e3, 1),
+                                 "max": round(max(latencies) * 1e3, 1)} if latencies else None}
 
 
 def ratios(ours: dict, theirs: dict) -> dict:
@@ -331,6 +355,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="measured window of each side")
     parser.add_argument("--warmup-s", type=float, default=3.0, help="left out after each side's first command")
     parser.add_argument("--work", type=Path, help="folder for the dataset, checkpoint and logs (default: a temp one)")
+    parser.add_argument("--repeats", type=int, default=1, help="measure both sides this often, alternating the order")
     parser.add_argument("--train-only", action="store_true", help="train the checkpoint, print its path, stop")
     parser.add_argument("--serve-sim", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -347,20 +372,24 @@ def main() -> None:
     sys.path.insert(0, str(TESTS))
     from lerobot_round_trip import HEIGHT, WIDTH
 
-    run = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-    theirs = run_lerobot(checkpoint, args.rate, args.seconds, args.warmup_s, work / f"lerobot_{run}", WIDTH, HEIGHT)
-    ours = run_lerobot_ros(checkpoint, args.rate, args.seconds, args.warmup_s, work / f"lerobot_ros_{run}", WIDTH,
-                           HEIGHT)
-    result = {
-        "machine": f"{platform.node()} ({os.cpu_count()} cpus)", "date": datetime.now(timezone.utc).isoformat(),
-        "load_average_end": load(), "checkpoint": str(checkpoint), "rate_hz": args.rate,
-        "period_ms": round(1e3 / args.rate, 2), "seconds": args.seconds, "lerobot_rollout": theirs,
-        "lerobot_ros": ours,
-        "ratio_arm_writes_ours_over_lerobot": ratios(ours["arm"], theirs["arm"]),
-        "ratio_policy_node_dispatch_over_lerobot": ratios(ours["policy_node_dispatch"], theirs["arm"]),
-    }
-    print(json.dumps(result, indent=2))
-
+    for repeat in range(args.repeats):
+        # Alternate which side goes first: the shared machine's load drifts over a run.
+        run = work / f"run_{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S')}"
+        sides = {"lerobot_rollout": lambda: run_lerobot(checkpoint, args.rate, args.seconds, args.warmup_s,
+                                                        run / "lerobot", WIDTH, HEIGHT),
+                 "lerobot_ros": lambda: run_lerobot_ros(checkpoint, args.rate, args.seconds, args.warmup_s,
+                                                        run / "lerobot_ros", WIDTH, HEIGHT)}
+        order = list(sides) if repeat % 2 == 0 else list(sides)[::-1]
+        measured = {name: sides[name]() for name in order}
+        theirs, ours = measured["lerobot_rollout"], measured["lerobot_ros"]
+        result = {
+            "machine": f"{platform.node()} ({os.cpu_count()} cpus)", "date": datetime.now(timezone.utc).isoformat(),
+            "load_average_end": load(), "checkpoint": str(checkpoint), "rate_hz": args.rate,
+            "period_ms": round(1e3 / args.rate, 2), "seconds": args.seconds, "order": order, **measured,
+            "ratio_arm_writes_ours_over_lerobot": ratios(ours["arm"], theirs["arm"]),
+            "ratio_policy_node_dispatch_over_lerobot": ratios(ours["policy_node_dispatch"], theirs["arm"]),
+        }
+        print(json.dumps(result, indent=2), flush=True)
 
 if __name__ == "__main__":
     main()
