@@ -18,7 +18,9 @@ process (what ``port:=sim`` does); ``out``: the simulator in a process of its ow
 pseudo-terminal, as with a real arm on a serial port.
 
 The reference, in the same invocation and on the same graph: robot_node as before issue 20, its
-commands handled by rclpy's MultiThreadedExecutor (benchmarks/robot_node_with_rclpy_executor.py).
+commands handled by rclpy's MultiThreadedExecutor (benchmarks/robot_node_with_rclpy_executor.py);
+``--robot-nodes shipped,tick,executor`` adds robot_node as first shipped for issue 20, commands read
+at the loop's tick only (benchmarks/robot_node_reading_at_tick.py).
 DDS stays on loopback (profile, discovery range and a domain id of its own are set below).
 """
 
@@ -45,7 +47,13 @@ from lerobot_ros.package_files import config_path  # noqa: E402
 
 BAUD = 1_000_000
 TIMED_SIM = "sim?timing=1mbps"
-REFERENCE = str(Path(__file__).parent / "robot_node_with_rclpy_executor.py")
+ROBOT_NODES = {  # the robot_node variants measured: command line, and the name in the table
+    "shipped": ([sys.executable, "-m", "lerobot_ros.nodes.robot_node"], "shipped (written on arrival)"),
+    "tick": ([sys.executable, str(Path(__file__).parent / "robot_node_reading_at_tick.py")],
+             "issue 20 as first shipped (read at the tick only)"),
+    "executor": ([sys.executable, str(Path(__file__).parent / "robot_node_with_rclpy_executor.py")],
+                 "before issue 20 (rclpy MultiThreadedExecutor)"),
+}
 
 
 def serve_sim(robot: str) -> None:
@@ -82,7 +90,7 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measure(sim: str, reference: bool, seconds: float, work: Path) -> dict:
+def measure(sim: str, variant: str, seconds: float, work: Path) -> dict:
     import rclpy
     from diagnostic_msgs.msg import DiagnosticArray
     from lerobot_ros_interfaces.srv import StartEpisode
@@ -105,7 +113,7 @@ def measure(sim: str, reference: bool, seconds: float, work: Path) -> dict:
         port = simulator.stdout.readline().strip()
     else:
         port = TIMED_SIM
-    robot_cmd = [sys.executable, REFERENCE] if reference else [sys.executable, "-m", "lerobot_ros.nodes.robot_node"]
+    robot_cmd = ROBOT_NODES[variant][0]
     rclpy.init()
     node = rclpy.create_node("teleop_rate_benchmark")
     stamps: list[float] = []
@@ -183,7 +191,7 @@ def measure(sim: str, reference: bool, seconds: float, work: Path) -> dict:
         rclpy.try_shutdown()
     periods_ms = np.diff(np.asarray(stamps)) * 1e3
     received_ms = np.diff(np.asarray(received)) * 1e3
-    return {"sim": sim, "robot_node": "before issue 20 (rclpy MultiThreadedExecutor)" if reference else "shipped",
+    return {"sim": sim, "robot_node": ROBOT_NODES[variant][1],
             "rate_hz": (len(stamps) - 1) / (stamps[-1] - stamps[0]),
             "stamp_ms": [float(np.percentile(periods_ms, q)) for q in (50, 99)] + [float(periods_ms.max())],
             "received_p99_ms": float(np.percentile(received_ms, 99)),
@@ -199,12 +207,17 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="measured window (default 30)")
     parser.add_argument("--sim", default="in,out", help="simulator placements: in, out or in,out")
     parser.add_argument("--no-reference", action="store_true", help="skip robot_node as before issue 20")
+    parser.add_argument("--robot-nodes", default="shipped,executor",
+                        help=f"robot_node variants, comma-separated, of {', '.join(ROBOT_NODES)} "
+                             "(default shipped,executor; --no-reference: shipped)")
     args = parser.parse_args()
+    if unknown := set(args.robot_nodes.split(",")) - set(ROBOT_NODES):
+        parser.error(f"unknown robot_node variants {sorted(unknown)}; known: {', '.join(ROBOT_NODES)}")
     rows = []
     with tempfile.TemporaryDirectory(prefix="teleop_rate_") as tmp:
         for sim in args.sim.split(","):
-            for reference in (False,) if args.no_reference else (False, True):
-                rows.append(measure(sim, reference, args.seconds, Path(tmp) / f"{sim}-{reference}"))
+            for variant in ("shipped",) if args.no_reference else args.robot_nodes.split(","):
+                rows.append(measure(sim, variant, args.seconds, Path(tmp) / f"{sim}-{variant}"))
                 print(f"simulator {sim}, {rows[-1]['robot_node']}: {rows[-1]['rate_hz']:.2f} Hz", file=sys.stderr,
                       flush=True)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "

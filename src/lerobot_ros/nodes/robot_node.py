@@ -34,7 +34,7 @@ from ..robots.trajectory import NO_CHECK, Tolerances, TrajectoryRejected
 from ..sim.worlds import attach_physics_world
 from .diagnostics import diagnostic_status
 from .log_bridge import bridge_core_logging
-from .loop_subscription import LoopSubscription
+from .loop_subscription import LoopSubscription, SubscriptionArrivals
 from .parameters import apply_when_set, declare
 from .runner import run_node
 from .trajectory_conversion import trajectory_from_msg
@@ -66,12 +66,12 @@ class RobotNode(Node):
         self.joint_states_pub = self.create_publisher(JointState, "joint_states", 10)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         controller = self.p["controller_name"]
-        # Commands are read by the control loop at its tick, not by the executor (loop_subscription.py
-        # says why: a 100 Hz stream through rclpy's executors took joint_states from 100 to 38-52 Hz).
+        # Commands are read by the control loop, not by the executor (loop_subscription.py says why: a
+        # 100 Hz stream through rclpy's executors took joint_states from 100 to 38-52 Hz): at its tick,
+        # and when one arrives between ticks (then written at once, _on_arrival).
         # Depth 1: a newer trajectory replaces an older one anyway.
         self.trajectories = LoopSubscription(self, JointTrajectoryMsg, f"{controller}/joint_trajectory",
                                              QoSProfile(depth=1))
-        self.loop = FixedRateLoop(1.0 / self.p["publish_rate_hz"], self._tick)
         self.diagnostics_timer = self.create_timer(1.0 / self.p["diagnostics_rate_hz"], self._publish_diagnostics,
                                                    callback_group=MutuallyExclusiveCallbackGroup())
         self.action_server = None
@@ -86,6 +86,9 @@ class RobotNode(Node):
             self.odom_pub = self.create_publisher(Odometry, "odom", 10)
             twist_type = TwistStamped if self.p["cmd_vel_type"] == "twist_stamped" else Twist
             self.base_commands = LoopSubscription(self, twist_type, "cmd_vel", 10)
+        commands = [self.trajectories] + ([self.base_commands] if self.driver.base is not None else [])
+        self.loop = FixedRateLoop(1.0 / self.p["publish_rate_hz"], self._tick,
+                                  arrivals=SubscriptionArrivals(self, commands, self._on_arrival))
         self.finished = threading.Event()  # robot_node only stops on a signal
         apply_when_set(self, PARAMS, self.p, self._apply_parameters)
 
@@ -113,38 +116,56 @@ class RobotNode(Node):
 
     # -- callbacks --------------------------------------------------------------------------------
 
-    def _on_trajectory(self, msg: JointTrajectoryMsg, received_s: float) -> None:
-        """A trajectory message (``received_s``: when it arrived, on the monotonic clock)."""
+    def _on_trajectory(self, msg: JointTrajectoryMsg, received_s: float) -> bool:
+        """A trajectory message (``received_s``: when it arrived, on the monotonic clock); True if accepted."""
         try:
             trajectory = trajectory_from_msg(msg, self.get_clock().now().nanoseconds * 1e-9, self._now(),
                                              self.p["joint_prefix"])
             self.driver.set_trajectory(trajectory, received_s)
         except (TrajectoryRejected, UnsafeCommandError, BusError) as err:
             self.get_logger().error(f"{self.p['controller_name']}/joint_trajectory rejected: {err}")
-            return
+            return False
         if self.action_server is not None:
             self.action_server.preempt("preempted by a joint_trajectory message")
+        return True
 
-    def _on_cmd_vel(self, msg) -> None:
+    def _on_cmd_vel(self, msg) -> bool:
+        """A cmd_vel message; True if accepted."""
         twist = msg.twist if isinstance(msg, TwistStamped) else msg
         try:
             self.driver.set_base_velocity(twist.linear.x, twist.linear.y, twist.angular.z, self._now())
         except ValueError as err:
             self.get_logger().error(f"cmd_vel rejected: {err}")
+            return False
+        return True
 
     def _received_at(self, received_wall_s: float | None, now_s: float) -> float:
         """A message's arrival on the monotonic clock: its age on the wall clock back from ``now_s``,
-        at most one period (it is taken at the first tick after it arrived)."""
+        at most one period (it is taken on arrival, or at the first tick after it arrived)."""
         if received_wall_s is None:
             return now_s
         return now_s - min(max(0.0, time.time() - received_wall_s), self.loop.period_s)
 
-    def _tick(self, now_s: float) -> None:
+    def _take_commands(self, now_s: float) -> tuple[bool, bool]:
+        """Apply the newest trajectory and cmd_vel waiting, if any: whether each was taken and accepted."""
+        arm = base = False
         if (taken := self.trajectories.take_latest()) is not None:
             msg, received_wall_s = taken
-            self._on_trajectory(msg, self._received_at(received_wall_s, now_s))
+            arm = self._on_trajectory(msg, self._received_at(received_wall_s, now_s))
         if self.driver.base is not None and (taken := self.base_commands.take_latest()) is not None:
-            self._on_cmd_vel(taken[0])
+            base = self._on_cmd_vel(taken[0])
+        return arm, base
+
+    def _on_arrival(self, now_s: float) -> None:
+        """A command arrived between two ticks (loop thread): apply it and write it to the servos now,
+        not up to a period later at the tick (the leader -> follower latency, issue 20). The tick
+        still reads, publishes and writes on its own schedule."""
+        arm, base = self._take_commands(now_s)
+        if arm or base:
+            self.driver.write_now(now_s, arm=arm, base=base)
+
+    def _tick(self, now_s: float) -> None:
+        self._take_commands(now_s)
         tick = self.driver.step(now_s)
         if tick.reading is None:
             return
@@ -182,7 +203,7 @@ class RobotNode(Node):
         counters = {
             "read_failures": status.read_failures, "write_failures": status.write_failures,
             "stale_holds": status.stale_holds, "clamped_commands": status.clamped_commands,
-            "loop_overruns": self.loop.overruns,
+            "loop_overruns": self.loop.overruns, "commands_on_arrival": self.loop.arrivals_handled,
         }
         for name, d in self.setup.robot.bus.diagnostics().items():
             counters[f"{name}.timeouts"] = d.timeouts

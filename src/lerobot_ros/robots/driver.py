@@ -1,7 +1,8 @@
 """The robot's control loop, independent of ROS: read, follow the trajectory, write, report.
 
 ``robot_node`` calls :meth:`Driver.step` on a timer at ``publish_rate_hz`` and publishes what it
-returns; trajectory messages and action goals go through :meth:`Driver.set_trajectory`. Every rule
+returns; trajectory messages and action goals go through :meth:`Driver.set_trajectory`, and a
+command arriving between two steps is written at once with :meth:`Driver.write_now`. Every rule
 about faults lives here, where a plain unit test can reach it:
 
 * a failed read skips the tick (no write without a fresh present position);
@@ -161,6 +162,26 @@ class Driver:
             self._last_tick = Tick(reading, velocities, command, wheels, desired)
             return self._last_tick
 
+    def write_now(self, now_s: float, *, arm: bool = True, base: bool = False) -> None:
+        """Write the commands due at ``now_s`` between two steps, without reading: called when a
+        command arrives, so the servos get it at once instead of at the next step (issue 20).
+
+        Clamped against the last step's reading (at most a period old). Nothing is written unless
+        the last step read the arm (faulted, or a read failing: the next step decides), and no stale
+        check is made (a command just arrived); the next step reads, checks and writes as usual.
+        """
+        with self._lock:
+            if self.status.faulted or self.status.consecutive_read_failures or self.robot.last_reading is None:
+                return
+            if arm and self.robot.torque_enabled:
+                self._write_arm(self.follower.sample(now_s))
+            if base and self.base is not None:
+                try:
+                    self._write_wheels(self.base.body_to_wheel_raw(*self._base_command_at(now_s)))
+                except BusError as err:
+                    self.status.write_failures += 1
+                    self.status.last_error = str(err)
+
     def _reconnect(self, now_s: float) -> JointReading | None:
         """While faulted: reopen the port now and then; on success hold the pose the arm is in."""
         if now_s - self._last_reconnect_s < self.config.reconnect_period_s:
@@ -196,22 +217,29 @@ class Driver:
             self.status.stale_holds += 1
             self.follower.hold(reading.positions_rad)
         desired = self.follower.sample(now_s)
+        return desired, self._write_arm(desired)
+
+    def _write_arm(self, desired: JointSample) -> np.ndarray | None:
+        """Send ``desired`` (clamped); what was sent, or None when the write failed."""
         try:
             sent = self.robot.send_goal(desired.positions)
         except BusError as err:
             self.status.write_failures += 1
             self.status.last_error = str(err)
-            return desired, None
+            return None
         if not np.allclose(sent, desired.positions, atol=1e-9):
             self.status.clamped_commands += 1
-        return desired, sent
+        return sent
+
+    def _base_command_at(self, now_s: float) -> tuple[float, float, float]:
+        """The body velocity to drive at ``now_s``: the last cmd_vel, or standing still once it is stale."""
+        if self._base_command is not None and now_s - self._base_command[0] <= self.config.base_command_timeout_s:
+            return self._base_command[1]
+        return (0.0, 0.0, 0.0)
 
     def _step_base(self, now_s: float) -> np.ndarray | None:
-        command = (0.0, 0.0, 0.0)
-        if self._base_command is not None and now_s - self._base_command[0] <= self.config.base_command_timeout_s:
-            command = self._base_command[1]
         try:
-            self._write_wheels(self.base.body_to_wheel_raw(*command))
+            self._write_wheels(self.base.body_to_wheel_raw(*self._base_command_at(now_s)))
             raw = self.robot.bus.sync_read("Present_Velocity", list(self.base.spec.wheels))
         except BusError as err:
             self.status.write_failures += 1
