@@ -247,7 +247,7 @@ def model_ticks(stamps: np.ndarray, steps: int, start: float, seconds: float) ->
     actions is empty: on the first tick and every ``steps``-th after, so the write ending every
     ``steps``-th interval waited for the model. Their intervals apart from the others (in the window)."""
     intervals = np.diff(stamps)
-    inside = (stamps[1:] >= start) & (stamps[1:] <= start + seconds)
+    inside = (stamps[:-1] >= start) & (stamps[1:] <= start + seconds)  # as window() chooses them
     model = (np.arange(len(intervals)) % steps) == steps - 1
     ms = lambda v: round(float(v) * 1e3, 2)  # noqa: E731
     return {f"{name}_interval_ms": {"count": int(sum(chosen)), "p50": ms(np.median(intervals[chosen])),
