@@ -46,9 +46,10 @@ DDS), the figure that compares with LeRobot's one write per loop tick. robot_nod
 its ticks and also when a trajectory arrives (issue 20), so its arm write rate exceeds the control
 rate and its p50 is shorter than a period by construction. For LeRobot the intervals are also split
 into the ticks that ran the model inline (every ``n_action_steps``-th) and the others; for
-policy_node its chunk compute time from /diagnostics (observation to schedule). Ratios are lerobot_ros over LeRobot (below
-1: shorter). The load average is taken before each side and at the end; the machine is shared, so
-read the numbers beside it. Nothing is asserted: this is a measurement.
+policy_node its chunk compute time from /diagnostics (observation to schedule). Ratios are
+lerobot_ros over LeRobot (below 1: shorter). The load average is taken before each side and at the
+end; the machine is shared, so read the numbers beside it. Nothing is asserted: this is a
+measurement.
 """
 
 from __future__ import annotations
@@ -97,13 +98,14 @@ def stream_camera(sim, fifo: Path, width: int, height: int, stop: threading.Even
     renderer = ArmRenderer(SimCameraConfig(width=width, height=height, fps=CAMERA_FPS))
     calibration = default_sim_calibration(ROBOT)
     motors = robot_type(ROBOT).motors
+    ticks_per_turn, feetech_drive_mode = 4096, True  # the SO-101's STS3215, as robots.robot converts them
     while not stop.is_set():
         with open(fifo, "wb", buffering=0) as out:  # blocks until a reader opens the pipe
             out.write(f"YUV4MPEG2 W{width} H{height} F{CAMERA_FPS}:1 Ip A1:1 C420jpeg\n".encode())
             start, frame = time.monotonic(), 0
             while not stop.is_set():
                 pose = {m.name: raw_to_radians(sim.servo(m.id).read_register("Present_Position"), calibration[m.name],
-                                               4096, True) for m in motors}
+                                               ticks_per_turn, feetech_drive_mode) for m in motors}
                 image = renderer.render(pose)
                 try:
                     out.write(b"FRAME\n" + cv2.cvtColor(image, cv2.COLOR_RGB2YUV_I420).tobytes())
@@ -132,6 +134,7 @@ def serve_sim(stamps_path: str, camera_fifo: str, width: int, height: int) -> No
     stop.set()
     Path(stamps_path).write_text(json.dumps(stamps))
     sim.stop()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 class SimulatedArm:
