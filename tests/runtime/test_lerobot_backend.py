@@ -21,14 +21,8 @@ from lerobot_ros.runtime.lerobot_policy import LeRobotMissing, LeRobotPolicy
 from lerobot_ros.runtime.policy import Observation
 from lerobot_ros.runtime.runtime import HierarchicalRuntime, RuntimeConfig
 
-FRONT = "observation.images.front"
-H, W, DIM, STEPS = 48, 64, 6, 5
+from lerobot_saved import DIM, FRONT, STEPS, H, W, needs_lerobot, observation, save_with_processors
 
-
-def needs_lerobot():
-    if sys.version_info < (3, 12):
-        pytest.skip("LeRobot 0.6 needs Python >= 3.12; this venv is " + sys.version.split()[0])
-    pytest.importorskip("lerobot", reason="never skipped on 3.12: scripts/bootstrap_venv.sh installs the extra")
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +33,6 @@ def act_folder(tmp_path_factory):
     from lerobot.configs.types import FeatureType, PolicyFeature
     from lerobot.policies.act.configuration_act import ACTConfig
     from lerobot.policies.act.modeling_act import ACTPolicy
-    from lerobot.policies.factory import make_pre_post_processors
 
     torch.manual_seed(0)
     config = ACTConfig(
@@ -52,17 +45,7 @@ def act_folder(tmp_path_factory):
              "action": {"mean": torch.full((DIM,), -5.0), "std": torch.full((DIM,), 30.0)},
              FRONT: {"mean": torch.full((3, 1, 1), 0.5), "std": torch.full((3, 1, 1), 0.2)}}
     policy = ACTPolicy(config)
-    preprocessor, postprocessor = make_pre_post_processors(config, dataset_stats=stats)
-    folder = tmp_path_factory.mktemp("act") / "pretrained_model"
-    policy.save_pretrained(folder)
-    preprocessor.save_pretrained(folder)
-    postprocessor.save_pretrained(folder)
-    return folder
-
-
-def observation(seed: int = 0) -> Observation:
-    rng = np.random.default_rng(seed)
-    return Observation({FRONT: rng.integers(0, 255, (H, W, 3), dtype=np.uint8)}, rng.normal(0, 30, DIM), 0.0)
+    return save_with_processors(policy, stats, tmp_path_factory.mktemp("act") / "pretrained_model")
 
 
 def test_the_backend_follows_the_config_type(tmp_path, act_folder):
@@ -115,7 +98,6 @@ def diffusion_folder(tmp_path_factory):
     from lerobot.configs.types import FeatureType, PolicyFeature
     from lerobot.policies.diffusion.configuration_diffusion import DiffusionConfig
     from lerobot.policies.diffusion.modeling_diffusion import DiffusionPolicy
-    from lerobot.policies.factory import make_pre_post_processors
 
     torch.manual_seed(0)
     config = DiffusionConfig(
@@ -129,12 +111,7 @@ def diffusion_folder(tmp_path_factory):
              "action": {"min": torch.full((DIM,), -90.0), "max": torch.full((DIM,), 90.0)},
              FRONT: {"mean": torch.full((3, 1, 1), 0.5), "std": torch.full((3, 1, 1), 0.2)}}
     policy = DiffusionPolicy(config)
-    preprocessor, postprocessor = make_pre_post_processors(config, dataset_stats=stats)
-    folder = tmp_path_factory.mktemp("diffusion") / "pretrained_model"
-    policy.save_pretrained(folder)
-    preprocessor.save_pretrained(folder)
-    postprocessor.save_pretrained(folder)
-    return folder
+    return save_with_processors(policy, stats, tmp_path_factory.mktemp("diffusion") / "pretrained_model")
 
 
 def test_a_policy_reading_two_frames_gets_the_earlier_one_as_lerobots_loop_gives_it(diffusion_folder):

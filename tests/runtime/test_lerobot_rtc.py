@@ -17,7 +17,8 @@ from lerobot_ros.runtime.lerobot_policy import LeRobotPolicy
 from lerobot_ros.runtime.schedule import RunningPrefix
 
 from test_lerobot_backend import act_folder  # noqa: F401  (fixture)
-from test_lerobot_smolvla_backend import DIM, STEPS, TASK, observation, smolvla_folder  # noqa: F401  (fixture)
+from lerobot_saved import DIM, STEPS, observation
+from test_lerobot_smolvla_backend import TASK, smolvla_folder  # noqa: F401  (fixture)
 
 MESSAGES = [{"role": "user", "content": TASK}]
 

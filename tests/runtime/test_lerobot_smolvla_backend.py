@@ -12,24 +12,15 @@ one with lerobot-train and drives the simulated arm with it.
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 import pytest
 
 from lerobot_ros.policies.smolvla2 import write_tiny_vlm
 from lerobot_ros.runtime.lerobot_policy import LeRobotPolicy
-from lerobot_ros.runtime.policy import Observation
 
-FRONT = "observation.images.front"
-H, W, DIM, STEPS = 48, 64, 6, 5
+from lerobot_saved import DIM, FRONT, STEPS, H, W, needs_lerobot, observation, save_with_processors
+
 TASK = "reach forward"
-
-
-def needs_lerobot():
-    if sys.version_info < (3, 12):
-        pytest.skip("LeRobot 0.6 needs Python >= 3.12; this venv is " + sys.version.split()[0])
-    pytest.importorskip("lerobot", reason="never skipped on 3.12: scripts/bootstrap_venv.sh installs the extra")
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +29,6 @@ def smolvla_folder(tmp_path_factory):
     needs_lerobot()
     import torch
     from lerobot.configs.types import FeatureType, PolicyFeature
-    from lerobot.policies.factory import make_pre_post_processors
     from lerobot.policies.smolvla.configuration_smolvla import SmolVLAConfig
     from lerobot.policies.smolvla.modeling_smolvla import SmolVLAPolicy
 
@@ -53,17 +43,7 @@ def smolvla_folder(tmp_path_factory):
     stats = {"observation.state": {"mean": torch.full((DIM,), 10.0), "std": torch.full((DIM,), 20.0)},
              "action": {"mean": torch.full((DIM,), -5.0), "std": torch.full((DIM,), 30.0)}}
     policy = SmolVLAPolicy(config)
-    preprocessor, postprocessor = make_pre_post_processors(config, dataset_stats=stats)
-    folder = tmp_path_factory.mktemp("smolvla") / "pretrained_model"
-    policy.save_pretrained(folder)
-    preprocessor.save_pretrained(folder)
-    postprocessor.save_pretrained(folder)
-    return folder
-
-
-def observation(seed: int = 0) -> Observation:
-    rng = np.random.default_rng(seed)
-    return Observation({FRONT: rng.integers(0, 255, (H, W, 3), dtype=np.uint8)}, rng.normal(0, 30, DIM), 0.0)
+    return save_with_processors(policy, stats, tmp_path_factory.mktemp("smolvla") / "pretrained_model")
 
 
 def test_a_lerobot_smolvla_on_the_tiny_vlm_gives_lerobots_own_chunk(smolvla_folder):
