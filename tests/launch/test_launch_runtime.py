@@ -218,6 +218,9 @@ def test_policy_launch_with_defaults_runs_policy_and_speech_without_an_audio_dev
     run.wait_log("joints at")
     run.wait_log("chunks at 15 fps", timeout=90)  # bug 7: chunk_fps reaches policy_node
     assert _param(run, "/pol/policy_node", "chunk_fps") == "Double value is: 15.0"
+    # The installed config/policy_node.yaml reaches the namespaced node (chunk_blending and RTC, issue 16).
+    assert _param(run, "/pol/policy_node", "chunk_blending") == "String value is: crossfade"
+    assert _param(run, "/pol/policy_node", "rtc_execution_horizon") == "Integer value is: 10"
     # Bug 5: say_node's default output died on a machine with no audio device; auto writes WAV files.
     _graph(run, "node", {"/pol/say_node", "/pol/robot_node", "/pol/front_camera", "/pol/policy_node"})
     assert "process has died" not in run.log, run.log[-4000:]
