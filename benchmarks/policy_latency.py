@@ -137,7 +137,7 @@ def main() -> None:
     parser.add_argument("--no-lerobot", action="store_true", help="leave LeRobot's SmolVLA out (ours only)")
     parser.add_argument("--unfused", action="store_true", help="also the graphed chunk without fused projections")
     parser.add_argument("--compile-mode", default=None, help="torch.compile mode, e.g. max-autotune-no-cudagraphs")
-    parser.add_argument("--attention", default="sdpa", choices=ATTENTION_KERNELS,
+    parser.add_argument("--attention", default="flex", choices=ATTENTION_KERNELS,
                         help="attention kernel of the first graphed variant")
     parser.add_argument("--also-attention", action="store_true",
                         help="also the graphed chunk with every other attention kernel")

@@ -300,8 +300,10 @@ def test_fused_projections_give_the_same_chunk_and_text_and_leave_training_alone
     assert layer.mlp.gate_proj.weight.grad is not None and layer.mlp.gate_proj.weight.grad.abs().sum() > 0
 
 
-def test_matmul_attention_kernel_gives_the_same_chunk_and_text(policy):
-    """attend's "matmul" kernel (the graphed chunk's alternative to torch's fused attention) changes no output."""
+@pytest.mark.parametrize("kernel", ["matmul", "flex"])
+def test_attention_kernels_give_the_same_chunk_and_text(policy, kernel):
+    """attend's alternatives to torch's fused attention (the graphed chunk's "matmul" and "flex",
+    whose denoising masks are block masks) change no output."""
     backbone = policy.model.vlm_with_expert
     batch = make_batch(policy, 2)
     noise = torch.randn(2, policy.config.chunk_size, 32, generator=torch.Generator().manual_seed(4))
@@ -309,15 +311,15 @@ def test_matmul_attention_kernel_gives_the_same_chunk_and_text(policy):
     with torch.no_grad():
         sdpa_actions = policy.predict_action_chunk(batch, noise=noise)
     sdpa_tokens = policy.generate_tokens(prompt, max_new_tokens=6, min_new_tokens=6)
-    backbone.attention_kernel = "matmul"
+    backbone.attention_kernel = kernel
     try:
         with torch.no_grad():
-            matmul_actions = policy.predict_action_chunk(batch, noise=noise)
-        matmul_tokens = policy.generate_tokens(prompt, max_new_tokens=6, min_new_tokens=6)
+            other_actions = policy.predict_action_chunk(batch, noise=noise)
+        other_tokens = policy.generate_tokens(prompt, max_new_tokens=6, min_new_tokens=6)
         backbone.attention_kernel = "flash"
         with pytest.raises(ValueError, match="attention kernel 'flash'"):
             policy.predict_action_chunk(batch, noise=noise)
     finally:
         backbone.attention_kernel = "sdpa"
-    assert (matmul_actions - sdpa_actions).abs().max() < 1e-4
-    assert matmul_tokens == sdpa_tokens
+    assert (other_actions - sdpa_actions).abs().max() < 1e-4
+    assert other_tokens == sdpa_tokens

@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import Tensor
+from torch.nn.attention.flex_attention import BlockMask, flex_attention
 
 ROPE_WAVELENGTH = 10_000.0
 
@@ -60,24 +61,69 @@ def group_bias(bias: Tensor, groups: int) -> Tensor:
     return bias if groups == 1 else bias.repeat(1, 1, groups, 1)
 
 
-ATTENTION_KERNELS = ("sdpa", "matmul")
+ATTENTION_KERNELS = ("sdpa", "matmul", "flex")
+
+# Tiles for flex attention at a batch-1 denoising step (50 queries, a few hundred keys, head dim 64).
+# Measured on an H100 under a CUDA graph: 7.6 us per call against 14.2 us for cuDNN's kernel with a
+# bias and 10-11 us for flash or memory-efficient attention with a lower-right causal mask
+# (docs/benchmarks.md, issue 19). Two warps or 64-row query tiles were 1.3-7x slower.
+STEP_FLEX_OPTIONS = {"BLOCK_M": 32, "BLOCK_N": 64, "num_warps": 4, "num_stages": 2}
 
 
-def attend(query: Tensor, key: Tensor, value: Tensor, bias: Tensor, kernel: str = "sdpa") -> Tensor:
+def visibility_block_mask(visible: Tensor) -> BlockMask:
+    """(B, Lq, Lk) bool -> a flex-attention BlockMask that applies ``visible`` element by element.
+
+    Every tile is marked partial (none skipped as empty, none trusted as full), so the mask is exact
+    whatever ``visible`` holds, and its structure never depends on the data: it is built without
+    reading the mask on the host, so a CUDA graph can capture it and replay it for a new prefix. At
+    the sizes of a denoising step the element-wise lookup costs nothing measurable.
+    """
+    if visible.ndim != 3 or visible.dtype != torch.bool:
+        raise ValueError(f"visibility must be a (batch, queries, keys) bool tensor, got {visible.dtype} {tuple(visible.shape)}")
+    batch, queries, keys = visible.shape
+    block = 128
+    query_blocks, key_blocks = -(-queries // block), -(-keys // block)
+    counts = torch.full((batch, 1, query_blocks), key_blocks, dtype=torch.int32, device=visible.device)
+    indices = torch.arange(key_blocks, dtype=torch.int32, device=visible.device)
+    indices = indices.expand(batch, 1, query_blocks, key_blocks).contiguous()
+
+    def lookup(b: Tensor, h: Tensor, q: Tensor, k: Tensor) -> Tensor:
+        return visible[b, q, k]
+
+    return BlockMask.from_kv_blocks(
+        counts, indices, BLOCK_SIZE=block, mask_mod=lookup, seq_lengths=(queries, keys), compute_q_blocks=False
+    )
+
+
+def _flex_attend(query: Tensor, key: Tensor, value: Tensor, mask: BlockMask) -> Tensor:
+    """``attend`` through flex attention: grouped-query attention is native there, nothing is folded."""
+    batch, length, heads, dim = query.shape
+    q = query.transpose(1, 2)
+    k = key.transpose(1, 2).to(q.dtype)
+    v = value.transpose(1, 2).to(q.dtype)
+    out = flex_attention(q, k, v, block_mask=mask, enable_gqa=heads != k.shape[1], kernel_options=STEP_FLEX_OPTIONS)
+    return out.transpose(1, 2).reshape(batch, length, heads * dim)
+
+
+def attend(query: Tensor, key: Tensor, value: Tensor, bias: Tensor | BlockMask, kernel: str = "sdpa") -> Tensor:
     """Grouped-query attention. query (B, Lq, H, D), key/value (B, Lk, KV, D) -> (B, Lq, H*D).
 
-    ``bias`` is (B, 1, Lq, Lk), or already grouped (B, 1, H/KV * Lq, Lk) by ``group_bias``. The H/KV
+    ``bias`` is (B, 1, Lq, Lk), or already grouped (B, 1, H/KV * Lq, Lk) by ``group_bias``; or a
+    ``visibility_block_mask``, which runs flex attention whatever ``kernel`` says. The H/KV
     query heads that share a key/value head are folded into the query length (one attention per
     key/value head over H/KV * Lq rows) instead of repeating the keys and values H/KV times: the
     same result without copying them in every layer.
 
     ``kernel`` "sdpa" is torch's fused attention (cuDNN's on Hopper when a bias is given); "matmul"
     spells it out as two matrix products around a float32 softmax, which torch.compile turns into
-    two GEMMs and one fused bias-softmax kernel: cheaper than cuDNN's fixed cost for the short
-    sequences of a batch-1 denoising step (see docs/benchmarks.md).
+    two GEMMs and one fused bias-softmax kernel (on an H100 no faster than cuDNN's: docs/benchmarks.md).
+    "flex" is "sdpa" for tensor biases: it names the choice to build the denoising steps' masks as
+    block masks (``core``), where flex attention's compiled kernel takes half cuDNN's time.
     """
     if kernel not in ATTENTION_KERNELS:
         raise ValueError(f"attention kernel {kernel!r} is not one of {ATTENTION_KERNELS}")
+    if isinstance(bias, BlockMask):
+        return _flex_attend(query, key, value, bias)
     batch, length, heads, dim = query.shape
     kv_heads = key.shape[2]
     groups = heads // kv_heads
@@ -87,7 +133,7 @@ def attend(query: Tensor, key: Tensor, value: Tensor, bias: Tensor, kernel: str 
     v = value.transpose(1, 2).to(q.dtype)
     if bias.shape[-2] != groups * length:
         bias = group_bias(bias, groups)
-    if kernel == "sdpa":
+    if kernel != "matmul":
         out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias.to(q.dtype))
     else:
         scores = torch.matmul(q, k.transpose(-1, -2)).float() * dim**-0.5 + bias.float()

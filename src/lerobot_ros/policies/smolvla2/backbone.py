@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import Tensor, nn
+from torch.nn.attention.flex_attention import BlockMask
 from transformers import AutoConfig, AutoModel, AutoModelForImageTextToText, SmolVLMForConditionalGeneration
 
 from .attention import Rope, attend, group_bias
@@ -305,8 +306,8 @@ class VLMWithExpert(nn.Module):
         cache: FlowCache,
         rope_self: Rope,
         rope_cross: Rope,
-        bias_self: Tensor,
-        bias_cross: Tensor,
+        bias_self: Tensor | BlockMask,
+        bias_cross: Tensor | BlockMask,
     ) -> Tensor:
         """One denoising pass of the suffix (B, S, expert hidden) against the cached prefix, normed."""
         prefix_len = cache.prefix_len

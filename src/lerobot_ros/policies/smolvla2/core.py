@@ -25,8 +25,9 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import Tensor, nn
+from torch.nn.attention.flex_attention import BlockMask
 
-from .attention import Rope, additive_bias, group_bias, make_att_2d_masks
+from .attention import Rope, additive_bias, group_bias, make_att_2d_masks, visibility_block_mask
 from .backbone import FlowCache, VLMWithExpert
 from .configuration import SmolVLA2Config
 from .flow import euler_integrate, interpolate, time_embedding
@@ -46,14 +47,16 @@ class Prefix:
 
 @dataclass
 class DenoisingContext:
-    """The prefix cache, attention biases (grouped for attend's folded queries) and rotary tables every
-    denoising step of one chunk reuses."""
+    """The prefix cache, attention masks and rotary tables every denoising step of one chunk reuses.
+
+    The masks are additive biases grouped for attend's folded queries or, with the "flex" attention
+    kernel, flex-attention block masks."""
 
     cache: FlowCache
     rope_self: Rope
     rope_cross: Rope
-    bias_self: Tensor
-    bias_cross: Tensor
+    bias_self: Tensor | BlockMask
+    bias_cross: Tensor | BlockMask
 
 
 class FlowMatchingVLA(nn.Module):
@@ -218,13 +221,18 @@ class FlowMatchingVLA(nn.Module):
         causal = torch.ones(steps, steps, dtype=torch.bool, device=device).tril()
         seen_prefix = prefix.pad[:, None, :].expand(batch, steps, prefix_len)
         offsets = torch.arange(steps, device=device)[None]
+        seen_self = torch.cat([seen_prefix, causal.expand(batch, -1, -1)], 2)
+        if backbone.attention_kernel == "flex":
+            bias_self, bias_cross = visibility_block_mask(seen_self), visibility_block_mask(seen_prefix)
+        else:
+            bias_self = group_bias(additive_bias(seen_self, self.dtype), backbone.query_groups)
+            bias_cross = group_bias(additive_bias(seen_prefix, self.dtype), backbone.query_groups)
         return DenoisingContext(
             cache=cache,
             rope_self=Rope(prefix.pad.sum(1, keepdim=True) + offsets, head_dim),
             rope_cross=Rope(offsets.expand(batch, -1), head_dim),
-            bias_self=group_bias(additive_bias(torch.cat([seen_prefix, causal.expand(batch, -1, -1)], 2), self.dtype),
-                                 backbone.query_groups),
-            bias_cross=group_bias(additive_bias(seen_prefix, self.dtype), backbone.query_groups),
+            bias_self=bias_self,
+            bias_cross=bias_cross,
         )
 
     def denoise_step(self, context: DenoisingContext, x: Tensor, time: Tensor) -> Tensor:

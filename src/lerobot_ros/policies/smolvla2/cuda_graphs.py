@@ -18,7 +18,7 @@ from torch import Tensor
 from .attention import ATTENTION_KERNELS
 
 
-def compile_inference(policy, *, fuse: bool = True, mode: str | None = None, attention: str = "sdpa") -> None:
+def compile_inference(policy, *, fuse: bool = True, mode: str | None = None, attention: str = "flex") -> None:
     """Prepare this policy instance's per-chunk inference for graph capture: fused projections, torch.compile.
 
     ``fuse`` stacks each layer's q/k/v and gate/up weights (``VLMWithExpert.fuse_projections``);
@@ -60,7 +60,7 @@ class GraphedActionChunk:
         compile: bool = True,
         fuse: bool = True,
         compile_mode: str | None = None,
-        attention: str = "sdpa",
+        attention: str = "flex",
     ):
         if policy.device.type != "cuda":
             raise ValueError(f"CUDA graphs need the policy on a CUDA device, not {policy.device}")
