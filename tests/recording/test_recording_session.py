@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 
 import frame_barcode
 import numpy as np
@@ -292,3 +294,54 @@ def test_header_time_with_a_sample_delay_uses_messages_that_arrive_after_their_t
     session.finalize()
     columns = DatasetReader(tmp_path / "ds").episode_columns(0)
     np.testing.assert_array_equal(columns["observation.state"][:, 0], [3.0, 4.0, 5.0])
+
+
+def _nice(tid: int) -> int:
+    """A thread's nice value, from /proc (field 19 of its stat line)."""
+    stat = open(f"/proc/self/task/{tid}/stat").read()
+    return int(stat.rsplit(")", 1)[1].split()[16])
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="per-thread nice values are Linux's")
+def test_the_encoder_and_the_threads_ffmpeg_starts_run_at_the_lower_priority(tmp_path):
+    """The encoder thread lowers its own priority before the first frame; the codec's threads inherit it,
+    the caller's thread keeps its own (control loops on a small computer go first)."""
+    import threading
+
+    raw = {**RAW, "features": [RAW["features"][0], {**RAW["features"][1], "height": 240, "width": 320}]}
+    clock = Clock()
+    settings = SessionSettings(root=tmp_path / "ds", video=VideoEncoding(codec="libx264", extra_options={"threads": 2}),
+                               sample_delay_s=0.0, encoder_nice=7)
+    base = _nice(threading.get_native_id())
+    before = set(os.listdir("/proc/self/task"))
+    session = RecordingSession.open(load_recording_config(raw), settings, None, clock)
+    clock.t = 1000.05
+    session.start_episode("t")
+    for i in range(1, 6):
+        clock.t = 1000.0 + i / FPS - 0.01
+        session.push("observation.state", [float(i), 0.0])
+        session.push(CAMERA, image(i, 240, 320))
+        clock.t = 1000.0 + i / FPS
+        session.advance()
+    while session.worker.queued_frames:
+        time.sleep(0.01)
+    python_threads = {t.native_id: t.name for t in threading.enumerate()}
+    started = {int(tid) for tid in set(os.listdir("/proc/self/task")) - before}
+    codec_threads = [tid for tid in started if tid not in python_threads]
+    worker = next(tid for tid, name in python_threads.items() if name == "recorder-encoder")
+    try:
+        assert _nice(worker) == min(19, base + 7)
+        assert codec_threads, "libx264 with threads=2 started no thread of its own"
+        assert all(_nice(tid) == min(19, base + 7) for tid in codec_threads)
+        assert _nice(threading.get_native_id()) == base
+    finally:
+        clock.t = 1001.0
+        session.stop_episode()
+        session.finalize()
+    assert len(DatasetReader(tmp_path / "ds").episodes) == 1  # the frames were encoded and saved
+
+
+def test_an_encoder_nice_outside_0_to_19_is_refused(tmp_path):
+    settings = SessionSettings(root=tmp_path / "ds", video=X264, encoder_nice=20)
+    with pytest.raises(ValueError, match="nice increment must be within 0..19, got 20"):
+        RecordingSession.open(load_recording_config(RAW), settings, None, Clock())

@@ -23,6 +23,8 @@ PARAMS = (
     Param("crf", 30, "Video quality (constant rate factor; lower is better and larger)", min=0, max=63),
     Param("max_queued_frames", 60, "Frames that may wait for the encoder; when full, a frame is dropped, "
           "counted, and ends the episode's contiguous part", min=1),
+    Param("encoder_nice", 10, "Added to the video encoder threads' nice value, so control loops on the same "
+          "computer keep their period while it encodes; 0: the node's own priority", min=0, max=19),
     Param("on_gap", "split", "A tick lost between written frames (a stream stalled, the encoder queue was full): "
           "split saves the part before it as an episode and goes on in a new one; truncate ends the take there",
           choices=GAP_POLICIES),

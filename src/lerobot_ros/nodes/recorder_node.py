@@ -102,6 +102,7 @@ def open_session(p: dict) -> tuple[RecordingSession, FeatureContract]:
         root=Path(p["root"]).expanduser(),
         robot_type=p["robot_type"] or (robot_type(config.robot.type).calibration_name if config.robot else None),
         video=VideoEncoding(codec=p["codec"], crf=p["crf"]), max_queued_frames=p["max_queued_frames"],
+        encoder_nice=p["encoder_nice"],
         sample_delay_s=p["sample_delay_s"], on_gap=p["on_gap"],
         limits=FileLimits(data_files_size_in_mb=p["data_files_size_in_mb"],
                           video_files_size_in_mb=p["video_files_size_in_mb"]))

@@ -10,10 +10,17 @@ order after the frames queued before them, so a save writes exactly the frames o
 Frames are added on this one thread only; a session's save detaches the episode here
 (``take_episode``) and commits it on its own commit thread (the writer allows that), so a commit
 never holds the next episode's frames up.
+
+The thread runs at a lower CPU priority (``nice``, added to the process's): the encoder threads
+FFmpeg starts inherit it, so on a small computer the video encoder takes the cores that robot_node's
+and teleop_node's loops leave, instead of delaying their ticks (docs/benchmarks.md, "Rates under
+load"). Frames are still never lost silently: a starved encoder fills the queue and drops, counted.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -21,6 +28,23 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 
 from ..dataset import DatasetWriter, LanguageRow
+
+_log = logging.getLogger(__name__)
+
+
+def lower_this_thread(increment: int) -> None:
+    """Add ``increment`` to the calling thread's nice value (Linux: per thread; threads it starts inherit it).
+
+    Raising one's own nice value needs no privilege. Where the platform has no per-thread nice, the
+    thread keeps its priority and a warning says so.
+    """
+    if increment <= 0:
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + increment))
+    except (AttributeError, OSError) as err:
+        _log.warning("the encoder thread keeps its CPU priority (%s)", err)
 
 
 @dataclass(frozen=True)
@@ -39,9 +63,12 @@ class _Call:
 
 
 class EncodingWorker:
-    def __init__(self, writer: DatasetWriter, max_frames: int):
+    def __init__(self, writer: DatasetWriter, max_frames: int, nice: int = 0):
         if max_frames < 1:
             raise ValueError(f"the encoding queue must hold at least one frame, got {max_frames}")
+        if not 0 <= nice <= 19:
+            raise ValueError(f"the encoder's nice increment must be within 0..19, got {nice}")
+        self.nice = nice
         self.writer = writer
         self.max_frames = max_frames
         self._items: deque[_Frame | _Call] = deque()
@@ -87,6 +114,7 @@ class EncodingWorker:
         self._thread.join(timeout_s)
 
     def _run(self) -> None:
+        lower_this_thread(self.nice)
         while True:
             with self._cond:
                 while not self._items and not self._closed:

@@ -85,6 +85,7 @@ class SessionSettings:
     robot_type: str | None = None
     video: VideoEncoding | None = None  # None: LeRobot's default (new), the recorded one (resume)
     max_queued_frames: int = 60  # encoder queue bound; 2 s at 30 fps
+    encoder_nice: int = 10  # the encoder thread's nice increment (encoding_worker): control loops go first
     sample_delay_s: float = 0.05  # a tick is sampled this long after its time
     limits: FileLimits = FileLimits()
     quality_dir: Path | None = None  # default: <root>.quality next to the dataset
@@ -201,7 +202,7 @@ class RecordingSession:
         self.writer = writer
         self.clock = clock
         self.sampler = CausalSampler(config)
-        self.worker = EncodingWorker(writer, settings.max_queued_frames)
+        self.worker = EncodingWorker(writer, settings.max_queued_frames, settings.encoder_nice)
         self.state = IDLE
         self._lock = threading.Lock()
         self._origin_s = clock()
