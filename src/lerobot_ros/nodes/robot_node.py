@@ -165,12 +165,16 @@ class RobotNode(Node):
             self.driver.write_now(now_s, arm=arm, base=base)
 
     def _tick(self, now_s: float) -> None:
+        # Stamped when the tick starts, before the bus read: the time the positions were sampled (the
+        # driver's velocities use the same instant), as ros2_control stamps a cycle's state. Stamping
+        # after the read and the goal write made the stamps jitter with the bus traffic.
+        stamp = self.get_clock().now().to_msg()
         self._take_commands(now_s)
         tick = self.driver.step(now_s)
         if tick.reading is None:
             return
         msg = JointState()
-        msg.header.stamp = self.get_clock().now().to_msg()
+        msg.header.stamp = stamp
         msg.name = self.joint_names + self.wheel_names
         msg.position = tick.reading.positions_rad.tolist() + [0.0] * len(self.wheel_names)
         velocities = tick.velocities_rad_s.tolist()
