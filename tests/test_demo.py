@@ -26,10 +26,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.ros]
 EPISODES = 2
 EVAL_EPISODES = 1
 TASK = "Pick up the red cube and put it on the green square."  # sim/physics/tasks.py, pick_place
-# Per episode: the expert's plan and the new plan of the interjection, a subtask per phase, the
-# memory after each phase (demo/narration.py, scenarios/pick_place_expert.py); events: the VQA
+# Per episode: the new plan of the interjection (the expert says none: the runtime starts without),
+# a subtask per phase, the memory after each phase (demo/narration.py, scenarios/pick_place_expert.py); events: the VQA
 # question and answer, the interjection and the spoken reply.
-PERSISTENT_STYLES = Counter({"plan": 2, "subtask": len(PHASES), "memory": len(PHASES)})
+PERSISTENT_STYLES = Counter({"plan": 1, "subtask": len(PHASES), "memory": len(PHASES)})
 EVENT_KINDS = Counter({"vqa": 2, "interjection": 1, "say": 1})
 
 

@@ -5,7 +5,7 @@ inverse kinematics on the world's own model for the gripper pointing straight do
 square to the cube, adds the static sag the servo's stiffness lets gravity cause (a person watching
 the arm would aim a little higher too), and joins the waypoints with minimum-jerk segments. Its
 output is follower joint targets over time, which the caller plays on the leader arm, plus the
-language of each phase (plan, subtask, memory) as an annotator would say it.
+language of each phase (subtask, memory) as the SmolVLA2 runtime will meet it.
 """
 
 from __future__ import annotations
@@ -29,6 +29,12 @@ LIMIT_MARGIN_RAD = 0.002
 ORIENTATION_WEIGHT = 0.1  # position first: near the edge of the reach the gripper may tilt a little
 HOME_GRASP_POINT = (0.0, -0.2, 0.10)  # above the workspace, the wrist clear of its limit
 PLAN = "1. reach the cube 2. grasp it 3. lift it 4. carry it to the green square 5. put it down 6. move back"
+# A phase's memory is said this long after its successor's subtask starts, as at run time, where the
+# memory is asked for once the runtime has seen the subtask change (subtask_rate_hz 1): so the data
+# holds frames where the new subtask must follow from the image under the old memory. Said at the
+# same instant, the memory alone predicts the subtask and a trained policy never leaves the first
+# (scenarios/policy_scenario.py learned the same; 7 frames at its 10 fps).
+MEMORY_DELAY_S = 0.7
 
 
 @dataclass(frozen=True)
@@ -192,11 +198,14 @@ class Trajectory:
         return 0.0
 
     def cues(self) -> list[Cue]:
-        cues = [Cue(0.0, "plan", PLAN)]
+        """Each phase's subtask at its start, the previous phase's memory MEMORY_DELAY_S later, and no
+        plan: the runtime starts a task without one (a plan comes from the reply to an interjection,
+        as demo/narration.py records it), so training prompts must not always carry one."""
+        cues = []
         for index, phase in enumerate(PHASES):
             start = self.phase_start_s(index)
             if index > 0:
-                cues.append(Cue(start, "memory", PHASES[index - 1].memory_after))
+                cues.append(Cue(start + MEMORY_DELAY_S, "memory", PHASES[index - 1].memory_after))
             cues.append(Cue(start, "subtask", phase.subtask))
         cues.append(Cue(self.duration_s, "memory", PHASES[-1].memory_after))
         return sorted(cues, key=lambda c: c.at_s)
