@@ -1,6 +1,6 @@
 """What the demo's annotator says beside the scripted expert's own narration (plain Python, no ROS).
 
-The expert narrates its plan, a subtask per phase and the memory of the phase before
+The expert narrates a subtask per phase and the memory of the phase before, and no plan
 (:mod:`lerobot_ros.scenarios.pick_place_expert`). A person recording a demonstration for a
 language policy adds more: a question about the camera's view with its answer (VQA), and an
 interjection ("please be gentle with it") that the robot answers aloud with a new plan. Their times
