@@ -179,6 +179,7 @@ def test_record_launch_records_an_episode_under_a_namespace(ros, launch, tmp_pat
     run.wait_log("joints at")
     # Bug 2: under a namespace recorder_node got none of recorder_node.yaml (an empty robot_type).
     assert _param(run, "/rec/recorder_node", "robot_type") == "String value is: so_follower"
+    assert _param(run, "/rec/recorder_node", "encoder_nice") == "Integer value is: 10"
     node = rclpy.create_node("launch_test_recorder_client", namespace="rec")
     arm = RobotClient(name="launch_test_teleop", namespace="rec")  # the action stream, as teleop_node sends it
     try:
