@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 
 import frame_barcode
@@ -306,8 +307,6 @@ def _nice(tid: int) -> int:
 def test_the_encoder_and_the_threads_ffmpeg_starts_run_at_the_lower_priority(tmp_path):
     """The encoder thread lowers its own priority before the first frame; the codec's threads inherit it,
     the caller's thread keeps its own (control loops on a small computer go first)."""
-    import threading
-
     raw = {**RAW, "features": [RAW["features"][0], {**RAW["features"][1], "height": 240, "width": 320}]}
     clock = Clock()
     settings = SessionSettings(root=tmp_path / "ds", video=VideoEncoding(codec="libx264", extra_options={"threads": 2}),

@@ -14,7 +14,7 @@ import json
 
 import numpy as np
 
-from ..scenarios.pick_place_expert import PLAN, Cue, Trajectory
+from ..scenarios.pick_place_expert import Cue, Trajectory
 from ..sim.physics.world import PhysicsWorld
 
 VQA_TOPICS = ("vqa/front/query", "vqa/front/answer")  # config/recording/so101_sim_demo.yaml
@@ -22,7 +22,7 @@ TOPICS = (*VQA_TOPICS, "user_input", "say", "plan")
 QUESTION = "where is the red cube?"
 INTERJECTION = "please be gentle with it"
 REPLY = "Okay, I will be gentle."
-NEW_PLAN = PLAN.replace("2. grasp it", "2. grasp it gently")
+NEW_PLAN = "1. reach the cube 2. grasp it gently 3. lift it 4. carry it to the green square 5. put it down 6. move back"
 QUESTION_PHASE, INTERJECTION_PHASE = 0, 1  # reach above the cube; lower the gripper and grasp it
 INTO_PHASE_S = 0.4  # how far into its phase each moment comes
 

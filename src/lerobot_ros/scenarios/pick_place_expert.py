@@ -28,7 +28,6 @@ APPROACH_MARGIN_M = 0.008
 LIMIT_MARGIN_RAD = 0.002
 ORIENTATION_WEIGHT = 0.1  # position first: near the edge of the reach the gripper may tilt a little
 HOME_GRASP_POINT = (0.0, -0.2, 0.10)  # above the workspace, the wrist clear of its limit
-PLAN = "1. reach the cube 2. grasp it 3. lift it 4. carry it to the green square 5. put it down 6. move back"
 # A phase's memory is said this long after its successor's subtask starts, as at run time, where the
 # memory is asked for once the runtime has seen the subtask change (subtask_rate_hz 1): so the data
 # holds frames where the new subtask must follow from the image under the old memory. Said at the
