@@ -42,6 +42,12 @@ KEY_POSES = np.array([
 @dataclass(frozen=True)
 class Scenario:
     episodes: int = 4
+    # Extra episodes in which the arm strays from the motion while the commands stay on it (DART's
+    # noise injection): the policy sees poses off the motion and learns the way back to it. A policy
+    # that reads the state as text (pi0.5 discretizes it into prompt tokens) meets only unseen
+    # tokens once its own chunk puts the arm a few bins off the motion, unless the data has them.
+    strayed_episodes: int = 0
+    stray_rad: float = 0.05  # the stationary standard deviation of the arm's offset from the motion
     frames_per_phase: int = 15
     rest_frames: int = 10
     fps: int = 10
@@ -58,14 +64,26 @@ class Scenario:
         """Frames where the user asks where the cube is: near the end of each phase."""
         return tuple((phase + 1) * self.frames_per_phase - 2 for phase in range(len(synthetic.SUBTASKS)))
 
-    def persistent_rows(self) -> list[LanguageRow]:
+    def memory_delay(self, episode: int, phase: int) -> int:
+        """Frames from the start of ``phase`` to its memory: MEMORY_DELAY_FRAMES, or in a strayed
+        episode anywhere from 2 to it. At run time the memory is asked for when the subtask changes,
+        which a policy querying at a few hertz notices a few frames into the phase; with every update
+        sample at one frame, a tiny model reads the update off that frame's image and garbles it a
+        few frames earlier (PI052: "the cube is" for "the cube is grasped" on 7 of the 8 frames
+        before it)."""
+        if episode < self.episodes:
+            return MEMORY_DELAY_FRAMES
+        return int(np.random.default_rng((episode, phase)).integers(2, MEMORY_DELAY_FRAMES + 1))
+
+    def persistent_rows(self, episode: int = 0) -> list[LanguageRow]:
         """Subtasks and memories, and a new plan at each interjection.
 
         No plan before the first interjection: the shipped recipe trains nothing that writes the plan
         a task starts with, so at run time the plan is empty until the first interjection, and so it
         is in this data (the interjections come after the motion for that reason).
 
-        A memory is written once, MEMORY_DELAY_FRAMES after its phase starts, as at run time, where
+        A memory is written once, MEMORY_DELAY_FRAMES after its phase starts (earlier in strayed
+        episodes: :meth:`memory_delay`), as at run time, where
         the memory is asked for once the subtask has changed: the new subtask must then follow from
         the image under the old memory, and the data shows it so (with the memory written at the
         phase start, the memory alone predicts the subtask in training, and a run stalls at the
@@ -85,7 +103,7 @@ class Scenario:
             rows.append(LanguageRow(role="assistant", content=subtask, style="subtask", timestamp=start / self.fps))
             if memory is not None:
                 rows.append(LanguageRow(role="assistant", content=memory, style="memory",
-                                        timestamp=(start + MEMORY_DELAY_FRAMES) / self.fps))
+                                        timestamp=(start + self.memory_delay(episode, phase)) / self.fps))
         rows += [LanguageRow(role="assistant", content=synthetic.NEW_PLAN, style="plan", timestamp=f / self.fps)
                  for f in self.interjection_frames]
         return rows
@@ -126,12 +144,28 @@ class Scenario:
         t = np.linspace(0, len(keys) - 1, (len(keys) - 1) * samples_per_frame + 1)
         return np.stack([np.interp(t, np.arange(len(keys)), keys[:, j]) for j in range(keys.shape[1])], axis=1)
 
+    def observed_states(self, episode: int) -> np.ndarray:
+        """Where the arm is at each frame of ``episode``: where the previous command put it, or, in a
+        strayed episode, off that by a slowly varying offset (an AR(1) walk, so neighbouring frames
+        stray alike, as an arm that lags or overshoots does), kept inside the motion's joint ranges."""
+        states = np.array([self.target(frame - 1) for frame in range(self.episode_length)])
+        if episode < self.episodes:
+            return states
+        rng = np.random.default_rng(episode)
+        keep = 0.8
+        offset = np.zeros(states.shape[1])
+        for frame in range(len(states)):
+            offset = keep * offset + rng.normal(0.0, self.stray_rad * np.sqrt(1 - keep**2), offset.shape)
+            states[frame] += offset
+        return np.clip(states, KEY_POSES.min(axis=0), KEY_POSES.max(axis=0))
+
     def camera_config(self) -> SimCameraConfig:
         return SimCameraConfig(width=self.width, height=self.height, fps=float(self.fps))
 
 
 def write_scenario_dataset(root: str | Path, scenario: Scenario = Scenario()) -> Path:
-    """Write ``scenario.episodes`` identical annotated episodes of the motion to the new folder ``root``."""
+    """Write ``scenario.episodes`` identical annotated episodes of the motion, then its strayed
+    episodes, to the new folder ``root``. Every episode's commands follow the motion."""
     renderer = ArmRenderer(scenario.camera_config())
     features = {key: {"dtype": "float32", "shape": [len(JOINTS)], "names": list(JOINTS)}
                 for key in ("observation.state", "action")}
@@ -140,14 +174,13 @@ def write_scenario_dataset(root: str | Path, scenario: Scenario = Scenario()) ->
     writer = DatasetWriter.create(root, scenario.fps, features, robot_type="so101_follower",
                                   video=VideoEncoding(codec="libx264", preset="ultrafast"), language=True)
     try:
-        for episode in range(scenario.episodes):
-            for frame in range(scenario.episode_length):
-                state = scenario.target(frame - 1)  # the arm is where the previous command put it
+        for episode in range(scenario.episodes + scenario.strayed_episodes):
+            for frame, state in enumerate(scenario.observed_states(episode)):
                 writer.add_frame({"observation.state": state.astype(np.float32),
                                   "action": scenario.target(frame).astype(np.float32),
                                   CAMERA: renderer.render(dict(zip(JOINTS, state)))},
                                  task=synthetic.TASK, language_events=scenario.event_rows(frame))
-            writer.save_episode(language_persistent=scenario.persistent_rows())
+            writer.save_episode(language_persistent=scenario.persistent_rows(episode))
     finally:
         writer.close()
     return Path(root)
