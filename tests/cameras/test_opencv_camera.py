@@ -92,6 +92,30 @@ def test_file_loops_and_frames_arrive_once_each(clip):
     assert sum(1 for a, b in zip(levels, levels[1:]) if b < a - 100) >= 2
 
 
+@pytest.mark.parametrize("lose, reason", [
+    (lambda path: path.write_bytes(b""), r"changed size \(\d+ bytes when opened, 0 now\)"),
+    (lambda path: path.unlink(), "was removed"),
+])
+def test_a_clip_lost_while_playing_stops_the_capture(tmp_path, lose, reason):
+    """Emptied right after the first frame, the clip's first frames are still in FFmpeg's buffer, and
+    before the check a rewind replayed them forever: the node never noticed its camera was gone."""
+    path = tmp_path / "noise.avi"  # noise: each frame far larger than the reader's buffer
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (W, H))
+    rng = np.random.default_rng(0)
+    for _ in range(N_FRAMES):
+        writer.write(rng.integers(0, 256, (H, W, 3), np.uint8))
+    writer.release()
+    camera = connect(path, fps=100)
+    try:
+        frame = camera.next_frame(0)
+        lose(path)
+        with pytest.raises(RuntimeError, match=f"reading a frame failed: the clip {reason} while it played"):
+            for _ in range(10 * N_FRAMES):  # at most a few loops of the clip at 100 fps
+                frame = camera.next_frame(frame.index)
+    finally:
+        camera.disconnect()
+
+
 def test_read_latest_refuses_a_stale_frame(clip):
     camera = connect(clip, fps=1)  # the next frame is a second away
     try:

@@ -6,12 +6,14 @@ not honour a requested mode is an error at ``connect()`` rather than a surprise 
 
 ``index_or_path`` may also be a video file. A file plays at its own size, paced at ``fps`` (or the
 file's frame rate) and **loops when it ends**, so a recorded clip can stand in for a live camera in
-tests and demos.
+tests and demos. A clip that shrinks, changes or disappears while it plays is a lost camera: the
+reader's buffer would otherwise replay its last bytes forever.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +87,7 @@ class OpenCVCamera(CapturedCamera):
         self.fps: float | None = config.fps
         self._cap: cv2.VideoCapture | None = None
         self._capture: BackgroundCapture | None = None
+        self._clip_identity: tuple[int, int] | None = None  # a file's (size, mtime) when it was opened
 
     # -- lifecycle -------------------------------------------------------------------------------
     def connect(self) -> None:
@@ -103,6 +106,8 @@ class OpenCVCamera(CapturedCamera):
             cap.release()
             raise
         self._cap = cap
+        if self.is_file:
+            self._clip_identity = self._clip_stat()
         self.width, self.height = (height, width) if self.config.rotation in (90, -90) else (width, height)
         self.fps = fps
         # A file would play as fast as it decodes: pace it. A device's read blocks until its next frame.
@@ -159,7 +164,8 @@ class OpenCVCamera(CapturedCamera):
         """One frame from the capture thread: grab (stamped), decode, convert colour, rotate."""
         cap = self._cap
         ok = cap.grab()
-        if not ok and self.is_file:  # end of the clip: loop
+        if not ok and self.is_file:  # end of the clip: loop, if it is still the clip that was opened
+            self._check_clip_unchanged()
             cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
             ok = cap.grab()
         stamp_s = time.time()
@@ -172,6 +178,28 @@ class OpenCVCamera(CapturedCamera):
         image = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB) if self.config.color_mode == "rgb" else bgr
         rotate = ROTATIONS[self.config.rotation]
         return (cv2.rotate(image, rotate) if rotate is not None else image), stamp_s
+
+    def _clip_stat(self) -> tuple[int, int] | None:
+        try:
+            stat = os.stat(self.source)
+        except FileNotFoundError:
+            return None
+        return stat.st_size, stat.st_mtime_ns
+
+    def _check_clip_unchanged(self) -> None:
+        """A clip emptied or replaced under the running capture still "plays": FFmpeg rewinds within
+        the bytes it buffered and decodes them again and again. Compared at each end of the clip."""
+        now = self._clip_stat()
+        if now == self._clip_identity:
+            return
+        if now is None:
+            what = "was removed"
+        elif now[0] != self._clip_identity[0]:
+            what = f"changed size ({self._clip_identity[0]} bytes when opened, {now[0]} now)"
+        else:
+            what = "was rewritten"
+        raise ConnectionError(f"camera {self.name}: reading a frame failed: the clip {what} while it played; "
+                              "restart the camera on the new file")
 
     def _warm_up(self) -> None:
         """Wait out ``warmup_s`` and for a first frame, so reads right after connect() succeed."""
