@@ -33,14 +33,14 @@ def dataset_corpus(root: Path) -> list[str]:
 
 def tiny_policy_overrides(vlm_folder: Path, policy_type: str = "smolvla2", **overrides) -> dict:
     """The fields where the model's ``tiny_config`` differs from its default config (features excluded)."""
+    from ..policies.config_json import FEATURE_FIELDS
+
     if policy_type == "pi052":
         from ..policies.pi052 import PI052Config as Config
         from ..policies.pi052 import tiny_config
-        from ..policies.pi052.configuration import FEATURE_FIELDS
     else:
         from ..policies.smolvla2 import SmolVLA2Config as Config
         from ..policies.smolvla2 import tiny_config
-        from ..policies.smolvla2.configuration import FEATURE_FIELDS
 
     tiny = tiny_config(vlm_folder, state_dim=1, action_dim=1, cameras=[], **overrides)
     default = Config()

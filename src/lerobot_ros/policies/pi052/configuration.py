@@ -9,23 +9,17 @@ model does not use (``device``, ``push_to_hub``, ...) are carried through untouc
 
 from __future__ import annotations
 
-import dataclasses
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-CONFIG_NAME = "config.json"
-IMAGE_PREFIX = "observation.images."
-STATE_KEY = "observation.state"
-ACTION_KEY = "action"
+from ..config_json import ACTION_KEY, IMAGE_PREFIX, STATE_KEY, LeRobotConfigJson
+
 POLICY_TYPES = ("pi05", "pi052")
 NORMALIZATION_MODES = ("IDENTITY", "MEAN_STD", "QUANTILES")
 
 # Fields only a "pi052" config.json carries (LeRobot's PI05Config would refuse them).
 PI052_ONLY_FIELDS = ("recipe_path", "text_loss_weight", "flow_loss_weight", "fps", "vlm_model_name",
                      "enable_fast_action_loss", "fast_loss_weight", "fast_vocab_size", "fast_skip_tokens")
-FEATURE_FIELDS = ("image_features", "state_dim", "action_dim", "image_shapes")
 
 # openpi's Gemma variants (LeRobot's get_gemma_config): width, depth, mlp, heads, kv heads, head dim.
 GEMMA_VARIANTS = {
@@ -39,8 +33,12 @@ def _default_normalization() -> dict[str, str]:
 
 
 @dataclass
-class PI052Config:
+class PI052Config(LeRobotConfigJson):
     """Everything that shapes the pi0.5 model, its prompt and its training presets."""
+
+    POLICY_TYPES: ClassVar[tuple[str, ...]] = POLICY_TYPES
+    EXTENDED_ONLY_FIELDS: ClassVar[tuple[str, ...]] = PI052_ONLY_FIELDS
+    STATE_FIRST: ClassVar[bool] = False
 
     type: str = "pi052"
     image_features: list[str] = field(default_factory=list)
@@ -138,58 +136,3 @@ class PI052Config:
     @property
     def trains_text(self) -> bool:
         return self.type == "pi052" and self.text_loss_weight > 0
-
-    # --- LeRobot config.json ---------------------------------------------------------------------
-
-    def to_json_dict(self) -> dict[str, Any]:
-        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        extras = values.pop("lerobot_extras")
-        for name in FEATURE_FIELDS:
-            values.pop(name)
-        if self.type == "pi05":
-            for name in PI052_ONLY_FIELDS:
-                values.pop(name)
-        inputs = {key: {"type": "VISUAL", "shape": self.image_shapes[key]} for key in self.image_features}
-        inputs[STATE_KEY] = {"type": "STATE", "shape": [self.state_dim]}
-        out: dict[str, Any] = {
-            "type": values.pop("type"),
-            "n_obs_steps": values.pop("n_obs_steps"),
-            "input_features": inputs,
-            "output_features": {ACTION_KEY: {"type": "ACTION", "shape": [self.action_dim]}},
-        }
-        out.update(extras)
-        for key, value in values.items():
-            out[key] = list(value) if isinstance(value, tuple) else value
-        return out
-
-    @classmethod
-    def from_json_dict(cls, data: dict[str, Any]) -> PI052Config:
-        data = dict(data)
-        inputs = data.pop("input_features", None) or {}
-        outputs = data.pop("output_features", None) or {}
-        known = {f.name for f in dataclasses.fields(cls)} - set(FEATURE_FIELDS) - {"lerobot_extras"}
-        kwargs = {key: data.pop(key) for key in list(data) if key in known}
-        kwargs["lerobot_extras"] = data
-        images = [key for key, feat in inputs.items() if feat.get("type") == "VISUAL"]
-        kwargs["image_features"] = images
-        kwargs["image_shapes"] = {key: list(inputs[key]["shape"]) for key in images}
-        if STATE_KEY in inputs:
-            kwargs["state_dim"] = int(inputs[STATE_KEY]["shape"][0])
-        if ACTION_KEY in outputs:
-            kwargs["action_dim"] = int(outputs[ACTION_KEY]["shape"][0])
-        return cls(**kwargs)
-
-    def save(self, folder: str | Path) -> Path:
-        path = Path(folder) / CONFIG_NAME
-        path.write_text(json.dumps(self.to_json_dict(), indent=4) + "\n")
-        return path
-
-    @classmethod
-    def load(cls, folder: str | Path) -> PI052Config:
-        path = Path(folder) / CONFIG_NAME
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: no policy config.json in this folder")
-        data = json.loads(path.read_text())
-        if data.get("type") not in POLICY_TYPES:
-            raise ValueError(f"{path}: policy type {data.get('type')!r} is not one of {POLICY_TYPES}")
-        return cls.from_json_dict(data)

@@ -9,16 +9,11 @@ writes that the model does not use (``device``, ``push_to_hub``, ...) are carrie
 
 from __future__ import annotations
 
-import dataclasses
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-CONFIG_NAME = "config.json"
-IMAGE_PREFIX = "observation.images."
-STATE_KEY = "observation.state"
-ACTION_KEY = "action"
+from ..config_json import ACTION_KEY, IMAGE_PREFIX, STATE_KEY, LeRobotConfigJson
+
 POLICY_TYPES = ("smolvla", "smolvla2")
 
 # Fields that exist only in SmolVLA2 (and here): a LeRobot "smolvla" config.json must not carry them.
@@ -37,8 +32,6 @@ SMOLVLA2_ONLY_FIELDS = (
     "fast_skip_tokens",
     "fps",
 )
-# Our own view of the features, converted to and from input_features/output_features.
-FEATURE_FIELDS = ("image_features", "state_dim", "action_dim", "image_shapes")
 
 
 def _default_normalization() -> dict[str, str]:
@@ -46,8 +39,12 @@ def _default_normalization() -> dict[str, str]:
 
 
 @dataclass
-class SmolVLA2Config:
+class SmolVLA2Config(LeRobotConfigJson):
     """Everything that shapes the SmolVLA2 model, its preprocessing and its training presets."""
+
+    POLICY_TYPES: ClassVar[tuple[str, ...]] = POLICY_TYPES
+    EXTENDED_ONLY_FIELDS: ClassVar[tuple[str, ...]] = SMOLVLA2_ONLY_FIELDS
+    STATE_FIRST: ClassVar[bool] = True
 
     type: str = "smolvla2"
     # Features (LeRobot: input_features / output_features).
@@ -152,59 +149,3 @@ class SmolVLA2Config:
     def trains_text(self) -> bool:
         """Whether the language head is trained (LeRobot then forces train_expert_only off)."""
         return self.type == "smolvla2" and self.text_loss_weight > 0
-
-    # --- LeRobot config.json ---------------------------------------------------------------------
-
-    def to_json_dict(self) -> dict[str, Any]:
-        """The config as LeRobot writes it (smolvla2-only keys are left out of a "smolvla" config)."""
-        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        extras = values.pop("lerobot_extras")
-        for name in FEATURE_FIELDS:
-            values.pop(name)
-        if self.type == "smolvla":
-            for name in SMOLVLA2_ONLY_FIELDS:
-                values.pop(name)
-        inputs = {STATE_KEY: {"type": "STATE", "shape": [self.state_dim]}}
-        inputs.update({key: {"type": "VISUAL", "shape": self.image_shapes[key]} for key in self.image_features})
-        out: dict[str, Any] = {
-            "type": values.pop("type"),
-            "n_obs_steps": values.pop("n_obs_steps"),
-            "input_features": inputs,
-            "output_features": {ACTION_KEY: {"type": "ACTION", "shape": [self.action_dim]}},
-        }
-        out.update(extras)
-        for key, value in values.items():
-            out[key] = list(value) if isinstance(value, tuple) else value
-        return out
-
-    @classmethod
-    def from_json_dict(cls, data: dict[str, Any]) -> SmolVLA2Config:
-        data = dict(data)
-        inputs = data.pop("input_features", None) or {}
-        outputs = data.pop("output_features", None) or {}
-        known = {f.name for f in dataclasses.fields(cls)} - set(FEATURE_FIELDS) - {"lerobot_extras"}
-        kwargs = {key: data.pop(key) for key in list(data) if key in known}
-        kwargs["lerobot_extras"] = data
-        images = [key for key, feat in inputs.items() if feat.get("type") == "VISUAL"]
-        kwargs["image_features"] = images
-        kwargs["image_shapes"] = {key: list(inputs[key]["shape"]) for key in images}
-        if STATE_KEY in inputs:
-            kwargs["state_dim"] = int(inputs[STATE_KEY]["shape"][0])
-        if ACTION_KEY in outputs:
-            kwargs["action_dim"] = int(outputs[ACTION_KEY]["shape"][0])
-        return cls(**kwargs)
-
-    def save(self, folder: str | Path) -> Path:
-        path = Path(folder) / CONFIG_NAME
-        path.write_text(json.dumps(self.to_json_dict(), indent=4) + "\n")
-        return path
-
-    @classmethod
-    def load(cls, folder: str | Path) -> SmolVLA2Config:
-        path = Path(folder) / CONFIG_NAME
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: no policy config.json in this folder")
-        data = json.loads(path.read_text())
-        if data.get("type") not in POLICY_TYPES:
-            raise ValueError(f"{path}: policy type {data.get('type')!r} is not one of {POLICY_TYPES}")
-        return cls.from_json_dict(data)
