@@ -72,9 +72,10 @@ def test_the_checkpoint_writes_the_next_memory_wherever_the_arm_is(checkpoint):
     assert not wrong_memories_along_the_motion(SmolVLA2LanguagePolicy.load(str(checkpoint)))
 
 
-def wrong_memories_along_the_motion(policy) -> list[tuple[int, str, str]]:
+def wrong_memories_along_the_motion(policy, *, next_phase_only: bool = False) -> list[tuple[int, str, str]]:
     """(frame, completed subtask, memory written) wherever the memory update after each subtask
-    (prior memory + completed subtask) is not the next memory, at every frame of the motion."""
+    (prior memory + completed subtask) is not the next memory, at every frame of the motion, or with
+    ``next_phase_only`` at every frame of the phase after that subtask (where the runtime asks)."""
     renderer = ArmRenderer(SCENARIO.camera_config())
     subtasks, memories = synthetic.SUBTASKS, synthetic.MEMORIES
     wrong = []
@@ -82,6 +83,8 @@ def wrong_memories_along_the_motion(policy) -> list[tuple[int, str, str]]:
         state = SCENARIO.target(frame - 1)
         seen = Observation({CAMERA: renderer.render(dict(zip(JOINTS, state)))}, state, 0.0)
         for phase in (0, 1):  # the update after subtask `phase` ends: prior memory -> the next one
+            if next_phase_only and frame // SCENARIO.frames_per_phase != phase + 1:
+                continue
             messages = prompts.memory_update_messages(synthetic.TASK, None, memories[phase], subtasks[phase])
             written = policy.generate(messages, seen)
             if written != memories[phase + 1]:

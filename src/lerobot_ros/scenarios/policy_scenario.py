@@ -69,7 +69,7 @@ class Scenario:
         episode anywhere from 2 to it. At run time the memory is asked for when the subtask changes,
         which a policy querying at a few hertz notices a few frames into the phase; with every update
         sample at one frame, a tiny model reads the update off that frame's image and garbles it a
-        few frames earlier (PI052: "the cube is" for "the cube is grasped" on 7 of the 8 frames
+        few frames earlier (PI052: "the cube is" for "the cube is grasped" on 7 of the 10 frames
         before it)."""
         if episode < self.episodes:
             return MEMORY_DELAY_FRAMES
