@@ -34,11 +34,9 @@ from std_msgs.msg import Empty, String
 from std_srvs.srv import Trigger
 
 from lerobot_ros.nodes.spin_thread import spin_in_thread
-from lerobot_ros.policies import prompts
-from lerobot_ros.runtime.policy import Observation
 from lerobot_ros.runtime.smolvla2_policy import SmolVLA2LanguagePolicy
-from lerobot_ros.sim.camera import ArmRenderer
-from lerobot_ros.scenarios.policy_scenario import CAMERA, JOINTS, KEY_POSES, Scenario, write_scenario_dataset
+from lerobot_ros.scenarios.policy_scenario import (JOINTS, KEY_POSES, Scenario, write_scenario_dataset,
+                                                   wrong_memory_updates)
 from lerobot_ros.training import synthetic, train_tiny_checkpoint
 from ros_client import RobotClient
 from ros_processes import NodeProcess, wait_for
@@ -69,27 +67,7 @@ def test_the_checkpoint_writes_the_next_memory_wherever_the_arm_is(checkpoint):
     the completed subtask, not the image, must decide the new memory. (Data that let the image
     decide put the memory's boundary on the subtask's, and the node's memory advanced or not by
     chance: one clean-clone CI run in three.)"""
-    assert not wrong_memories_along_the_motion(SmolVLA2LanguagePolicy.load(str(checkpoint)))
-
-
-def wrong_memories_along_the_motion(policy, *, next_phase_only: bool = False) -> list[tuple[int, str, str]]:
-    """(frame, completed subtask, memory written) wherever the memory update after each subtask
-    (prior memory + completed subtask) is not the next memory, at every frame of the motion, or with
-    ``next_phase_only`` at every frame of the phase after that subtask (where the runtime asks)."""
-    renderer = ArmRenderer(SCENARIO.camera_config())
-    subtasks, memories = synthetic.SUBTASKS, synthetic.MEMORIES
-    wrong = []
-    for frame in range(SCENARIO.motion_frames):
-        state = SCENARIO.target(frame - 1)
-        seen = Observation({CAMERA: renderer.render(dict(zip(JOINTS, state)))}, state, 0.0)
-        for phase in (0, 1):  # the update after subtask `phase` ends: prior memory -> the next one
-            if next_phase_only and frame // SCENARIO.frames_per_phase != phase + 1:
-                continue
-            messages = prompts.memory_update_messages(synthetic.TASK, None, memories[phase], subtasks[phase])
-            written = policy.generate(messages, seen)
-            if written != memories[phase + 1]:
-                wrong.append((frame, subtasks[phase], written))
-    return wrong
+    assert not wrong_memory_updates(SmolVLA2LanguagePolicy.load(str(checkpoint)), SCENARIO)
 
 
 class Operator:

@@ -20,7 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from ..dataset import DatasetWriter, LanguageRow, VideoEncoding, say
+from ..policies import prompts
 from ..robots.tables import robot_type
+from ..runtime.policy import LanguagePolicy, Observation
 from ..training import synthetic
 from ..sim.camera import ArmRenderer, SimCameraConfig
 
@@ -184,3 +186,25 @@ def write_scenario_dataset(root: str | Path, scenario: Scenario = Scenario()) ->
     finally:
         writer.close()
     return Path(root)
+
+
+def wrong_memory_updates(policy: LanguagePolicy, scenario: Scenario = Scenario(), *,
+                         next_phase_only: bool = False) -> list[tuple[int, str, str]]:
+    """(frame, completed subtask, memory written) wherever a policy trained on ``scenario`` writes
+    another memory than the annotation's for the update after each subtask (prior memory +
+    completed subtask), at every frame of the motion, or with ``next_phase_only`` at every frame of
+    the phase after that subtask, where the runtime asks for the update."""
+    renderer = ArmRenderer(scenario.camera_config())
+    subtasks, memories = synthetic.SUBTASKS, synthetic.MEMORIES
+    wrong = []
+    for frame in range(scenario.motion_frames):
+        state = scenario.target(frame - 1)
+        seen = Observation({CAMERA: renderer.render(dict(zip(JOINTS, state)))}, state, 0.0)
+        for phase in (0, 1):  # the update after subtask `phase` ends: prior memory -> the next one
+            if next_phase_only and frame // scenario.frames_per_phase != phase + 1:
+                continue
+            messages = prompts.memory_update_messages(synthetic.TASK, None, memories[phase], subtasks[phase])
+            written = policy.generate(messages, seen)
+            if written != memories[phase + 1]:
+                wrong.append((frame, subtasks[phase], written))
+    return wrong

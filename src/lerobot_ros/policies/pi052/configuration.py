@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from ..config_json import ACTION_KEY, IMAGE_PREFIX, STATE_KEY, LeRobotConfigJson
+from ..config_json import IMAGE_PREFIX, LeRobotConfigJson
 
 POLICY_TYPES = ("pi05", "pi052")
 NORMALIZATION_MODES = ("IDENTITY", "MEAN_STD", "QUANTILES")

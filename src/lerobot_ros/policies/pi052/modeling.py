@@ -23,7 +23,8 @@ from torch import Tensor, nn
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from . import checkpoint
-from .configuration import ACTION_KEY, STATE_KEY, PI052Config
+from ..config_json import ACTION_KEY, STATE_KEY
+from .configuration import PI052Config
 from .core import PI05Model, Prefix, model_configs
 from .flow import sample_time
 from .generation import SamplingOptions, decode_with_cache, decode_without_cache

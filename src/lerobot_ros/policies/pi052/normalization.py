@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from .configuration import ACTION_KEY, STATE_KEY
+from ..config_json import ACTION_KEY, STATE_KEY
 
 DEFAULT_EPS = 1e-8
 FEATURE_KINDS = {STATE_KEY: "STATE", ACTION_KEY: "ACTION"}

@@ -18,7 +18,8 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import Tensor
 
-from .configuration import ACTION_KEY, STATE_KEY, SmolVLA2Config
+from ..config_json import ACTION_KEY, STATE_KEY
+from .configuration import SmolVLA2Config
 from .normalization import DEFAULT_EPS, Stats, as_stats
 
 MODEL_FILE = "model.safetensors"

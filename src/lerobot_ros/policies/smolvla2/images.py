@@ -13,7 +13,8 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import Tensor
 
-from .configuration import IMAGE_PREFIX, STATE_KEY, SmolVLA2Config
+from ..config_json import IMAGE_PREFIX, STATE_KEY
+from .configuration import SmolVLA2Config
 
 
 def resize_with_pad(images: Tensor, width: int, height: int, pad_value: float = 0.0) -> Tensor:

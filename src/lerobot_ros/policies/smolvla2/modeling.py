@@ -17,7 +17,8 @@ from torch import Tensor, nn
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from . import checkpoint
-from .configuration import ACTION_KEY, STATE_KEY, SmolVLA2Config
+from ..config_json import ACTION_KEY, STATE_KEY
+from .configuration import SmolVLA2Config
 from .core import FlowMatchingVLA, Prefix
 from .cuda_graphs import GraphedActionChunk
 from .flow import sample_time
