@@ -18,7 +18,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from lerobot_ros.policies.smolvla2.flow import euler_integrate
-from lerobot_ros.policies.smolvla2.rtc import ChunkPrefix, PrefixSchedule, RTCConfig, RTCGuidance, prefix_weights
+from lerobot_ros.policies.rtc import ChunkPrefix, PrefixSchedule, RTCConfig, RTCGuidance, prefix_weights
 
 from oracle_helpers import build_oracle
 

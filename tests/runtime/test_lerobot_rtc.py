@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lerobot_ros.policies.smolvla2.rtc import RTCConfig
+from lerobot_ros.policies.rtc import RTCConfig
 from lerobot_ros.runtime.lerobot_policy import LeRobotPolicy
 from lerobot_ros.runtime.schedule import RunningPrefix
 

@@ -48,7 +48,7 @@ from ..robots.ports import is_sim_port
 from ..runtime.schedule import ActionSchedule
 from ..runtime.backends import checkpoint_contract, load_policy
 from ..runtime.smolvla2_policy import TextGeneration
-from ..policies.smolvla2.rtc import RTCConfig
+from ..policies.rtc import RTCConfig
 from .diagnostics import diagnostic_status
 from .log_bridge import bridge_core_logging
 from .parameters import declare

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from ..policies.smolvla2.checkpoint import resolve_folder
-from ..policies.smolvla2.rtc import RTCConfig
+from ..policies.rtc import RTCConfig
 from ..recording.contract import CONTRACT_FILE
 from .lerobot_policy import LeRobotPolicy, training_dataset
 from .pi052_policy import PI052LanguagePolicy

@@ -43,7 +43,7 @@ from .policy import Observation
 from .schedule import RunningPrefix
 
 if TYPE_CHECKING:
-    from ..policies.smolvla2.rtc import RTCConfig
+    from ..policies.rtc import RTCConfig
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ target span. Only loading differs; the policy appends the discretized state itse
 
 from __future__ import annotations
 
-from ..policies.smolvla2.rtc import RTCConfig
+from ..policies.rtc import RTCConfig
 from .smolvla2_policy import SmolVLA2LanguagePolicy, TextGeneration
 
 

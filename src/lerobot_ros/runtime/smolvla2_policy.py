@@ -17,12 +17,12 @@ import torch
 
 from ..policies import prompts
 from ..policies.chat import ChatTokenizer
-from ..policies.smolvla2.rtc import ChunkPrefix, RTCConfig
+from ..policies.language_head import LANGUAGE_KEYS
+from ..policies.rtc import ChunkPrefix, RTCConfig
 from .policy import Observation
 from .schedule import RunningPrefix
 
 log = logging.getLogger(__name__)
-LANGUAGE_KEYS = ("observation.language.tokens", "observation.language.attention_mask", "observation.language.causal")
 
 
 def constant_state_features(policy, min_std: float = 1e-6) -> list[int]:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import torch
 
-IMAGE_PREFIX = "observation.images."
+from ..policies.config_json import IMAGE_PREFIX
+from ..policies.language_head import FAST_KEY
 
 
 class Collate:
@@ -22,10 +23,10 @@ class Collate:
         batch = dict(self.chat.collate([s["chat"] for s in samples]))
         for key in ("observation.state", "action", "action_is_pad", *self.image_keys):
             batch[key] = torch.stack([s[key] for s in samples])
-        if "action.fast_tokens" in samples[0]:
+        if FAST_KEY in samples[0]:
             from ..policies.fast import collate_fast_tokens
 
-            batch["action.fast_tokens"] = collate_fast_tokens([s["action.fast_tokens"] for s in samples])
+            batch[FAST_KEY] = collate_fast_tokens([s[FAST_KEY] for s in samples])
         return batch
 
 

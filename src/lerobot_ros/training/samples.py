@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from ..policies.language_head import FAST_KEY
 from ..policies.recipes import FrameLanguage
 from .episodes import EpisodeData, action_chunk
 from .frames import FrameSource
@@ -96,5 +97,5 @@ class PolicyDataset(torch.utils.data.Dataset):
             sample[key] = torch.from_numpy(self.frames.frame(episode.index, frame, self.spec.source(key)).copy())
         if self.fast is not None:
             tokenizer, mean, std = self.fast
-            sample["action.fast_tokens"] = list(tokenizer.encode((actions - mean) / std))
+            sample[FAST_KEY] = list(tokenizer.encode((actions - mean) / std))
         return sample

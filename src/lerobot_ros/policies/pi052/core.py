@@ -23,7 +23,7 @@ from transformers import GemmaConfig, PaliGemmaConfig
 
 from .backbone import KeyValues, PaliGemmaWithExpert, Stream, attention_bias
 from .configuration import GEMMA_VARIANTS, PI052Config
-from ..smolvla2.rtc import RTCGuidance
+from ..rtc import RTCGuidance
 from .flow import euler_integrate, interpolate, time_embedding
 from ..smolvla2.attention import make_att_2d_masks
 

@@ -24,20 +24,15 @@ from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from . import checkpoint
 from ..config_json import ACTION_KEY, STATE_KEY
+from ..language_head import CAUSAL_KEY, FAST_KEY, MASK_KEY, TOKENS_KEY, LanguageHeadPolicy
+from ..rtc import ChunkPrefix, RTCConfig
+from ..smolvla2.images import observation_to_batch
 from .configuration import PI052Config
 from .core import PI05Model, Prefix, model_configs
 from .flow import sample_time
 from .generation import SamplingOptions, decode_with_cache, decode_without_cache
 from .normalization import DEFAULT_EPS, Normalizer, Stats, as_stats
 from .prompt import CHAT_TEMPLATE, pi05_language, state_suffix
-from ..smolvla2.images import observation_to_batch
-from ..smolvla2.rtc import ChunkPrefix, RTCConfig, RTCGuidance
-
-TOKENS_KEY = "observation.language.tokens"
-MASK_KEY = "observation.language.attention_mask"
-CAUSAL_KEY = "observation.language.causal"
-FAST_KEY = "action.fast_tokens"
-IGNORE_INDEX = -100
 
 
 def resize_with_pad(images: Tensor, size: int) -> Tensor:
@@ -51,7 +46,7 @@ def resize_with_pad(images: Tensor, size: int) -> Tensor:
     return F.pad(resized, (left, size - new_w - left, top, size - new_h - top), value=0.0)
 
 
-class PI052Policy(nn.Module):
+class PI052Policy(LanguageHeadPolicy, nn.Module):
     """pi0.5 with a language head; loads and saves LeRobot pi05 checkpoints."""
 
     def __init__(
@@ -222,50 +217,22 @@ class PI052Policy(nn.Module):
             chat = prefix_out[:, prefix.lang_start : prefix.lang_start + length]
             parts["text_loss"] = self._next_token_loss(chat, batch["text_labels"].long().to(self.device))
             total = total + config.text_loss_weight * parts["text_loss"]
-        if fast is not None:
-            # The last state token predicts the first FAST token, each FAST token the next.
-            fast = fast.to(self.device)
-            hidden = prefix_out[:, -fast_len - 1 :]
-            ids = torch.where(fast >= 0, self.fast_token_ids(fast.clamp(min=0)), IGNORE_INDEX)
-            labels = torch.cat([torch.full_like(fast[:, :1], IGNORE_INDEX), ids], 1)
-            parts["fast_loss"] = self._next_token_loss(hidden, labels)
+        if fast is not None:  # after the state text
+            parts["fast_loss"] = self._fast_loss(prefix_out, fast)
             total = total + config.fast_loss_weight * parts["fast_loss"]
         return total, {"loss": float(total.detach()), **{k: float(v.detach()) for k, v in parts.items()}}
 
-    def _next_token_loss(self, hidden: Tensor, labels: Tensor) -> Tensor:
-        """Shifted cross-entropy: position i predicts label i+1; the LM head runs on supervised rows only."""
-        targets = labels[:, 1:]
-        selected = targets != IGNORE_INDEX
-        if not bool(selected.any()):
-            return hidden.sum() * 0.0
-        logits = self.model.paligemma_with_expert.lm_logits(hidden[:, :-1][selected])
-        return F.cross_entropy(logits.float(), targets[selected])
+    def _lm_logits(self, hidden: Tensor) -> Tensor:
+        return self.model.paligemma_with_expert.lm_logits(hidden)
 
     # --- inference -----------------------------------------------------------------------------------
-
-    @torch.no_grad()
-    def predict_action_chunk_normalized(self, batch: Mapping[str, Tensor], *, noise: Tensor | None = None,
-                                        guidance: RTCGuidance | None = None) -> Tensor:
-        """(B, chunk, action_dim) actions before unnormalization (what LeRobot's policy returns);
-        ``guidance``: real-time chunking toward the running chunk's normalized prefix."""
-        prefix = self._prefix(batch)
-        shape = (prefix.pad.shape[0], self.config.chunk_size, self.config.max_action_dim)
-        if noise is None:
-            noise = torch.randn(shape, dtype=torch.float32, device=self.device)
-        elif tuple(noise.shape) != shape:
-            raise ValueError(f"noise must have shape {shape}, got {tuple(noise.shape)}")
-        actions = self.model.sample_actions(prefix, noise.to(self.device, torch.float32), guidance)
-        return actions[:, :, : self.config.action_dim]
 
     @torch.no_grad()
     def predict_action_chunk(self, batch: Mapping[str, Tensor], *, noise: Tensor | None = None,
                              rtc: ChunkPrefix | None = None, rtc_config: RTCConfig = RTCConfig()) -> Tensor:
         """(B, chunk, action_dim) actions in raw units; ``rtc``: real-time chunking, the running chunk's
         left-over actions in raw units (normalized here) and the inference delay."""
-        guidance = None
-        if rtc is not None:
-            normalized = self.normalizer.normalize(ACTION_KEY, rtc.actions.to(self.device))
-            guidance = RTCGuidance(ChunkPrefix(normalized, rtc.inference_delay), rtc_config)
+        guidance = None if rtc is None else self._guidance(rtc, rtc_config)
         return self.normalizer.unnormalize(
             ACTION_KEY, self.predict_action_chunk_normalized(batch, noise=noise, guidance=guidance))
 
@@ -275,16 +242,7 @@ class PI052Policy(nn.Module):
                         use_cache: bool = True) -> list[int]:
         """Token ids generated after the prompt (stop token excluded); see select_message."""
         options = SamplingOptions(max_new_tokens, min_new_tokens, temperature, top_p)
-        tokens = batch[TOKENS_KEY]
-        if tokens.shape[0] != 1:
-            raise ValueError(f"select_message takes a batch of one, got {tokens.shape[0]}")
-        keep = batch[MASK_KEY][0].bool()
-        prompt = {key: value for key, value in batch.items() if key not in (TOKENS_KEY, MASK_KEY, CAUSAL_KEY)}
-        prompt[TOKENS_KEY] = tokens[:, keep]
-        prompt[MASK_KEY] = torch.ones_like(prompt[TOKENS_KEY], dtype=torch.bool)
-        if CAUSAL_KEY in batch:
-            prompt[CAUSAL_KEY] = batch[CAUSAL_KEY][:, keep]
-        prefix = self._prefix(prompt, with_state=False)
+        prefix = self._text_prompt(batch)
         tokenizer = self.tokenizer
         choice = {
             "special_ids": torch.tensor(sorted(set(tokenizer.all_special_ids)), device=self.device),
@@ -293,13 +251,6 @@ class PI052Policy(nn.Module):
         }
         decode = decode_with_cache if use_cache else decode_without_cache
         return decode(self.model, prefix, options, len(tokenizer), **choice)
-
-    def select_message(self, batch: Mapping[str, Tensor], **options) -> str:
-        """Text generated after the prompt (a chat ending with ``Assistant:``), with a KV cache.
-
-        Greedy at temperature 0, else nucleus sampling; stops at ``<eos>``. Batch size 1.
-        """
-        return self.tokenizer.decode(self.generate_tokens(batch, **options), skip_special_tokens=True).strip()
 
     # --- checkpoints ---------------------------------------------------------------------------------
 

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 import numpy as np
 from torch import Tensor
 
+from ..language_head import MASK_KEY, TOKENS_KEY
+
 STATE_BINS = 256
 
 # PaliGemma's prompt format for chats: <bos>, then "Role: text<eos>\n" per turn; the generation
@@ -54,8 +56,7 @@ def pi05_language(tokenizer, tasks: Sequence[str], normalized_state: Tensor, max
     """Tokens and attention mask of the pi0.5 prompts, as LeRobot's tokenizer step makes them."""
     encoded = tokenizer(pi05_prompts(tasks, normalized_state), max_length=max_length, truncation=True,
                         padding="max_length", padding_side="right", return_tensors="pt")
-    return {"observation.language.tokens": encoded["input_ids"],
-            "observation.language.attention_mask": encoded["attention_mask"].bool()}
+    return {TOKENS_KEY: encoded["input_ids"], MASK_KEY: encoded["attention_mask"].bool()}
 
 
 def state_suffix(tokenizer, normalized_state: Tensor, device) -> tuple[Tensor, Tensor]:

@@ -31,7 +31,7 @@ from .attention import Rope, additive_bias, group_bias, make_att_2d_masks, visib
 from .backbone import FlowCache, VLMWithExpert
 from .configuration import SmolVLA2Config
 from .flow import euler_integrate, interpolate, time_embedding
-from .rtc import RTCGuidance
+from ..rtc import RTCGuidance
 
 
 @dataclass
@@ -202,7 +202,7 @@ class FlowMatchingVLA(nn.Module):
 
     def sample_actions(self, prefix: Prefix, noise: Tensor, guidance: RTCGuidance | None = None) -> Tensor:
         """Normalized, padded actions (B, chunk, max_action_dim) from 10 Euler steps over one prefix cache;
-        ``guidance``: real-time chunking toward the running chunk (:mod:`.rtc`)."""
+        ``guidance``: real-time chunking toward the running chunk (policies/rtc.py)."""
         context = self.prepare_denoising(prefix, noise.shape[1])
         return euler_integrate(lambda x, time: self.denoise_step(context, x, time), noise, self.config.num_steps,
                                guidance)

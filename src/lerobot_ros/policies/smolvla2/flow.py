@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 
 if TYPE_CHECKING:
-    from .rtc import RTCGuidance
+    from ..rtc import RTCGuidance
 
 
 def sample_time(batch: int, device, generator: torch.Generator | None = None) -> Tensor:

@@ -18,6 +18,8 @@ from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from . import checkpoint
 from ..config_json import ACTION_KEY, STATE_KEY
+from ..language_head import CAUSAL_KEY, FAST_KEY, MASK_KEY, TOKENS_KEY, LanguageHeadPolicy
+from ..rtc import ChunkPrefix, RTCConfig
 from .configuration import SmolVLA2Config
 from .core import FlowMatchingVLA, Prefix
 from .cuda_graphs import GraphedActionChunk
@@ -30,13 +32,7 @@ from .generation import (
 )
 from .images import observation_to_batch, prepare_images
 from .normalization import DEFAULT_EPS, Normalizer, Stats, as_stats
-from .rtc import ChunkPrefix, RTCConfig, RTCGuidance
 
-TOKENS_KEY = "observation.language.tokens"
-MASK_KEY = "observation.language.attention_mask"
-CAUSAL_KEY = "observation.language.causal"
-FAST_KEY = "action.fast_tokens"
-IGNORE_INDEX = -100
 DECODER_CAPACITY_STEP = 128  # graphed decoders are shared by all prompts that round up to the same size
 
 
@@ -46,7 +42,7 @@ def _pad_last(vector: Tensor, size: int) -> Tensor:
     return F.pad(vector, (0, size - vector.shape[-1]))
 
 
-class SmolVLA2Policy(nn.Module):
+class SmolVLA2Policy(LanguageHeadPolicy, nn.Module):
     """SmolVLA with a language head; loads and saves LeRobot SmolVLA/SmolVLA2 checkpoints."""
 
     def __init__(
@@ -191,40 +187,15 @@ class SmolVLA2Policy(nn.Module):
             lang = prefix_out[:, prefix.lang_start : prefix.lang_end]
             parts["text_loss"] = self._next_token_loss(lang, batch["text_labels"].long())
             total = total + config.text_loss_weight * parts["text_loss"]
-        if fast is not None:
-            # The state token predicts the first FAST token, each FAST token the next.
-            hidden = prefix_out[:, -fast_len - 1 :]
-            ids = torch.where(fast >= 0, self.fast_token_ids(fast.clamp(min=0)), IGNORE_INDEX)
-            labels = torch.cat([torch.full_like(fast[:, :1], IGNORE_INDEX), ids], 1)
-            parts["fast_loss"] = self._next_token_loss(hidden, labels)
+        if fast is not None:  # after the state token
+            parts["fast_loss"] = self._fast_loss(prefix_out, fast)
             total = total + config.fast_loss_weight * parts["fast_loss"]
         return total, {"loss": float(total.detach()), **{k: float(v.detach()) for k, v in parts.items()}}
 
-    def _next_token_loss(self, hidden: Tensor, labels: Tensor) -> Tensor:
-        """Shifted cross-entropy: position i predicts label i+1; the LM head runs on supervised rows only."""
-        targets = labels[:, 1:]
-        selected = targets != IGNORE_INDEX
-        if not bool(selected.any()):
-            return hidden.sum() * 0.0
-        logits = self.model.vlm_with_expert.lm_logits(hidden[:, :-1][selected])
-        return F.cross_entropy(logits.float(), targets[selected])
+    def _lm_logits(self, hidden: Tensor) -> Tensor:
+        return self.model.vlm_with_expert.lm_logits(hidden)
 
     # --- inference -----------------------------------------------------------------------------------
-
-    @torch.no_grad()
-    def predict_action_chunk_normalized(self, batch: Mapping[str, Tensor], *, noise: Tensor | None = None,
-                                        guidance: RTCGuidance | None = None) -> Tensor:
-        """(B, chunk, action_dim) actions before unnormalization (what LeRobot's policy returns);
-        ``guidance``: real-time chunking toward the running chunk's normalized prefix (:mod:`.rtc`)."""
-        prefix = self._prefix(batch)
-        batch_size = prefix.pad.shape[0]
-        shape = (batch_size, self.config.chunk_size, self.config.max_action_dim)
-        if noise is None:
-            noise = torch.randn(shape, dtype=torch.float32, device=self.device)
-        elif tuple(noise.shape) != shape:
-            raise ValueError(f"noise must have shape {shape}, got {tuple(noise.shape)}")
-        actions = self.model.sample_actions(prefix, noise.to(self.device, torch.float32), guidance)
-        return actions[:, :, : self.config.action_dim]
 
     @torch.no_grad()
     def predict_action_chunk(self, batch: Mapping[str, Tensor], *, noise: Tensor | None = None,
@@ -238,8 +209,7 @@ class SmolVLA2Policy(nn.Module):
         than eager at full size, see docs/benchmarks.md).
         """
         if rtc is not None:
-            normalized = self.normalizer.normalize(ACTION_KEY, rtc.actions.to(self.device))
-            guidance = RTCGuidance(ChunkPrefix(normalized, rtc.inference_delay), rtc_config)
+            guidance = self._guidance(rtc, rtc_config)
             return self.normalizer.unnormalize(
                 ACTION_KEY, self.predict_action_chunk_normalized(batch, noise=noise, guidance=guidance))
         if self.use_cuda_graphs and self.device.type == "cuda":
@@ -269,16 +239,7 @@ class SmolVLA2Policy(nn.Module):
     ) -> list[int]:
         """Token ids generated after the prompt (stop token excluded); see select_message."""
         options = SamplingOptions(max_new_tokens, min_new_tokens, temperature, top_p)
-        tokens = batch[TOKENS_KEY]
-        if tokens.shape[0] != 1:
-            raise ValueError(f"select_message takes a batch of one, got {tokens.shape[0]}")
-        keep = batch[MASK_KEY][0].bool()
-        prompt = {key: value for key, value in batch.items() if key not in (TOKENS_KEY, MASK_KEY, CAUSAL_KEY)}
-        prompt[TOKENS_KEY] = tokens[:, keep]
-        prompt[MASK_KEY] = torch.ones_like(prompt[TOKENS_KEY], dtype=torch.bool)
-        if CAUSAL_KEY in batch:
-            prompt[CAUSAL_KEY] = batch[CAUSAL_KEY][:, keep]
-        prefix = self._prefix(prompt, with_state=False)
+        prefix = self._text_prompt(batch)
         tokenizer = self.tokenizer
         stop_ids = {tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<end_of_utterance>")} - {None}
         special = torch.tensor(sorted(set(tokenizer.all_special_ids)), device=self.device)
@@ -295,15 +256,6 @@ class SmolVLA2Policy(nn.Module):
                 decoder = TextDecoder(self.model, capacity, self.model.dtype, self.device, cuda_graph=True)
                 self._decoders[capacity] = decoder
         return decode_with_cache(self.model, prefix, options, decoder, **choice)
-
-    def select_message(self, batch: Mapping[str, Tensor], **options) -> str:
-        """Text generated after the prompt (which ends with ``Assistant:``), with a KV cache.
-
-        Greedy at temperature 0, else nucleus sampling (``top_p``); special tokens (end of utterance
-        included) are barred for the first ``min_new_tokens``. Decoded with skip_special_tokens, so
-        ``<say>`` markers stay. Batch size 1.
-        """
-        return self.tokenizer.decode(self.generate_tokens(batch, **options), skip_special_tokens=True).strip()
 
     # --- checkpoints ---------------------------------------------------------------------------------
 
