@@ -36,9 +36,10 @@ class NodeProcess:
     """A node run as ``python -m <module> --ros-args -r __node:=<name> --params-file <file>``."""
 
     def __init__(self, module: str, node_name: str, params: dict | Path, tmp_path: Path,
-                 extra_args: list[str] | None = None, stdin: int | None = None):
+                 extra_args: list[str] | None = None, stdin: int | None = None, env: dict[str, str] | None = None):
         """``params``: a dict written to a parameter file, or an existing parameter file; ``stdin``: a file
-        descriptor for the node's standard input (e.g. a pseudo-terminal's slave side), else inherited."""
+        descriptor for the node's standard input (e.g. a pseudo-terminal's slave side), else inherited;
+        ``env``: variables set for the node on top of this process's environment."""
         if isinstance(params, Path):
             params_file = params
         else:
@@ -48,7 +49,7 @@ class NodeProcess:
         cmd = [sys.executable, "-m", module, "--ros-args", "-r", f"__node:={node_name}",
                "--params-file", str(params_file), *(extra_args or [])]
         self.proc = subprocess.Popen(cmd, stdin=stdin, stdout=self._log, stderr=subprocess.STDOUT,
-                                     env=os.environ.copy(), start_new_session=True)
+                                     env={**os.environ, **(env or {})}, start_new_session=True)
         _LIVE.append(self)
 
     def log(self) -> str:
