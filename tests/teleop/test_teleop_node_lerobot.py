@@ -45,7 +45,8 @@ NAMESPACE = "/lerobot_pair"
 @pytest.fixture(scope="module")
 def ros():
     if sys.version_info < (3, 12):
-        pytest.skip("LeRobot 0.6 needs Python >= 3.12; this venv is " + sys.version.split()[0])
+        pytest.skip("lerobot: leader types need LeRobot 0.6, which needs Python >= 3.12 (ROS 2 Jazzy); this venv is "
+                    + sys.version.split()[0])
     interval = sys.getswitchinterval()
     sys.setswitchinterval(0.0005)  # this process serves both simulated buses
     rclpy.init()
@@ -195,7 +196,8 @@ def _exit_and_log(tmp_path, leader_type: str, env: dict[str, str] | None = None)
 
 def test_an_unknown_lerobot_teleoperator_type_ends_teleop_node_with_its_name(tmp_path):
     if sys.version_info < (3, 12):
-        pytest.skip("LeRobot 0.6 needs Python >= 3.12; this venv is " + sys.version.split()[0])
+        pytest.skip("lerobot: leader types need LeRobot 0.6, which needs Python >= 3.12 (ROS 2 Jazzy); this venv is "
+                    + sys.version.split()[0])
     code, log = _exit_and_log(tmp_path, "lerobot:so999_leader")
     assert code == 1 and "LeRobot has no teleoperator type 'so999_leader'" in log and "so101_leader" in log, log
 

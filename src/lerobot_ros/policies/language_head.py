@@ -75,8 +75,8 @@ class LanguageHeadPolicy:
         return RTCGuidance(ChunkPrefix(normalized, rtc.inference_delay), rtc_config)
 
     def _text_prompt(self, batch: Mapping[str, Tensor]):
-        """The prefix that text is generated after: the chat without its padding and without the
-        state (a batch of one)."""
+        """The prefix (the model's own ``Prefix``) that text is generated after: the chat without its
+        padding and without the state (a batch of one)."""
         tokens = batch[TOKENS_KEY]
         if tokens.shape[0] != 1:
             raise ValueError(f"select_message takes a batch of one, got {tokens.shape[0]}")
